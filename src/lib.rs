@@ -1,0 +1,13 @@
+//! Picket: a host-and-LAN security monitor for one Linux machine.
+//!
+//! Data flows one way: sources → parsers → normalized [`event::Event`]s → (rule engine)
+//! → store, response and notifications → API and dashboard. Each module owns one stage;
+//! see DESIGN.md in the repository for the whole picture.
+
+pub mod config;
+pub mod event;
+pub mod input;
+pub mod parse;
+pub mod sources;
+pub mod store;
+pub mod timestamp;

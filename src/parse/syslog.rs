@@ -1,0 +1,221 @@
+//! The syslog header: timestamp, host, program tag and pid, in front of every line of
+//! auth.log, syslog, kern.log and /var/log/messages.
+//!
+//! Styles understood: RFC 3339 (`2026-11-21T11:45:39.328904+00:00 host sshd[8018]: msg`,
+//! Debian 12+ rsyslog), BSD (`Dec 10 06:55:46 host sshd[24200]: msg`), RFC 5424
+//! (`<38>1 2019-07-08T17:40:16.954167-04:00 host sshd 57915 - - msg`), an optional `<PRI>`
+//! in front of the first two, and old tags such as `sshd(pam_unix)[19939]:` and `[sshd]:`.
+//! This module only splits; it never interprets the message.
+
+use crate::timestamp::{parse_bsd_prefix, parse_rfc3339_prefix, Timestamp, YearlessStamp};
+
+/// The header's timestamp, before a BSD stamp has been given its year.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Stamp {
+    Absolute(Timestamp),
+    Yearless(YearlessStamp),
+}
+
+/// A split syslog line. All slices borrow from the line.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Header<'a> {
+    pub stamp: Stamp,
+    pub host: &'a str,
+    /// The tag as logged, without pid: `sshd`, `sshd-session`, `sshd(pam_unix)`, `kernel`.
+    pub program: &'a str,
+    pub pid: Option<u32>,
+    pub message: &'a str,
+}
+
+fn skip_spaces(s: &str, mut i: usize) -> usize {
+    let b = s.as_bytes();
+    while i < b.len() && b[i] == b' ' {
+        i += 1;
+    }
+    i
+}
+
+fn word(s: &str, i: usize) -> (&str, usize) {
+    let rest = &s[i..];
+    let end = memchr::memchr(b' ', rest.as_bytes()).unwrap_or(rest.len());
+    (&rest[..end], i + end)
+}
+
+fn parse_pid(s: &str) -> Option<u32> {
+    if s.is_empty() || s.len() > 10 || !s.bytes().all(|c| c.is_ascii_digit()) {
+        return None;
+    }
+    s.parse().ok()
+}
+
+/// Splits a syslog line. `None` when the line has no recognizable header.
+pub fn split(line: &str) -> Option<Header<'_>> {
+    let mut start = 0;
+    let b = line.as_bytes();
+    // Optional `<PRI>` (RFC 3164 on the wire, and RFC 5424).
+    if b.first() == Some(&b'<') {
+        let close = memchr::memchr(b'>', &b[..b.len().min(6)])?;
+        if !b[1..close].iter().all(u8::is_ascii_digit) || close == 1 {
+            return None;
+        }
+        start = close + 1;
+        if b.get(start) == Some(&b'1') && b.get(start + 1) == Some(&b' ') {
+            return split_rfc5424(line, start + 2);
+        }
+    }
+    let rest = &b[start..];
+    let (stamp, used) = if let Some((ts, n)) = parse_rfc3339_prefix(rest) {
+        (Stamp::Absolute(ts), n)
+    } else if let Some((ys, n)) = parse_bsd_prefix(rest) {
+        (Stamp::Yearless(ys), n)
+    } else {
+        return None;
+    };
+    let mut i = start + used;
+    if b.get(i) != Some(&b' ') {
+        return None;
+    }
+    i = skip_spaces(line, i);
+    // Some writers (syslog-ng with year, old klogd) put the year after a BSD stamp.
+    // The host comes next, unless the line goes straight to the tag (`[sshd]: …`,
+    // `Jun 21 … sshd[1]: …` without a host is not a format rsyslog writes).
+    let (first, after_first) = word(line, i);
+    if first.is_empty() {
+        return None;
+    }
+    let (host, tag_start) =
+        if first.ends_with(':') || first.starts_with('[') && first.ends_with("]:") {
+            ("", i)
+        } else {
+            (first, skip_spaces(line, after_first))
+        };
+    split_tag(line, tag_start).map(|(program, pid, message)| Header {
+        stamp,
+        host,
+        program,
+        pid,
+        message,
+    })
+}
+
+/// Splits `prog[pid]: msg`, `prog: msg`, `prog(pam_unix)[pid]: msg` or `[prog]: msg` at `i`.
+fn split_tag(line: &str, i: usize) -> Option<(&str, Option<u32>, &str)> {
+    let rest = &line[i..];
+    // The tag ends at the first ": " (or ":" at end of line) before any space.
+    let sp = memchr::memchr(b' ', rest.as_bytes()).unwrap_or(rest.len());
+    let tag_with_colon = &rest[..sp];
+    let tag = tag_with_colon.strip_suffix(':')?;
+    let msg_start = (i + sp + 1).min(line.len());
+    let message = &line[msg_start..];
+    if tag.is_empty() {
+        return None;
+    }
+    if let Some(inner) = tag.strip_prefix('[').and_then(|t| t.strip_suffix(']')) {
+        // `[sshd]:` — an old syslogd's tag with no pid.
+        return Some((inner, None, message));
+    }
+    if let Some(open) = tag.rfind('[') {
+        let close = tag.len() - 1;
+        if tag.as_bytes()[close] == b']' && open > 0 {
+            let pid = parse_pid(&tag[open + 1..close]);
+            return Some((&tag[..open], pid, message));
+        }
+    }
+    Some((tag, None, message))
+}
+
+/// RFC 5424: `TIMESTAMP HOST APP PROCID MSGID [SD] MSG` after `<PRI>1 `.
+fn split_rfc5424(line: &str, i: usize) -> Option<Header<'_>> {
+    let (ts_s, i) = word(line, i);
+    let stamp = Stamp::Absolute(Timestamp::parse_rfc3339(ts_s)?);
+    let (host, i) = word(line, skip_spaces(line, i));
+    let (app, i) = word(line, skip_spaces(line, i));
+    let (procid, i) = word(line, skip_spaces(line, i));
+    let (_msgid, i) = word(line, skip_spaces(line, i));
+    let mut i = skip_spaces(line, i);
+    // Structured data: `-` or one or more `[...]` elements.
+    if line[i..].starts_with('-') {
+        i += 1;
+    } else {
+        while line[i..].starts_with('[') {
+            let close = line[i..].find(']')?;
+            i += close + 1;
+        }
+    }
+    let i = skip_spaces(line, i);
+    let message = line[i..].strip_prefix('\u{feff}').unwrap_or(&line[i..]);
+    fn nil(s: &str) -> &str {
+        if s == "-" {
+            ""
+        } else {
+            s
+        }
+    }
+    Some(Header {
+        stamp,
+        host: nil(host),
+        program: nil(app),
+        pid: parse_pid(procid),
+        message,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rfc3339_header() {
+        let h = split("2026-11-21T11:45:39.328904+00:00 host sshd[8018]: Accepted publickey for a")
+            .unwrap();
+        assert_eq!(
+            (h.host, h.program, h.pid, h.message),
+            ("host", "sshd", Some(8018), "Accepted publickey for a")
+        );
+        assert!(matches!(h.stamp, Stamp::Absolute(_)));
+    }
+
+    #[test]
+    fn bsd_header_and_odd_tags() {
+        let h = split("Dec 10 06:55:46 LabSZ sshd[24200]: reverse mapping").unwrap();
+        assert_eq!((h.host, h.program, h.pid), ("LabSZ", "sshd", Some(24200)));
+        let h = split("Jun 14 15:16:01 combo sshd(pam_unix)[19939]: authentication failure; x")
+            .unwrap();
+        assert_eq!((h.program, h.pid), ("sshd(pam_unix)", Some(19939)));
+        let h = split("Mar  3 00:17:22 [sshd]: User root from 211.188.220.49 not allowed").unwrap();
+        assert_eq!((h.host, h.program, h.pid), ("", "sshd", None));
+        let h = split("Feb  4 23:33:37 hostname kernel: FIREWALL_OUT IN= OUT=eth0").unwrap();
+        assert_eq!(
+            (h.program, h.pid, h.message),
+            ("kernel", None, "FIREWALL_OUT IN= OUT=eth0")
+        );
+        let h = split("Jul  3 14:59:17 host sshd-session[1571]: Failed password").unwrap();
+        assert_eq!(h.program, "sshd-session");
+    }
+
+    #[test]
+    fn rfc5424_header() {
+        let h = split(
+            "<38>1 2019-07-08T17:40:16.954167-04:00 host sshd 57915 - - Failed password for x",
+        )
+        .unwrap();
+        assert_eq!(
+            (h.host, h.program, h.pid, h.message),
+            ("host", "sshd", Some(57915), "Failed password for x")
+        );
+    }
+
+    #[test]
+    fn garbage_is_not_a_header() {
+        for l in [
+            "",
+            "hello world",
+            "Dec",
+            "Dec 10 06:55:46",
+            "<999999>x",
+            "2026-11-21T11:45:39Z",
+        ] {
+            assert!(split(l).is_none(), "{l:?}");
+        }
+    }
+}

@@ -1,0 +1,1 @@
+//! Rotation-proof file tailing (filled in by the tailer work).

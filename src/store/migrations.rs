@@ -1,0 +1,95 @@
+//! Versioned schema migrations, applied in order inside one transaction each; the
+//! version lives in SQLite's `user_version`.
+
+use std::path::Path;
+
+use rusqlite::Connection;
+
+use super::StoreError;
+
+/// Each entry upgrades the schema by one version. Never edit a released entry: add one.
+const MIGRATIONS: &[&str] = &[
+    // 1: events, source checkpoints, metadata.
+    "CREATE TABLE events (
+        id      INTEGER PRIMARY KEY,
+        ts      INTEGER NOT NULL,          -- microseconds since the epoch, UTC
+        type    TEXT    NOT NULL,
+        host    TEXT,
+        program TEXT,
+        src_ip  TEXT,
+        user    TEXT,
+        source  TEXT    NOT NULL,
+        json    TEXT    NOT NULL           -- the whole event as JSON
+    );
+    CREATE INDEX events_ts ON events (ts);
+    CREATE INDEX events_type_ts ON events (type, ts);
+    CREATE INDEX events_src_ip_ts ON events (src_ip, ts) WHERE src_ip IS NOT NULL;
+    CREATE TABLE checkpoints (
+        name    TEXT PRIMARY KEY,          -- file:/var/log/auth.log, journald, ...
+        value   TEXT NOT NULL,             -- the source's own state, as JSON or a cursor
+        updated INTEGER NOT NULL
+    );
+    CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);",
+];
+
+/// The schema version this build writes.
+pub fn latest() -> i64 {
+    MIGRATIONS.len() as i64
+}
+
+pub fn migrate(conn: &Connection, path: &Path) -> Result<(), StoreError> {
+    let sql = |source| StoreError::Sql {
+        path: path.to_path_buf(),
+        source,
+    };
+    let current: i64 = conn
+        .pragma_query_value(None, "user_version", |r| r.get(0))
+        .map_err(sql)?;
+    if current > latest() {
+        return Err(StoreError::TooNew {
+            path: path.to_path_buf(),
+            found: current,
+            known: latest(),
+        });
+    }
+    for (i, step) in MIGRATIONS.iter().enumerate().skip(current as usize) {
+        let version = i as i64 + 1;
+        conn.execute_batch(&format!(
+            "BEGIN IMMEDIATE; {step}; PRAGMA user_version = {version}; COMMIT;"
+        ))
+        .map_err(|e| {
+            let _ = conn.execute_batch("ROLLBACK");
+            sql(e)
+        })?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn migrations_apply_once_and_are_idempotent() {
+        let dir = tempfile::tempdir().unwrap();
+        let conn = super::super::open(dir.path()).unwrap();
+        let v: i64 = conn
+            .pragma_query_value(None, "user_version", |r| r.get(0))
+            .unwrap();
+        assert_eq!(v, super::latest());
+        drop(conn);
+        let conn = super::super::open(dir.path()).unwrap();
+        let v: i64 = conn
+            .pragma_query_value(None, "user_version", |r| r.get(0))
+            .unwrap();
+        assert_eq!(v, super::latest());
+    }
+
+    #[test]
+    fn refuses_a_newer_schema() {
+        let dir = tempfile::tempdir().unwrap();
+        let conn = super::super::open(dir.path()).unwrap();
+        conn.pragma_update(None, "user_version", 999).unwrap();
+        drop(conn);
+        let err = super::super::open(dir.path()).unwrap_err();
+        assert!(err.to_string().contains("upgrade Picket"), "{err}");
+    }
+}
