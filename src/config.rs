@@ -1,1 +1,217 @@
 //! picket.yaml and the defaults that make Picket work with no configuration at all.
+//!
+//! Precedence: built-in defaults, then the file (`--config`, else `/etc/picket/picket.yaml`
+//! when it exists), then command-line flags. Unknown keys are errors with line and column,
+//! so a typo never silently disables a setting. `examples/picket.yaml` documents every key.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+use crate::store::writer::Retention;
+
+/// Where picket.yaml is looked for when `--config` is not given.
+pub const SYSTEM_CONFIG: &str = "/etc/picket/picket.yaml";
+
+/// The logs tailed when none are configured: those of them that exist are used.
+pub const DEFAULT_LOGS: &[&str] = &[
+    "/var/log/auth.log",
+    "/var/log/secure",
+    "/var/log/syslog",
+    "/var/log/messages",
+    "/var/log/kern.log",
+    "/var/log/dpkg.log",
+];
+
+/// Logs whose absence means the host logs authentication only to the journal.
+pub const AUTH_LOGS: &[&str] = &["/var/log/auth.log", "/var/log/secure"];
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Config {
+    /// Where the SQLite store lives. Default: /var/lib/picket for root, else the XDG data dir.
+    pub data_dir: Option<PathBuf>,
+    /// Address the API and dashboard listen on.
+    pub listen: SocketAddr,
+    /// Log files to tail. Empty: the defaults that exist.
+    pub logs: Vec<LogConfig>,
+    /// Read the systemd journal: `auto` (when there is no auth.log), `on`, `off`.
+    pub journald: JournaldMode,
+    /// Time zone of BSD-style syslog stamps and dpkg.log: `local` or an IANA name.
+    pub timezone: String,
+    /// Where to start in a log seen for the first time: `end` (only new lines) or `beginning`.
+    pub start_at: StartPosition,
+    /// How often tailed files are checked for new lines, in milliseconds.
+    pub poll_interval_ms: u64,
+    pub retention: Retention,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LogConfig {
+    pub path: PathBuf,
+    /// `syslog`, `dpkg` or `journal-json`; detected from the name and content when absent.
+    #[serde(default)]
+    pub format: Option<crate::parse::InputFormat>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum JournaldMode {
+    Auto,
+    On,
+    Off,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum StartPosition {
+    End,
+    Beginning,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            data_dir: None,
+            listen: SocketAddr::from(([127, 0, 0, 1], 8470)),
+            logs: Vec::new(),
+            journald: JournaldMode::Auto,
+            timezone: "local".into(),
+            start_at: StartPosition::End,
+            poll_interval_ms: 100,
+            retention: Retention::default(),
+        }
+    }
+}
+
+/// A config file that could not be read or understood.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("cannot read {path}: {source}")]
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("{path}: {message}")]
+    Invalid { path: PathBuf, message: String },
+}
+
+impl Config {
+    /// Parses picket.yaml text; `path` only names the file in errors.
+    pub fn from_yaml(text: &str, path: &Path) -> Result<Config, ConfigError> {
+        let cfg: Config = serde_saphyr::from_str(text).map_err(|e| ConfigError::Invalid {
+            path: path.to_path_buf(),
+            message: e.to_string(),
+        })?;
+        cfg.validate(path)?;
+        Ok(cfg)
+    }
+
+    /// Loads `explicit` if given (it must exist), else the system file if it exists, else defaults.
+    pub fn load(explicit: Option<&Path>) -> Result<Config, ConfigError> {
+        let path = match explicit {
+            Some(p) => p.to_path_buf(),
+            None if Path::new(SYSTEM_CONFIG).exists() => PathBuf::from(SYSTEM_CONFIG),
+            None => return Ok(Config::default()),
+        };
+        let text = std::fs::read_to_string(&path).map_err(|source| ConfigError::Read {
+            path: path.clone(),
+            source,
+        })?;
+        Config::from_yaml(&text, &path)
+    }
+
+    fn validate(&self, path: &Path) -> Result<(), ConfigError> {
+        let invalid = |message: String| ConfigError::Invalid {
+            path: path.to_path_buf(),
+            message,
+        };
+        if self.timezone != "local" {
+            crate::timestamp::LocalZone::named(&self.timezone).map_err(invalid)?;
+        }
+        if !(10..=60_000).contains(&self.poll_interval_ms) {
+            return Err(invalid(format!(
+                "poll_interval_ms must be between 10 and 60000, not {}",
+                self.poll_interval_ms
+            )));
+        }
+        Ok(())
+    }
+
+    /// The zone for BSD stamps.
+    pub fn zone(&self) -> crate::timestamp::LocalZone {
+        if self.timezone == "local" {
+            crate::timestamp::LocalZone::system()
+        } else {
+            crate::timestamp::LocalZone::named(&self.timezone)
+                .unwrap_or_else(|_| crate::timestamp::LocalZone::system())
+        }
+    }
+
+    /// The data directory: configured, else /var/lib/picket for root, else
+    /// `$XDG_DATA_HOME/picket` (default `~/.local/share/picket`).
+    pub fn data_dir(&self) -> PathBuf {
+        if let Some(d) = &self.data_dir {
+            return d.clone();
+        }
+        default_data_dir()
+    }
+}
+
+pub fn default_data_dir() -> PathBuf {
+    // SAFETY: geteuid has no preconditions and cannot fail.
+    let euid = unsafe { libc::geteuid() };
+    if euid == 0 {
+        return PathBuf::from("/var/lib/picket");
+    }
+    if let Some(x) = std::env::var_os("XDG_DATA_HOME").filter(|v| !v.is_empty()) {
+        return PathBuf::from(x).join("picket");
+    }
+    match std::env::var_os("HOME") {
+        Some(h) => PathBuf::from(h).join(".local/share/picket"),
+        None => PathBuf::from(".picket"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_example_config_parses_and_matches_the_defaults_it_documents() {
+        let text =
+            std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/examples/picket.yaml"))
+                .unwrap();
+        let cfg = Config::from_yaml(&text, Path::new("examples/picket.yaml")).unwrap();
+        assert_eq!(cfg.listen, Config::default().listen);
+        assert_eq!(cfg.retention, Retention::default());
+        assert_eq!(cfg.poll_interval_ms, Config::default().poll_interval_ms);
+    }
+
+    #[test]
+    fn unknown_keys_are_errors_with_a_position() {
+        let err = Config::from_yaml(
+            "listen: 127.0.0.1:8470\npoll_intervall_ms: 5\n",
+            Path::new("p.yaml"),
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(err.contains("p.yaml"), "{err}");
+        assert!(err.contains("poll_intervall_ms"), "{err}");
+        assert!(err.contains('2'), "line number expected: {err}");
+    }
+
+    #[test]
+    fn bad_values_are_explained() {
+        let err = Config::from_yaml("timezone: Mars/Olympus\n", Path::new("p.yaml"))
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("Mars/Olympus"), "{err}");
+        let err = Config::from_yaml("poll_interval_ms: 1\n", Path::new("p.yaml"))
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("between 10 and 60000"), "{err}");
+    }
+}

@@ -4,10 +4,13 @@
 //! → store, response and notifications → API and dashboard. Each module owns one stage;
 //! see DESIGN.md in the repository for the whole picture.
 
+pub mod cli;
 pub mod config;
+pub mod daemon;
 pub mod event;
 pub mod input;
 pub mod parse;
+pub mod replay;
 pub mod sources;
 pub mod store;
 pub mod timestamp;

@@ -1,1 +1,18 @@
-fn main() {}
+//! The `picket` command. Parsing of arguments lives in `picket::cli`; this only dispatches
+//! and turns errors into one readable line and a non-zero exit.
+
+use clap::Parser;
+use picket::cli::{Cli, Command};
+
+fn main() {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Run(a) => picket::cli::run::run(a),
+        Command::Replay(a) => picket::cli::replay::run(a),
+        Command::Events(a) => picket::cli::events::run(a),
+    };
+    if let Err(e) = result {
+        eprintln!("picket: {e:#}");
+        std::process::exit(1);
+    }
+}

@@ -10,7 +10,11 @@ pub fn corpus_dir() -> PathBuf {
         return PathBuf::from(p);
     }
     let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus");
-    assert!(dir.is_dir(), "the log corpus is missing: expected {} (set PICKET_CORPUS)", dir.display());
+    assert!(
+        dir.is_dir(),
+        "the log corpus is missing: expected {} (set PICKET_CORPUS)",
+        dir.display()
+    );
     dir
 }
 

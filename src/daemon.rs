@@ -1,0 +1,376 @@
+//! `picket run`: wires sources → normalizer → store, and stops cleanly on a signal.
+//!
+//! One thread per tailed file and one for the journal, each owning its own
+//! [`Normalizer`] (year reference, per-pid parser state). They hand batches of events,
+//! together with the checkpoint that covers them, to the single store writer, which
+//! commits both in one transaction. A stop (SIGINT, SIGTERM) lets every source finish its
+//! current batch, then flushes the writer; a kill loses only uncommitted batches, whose
+//! checkpoints were not saved either, so the next run reads those lines again: nothing
+//! lost, nothing twice.
+
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::thread::JoinHandle;
+use std::time::Duration;
+
+use anyhow::Context;
+
+use crate::config::{Config, JournaldMode, LogConfig, StartPosition, AUTH_LOGS, DEFAULT_LOGS};
+use crate::event::Event;
+use crate::parse::{InputFormat, Normalizer};
+use crate::sources::journald::{self, Entry, Follower};
+use crate::sources::tail::{StartAt, Tailer};
+use crate::store::writer::{Batch, Checkpoint, Writer, WriterSender};
+use crate::timestamp::{LocalZone, Timestamp};
+
+pub struct DaemonOptions {
+    pub config: Config,
+}
+
+/// Which inputs a run reads.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Plan {
+    pub files: Vec<LogConfig>,
+    pub journald: bool,
+}
+
+/// Decides the inputs: the configured logs, else the defaults that exist; the journal
+/// when asked for, or (auto) when no authentication log exists.
+pub fn plan(cfg: &Config) -> Plan {
+    let files: Vec<LogConfig> = if cfg.logs.is_empty() {
+        DEFAULT_LOGS
+            .iter()
+            .map(PathBuf::from)
+            .filter(|p| p.exists())
+            .map(|path| LogConfig { path, format: None })
+            .collect()
+    } else {
+        cfg.logs.clone()
+    };
+    let journald = match cfg.journald {
+        JournaldMode::On => true,
+        JournaldMode::Off => false,
+        JournaldMode::Auto => !AUTH_LOGS.iter().any(|p| Path::new(p).exists()),
+    };
+    Plan { files, journald }
+}
+
+pub fn run(opts: DaemonOptions) -> anyhow::Result<()> {
+    let cfg = opts.config;
+    let data_dir = cfg.data_dir();
+    let plan = plan(&cfg);
+    let writer = Writer::start(&data_dir, cfg.retention)
+        .with_context(|| format!("starting the store in {}", data_dir.display()))?;
+    let conn = crate::store::open(&data_dir)?;
+    let stop = Arc::new(AtomicBool::new(false));
+    let zone = cfg.zone();
+    let mut workers: Vec<JoinHandle<()>> = Vec::new();
+
+    eprintln!(
+        "picket: store {}",
+        crate::store::db_path(&data_dir).display()
+    );
+    for log in &plan.files {
+        let name = file_checkpoint_name(&log.path);
+        let saved = crate::store::load_checkpoint(&conn, &name)?;
+        let start = match cfg.start_at {
+            StartPosition::End => StartAt::End,
+            StartPosition::Beginning => StartAt::Beginning,
+        };
+        eprintln!("picket: tailing {}", log.path.display());
+        let ctx = FileWorker {
+            path: log.path.clone(),
+            format: log.format,
+            saved,
+            start,
+            zone: zone.clone(),
+            poll: Duration::from_millis(cfg.poll_interval_ms),
+            writer: writer.sender(),
+            stop: stop.clone(),
+        };
+        workers.push(
+            std::thread::Builder::new()
+                .name(format!("tail {}", log.path.display()))
+                .spawn(move || ctx.run())?,
+        );
+    }
+    if plan.journald {
+        let cursor = crate::store::load_checkpoint(&conn, journald::CHECKPOINT)?;
+        eprintln!(
+            "picket: reading the systemd journal{}",
+            if cursor.is_some() {
+                " from the saved cursor"
+            } else {
+                ""
+            }
+        );
+        let ctx = JournalWorker {
+            cursor,
+            from_beginning: cfg.start_at == StartPosition::Beginning,
+            zone: zone.clone(),
+            writer: writer.sender(),
+            stop: stop.clone(),
+        };
+        workers.push(
+            std::thread::Builder::new()
+                .name("journald".into())
+                .spawn(move || ctx.run())?,
+        );
+    }
+    if plan.files.is_empty() && !plan.journald {
+        eprintln!("picket: no log to read: none of {} exists and the journal is off; pass --log PATH or --journald on", DEFAULT_LOGS.join(", "));
+    }
+    eprintln!(
+        "picket: the web API and dashboard ({}) are not part of this build yet",
+        cfg.listen
+    );
+    drop(conn);
+
+    wait_for_stop_signal()?;
+    eprintln!("picket: stopping");
+    stop.store(true, Ordering::SeqCst);
+    for w in workers {
+        let _ = w.join();
+    }
+    writer.close()?;
+    Ok(())
+}
+
+fn wait_for_stop_signal() -> anyhow::Result<()> {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    rt.block_on(async {
+        let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
+        tokio::select! {
+            r = tokio::signal::ctrl_c() => r,
+            _ = term.recv() => Ok(()),
+        }
+    })?;
+    Ok(())
+}
+
+/// The checkpoint name of a tailed file.
+pub fn file_checkpoint_name(path: &Path) -> String {
+    format!("file:{}", path.display())
+}
+
+struct FileWorker {
+    path: PathBuf,
+    format: Option<InputFormat>,
+    saved: Option<String>,
+    start: StartAt,
+    zone: LocalZone,
+    poll: Duration,
+    writer: WriterSender,
+    stop: Arc<AtomicBool>,
+}
+
+impl FileWorker {
+    fn run(self) {
+        let source = file_checkpoint_name(&self.path);
+        let mut tailer = Tailer::new(self.path.clone(), self.saved.as_deref(), self.start);
+        let mut normalizer: Option<Normalizer> = None;
+        let mut last_error: Option<String> = None;
+        let mut events: Vec<Event> = Vec::new();
+        loop {
+            let stopping = self.stop.load(Ordering::SeqCst);
+            match tailer.poll() {
+                Ok(poll) => {
+                    if last_error.take().is_some() {
+                        eprintln!("picket: {}: readable again", self.path.display());
+                    }
+                    for notice in &poll.notices {
+                        eprintln!("picket: {}: {notice}", self.path.display());
+                    }
+                    if !poll.lines.is_empty() {
+                        let n = normalizer.get_or_insert_with(|| {
+                            let format = self
+                                .format
+                                .unwrap_or_else(|| InputFormat::detect(&self.path, &poll.lines[0]));
+                            Normalizer::new(format, &source, self.zone.clone(), Timestamp::now())
+                        });
+                        n.advance_reference(Timestamp::now());
+                        for line in &poll.lines {
+                            n.push_line(line, &mut events);
+                        }
+                    }
+                    if let Some(value) = poll.checkpoint {
+                        let batch = Batch {
+                            events: std::mem::take(&mut events),
+                            checkpoints: vec![Checkpoint {
+                                name: source.clone(),
+                                value,
+                            }],
+                        };
+                        if self.writer.send(batch).is_err() {
+                            return;
+                        }
+                    }
+                    if stopping {
+                        return;
+                    }
+                    if !poll.more {
+                        std::thread::sleep(self.poll);
+                    }
+                }
+                Err(e) => {
+                    let msg = e.to_string();
+                    if last_error.as_deref() != Some(msg.as_str()) {
+                        eprintln!("picket: {msg}");
+                        last_error = Some(msg);
+                    }
+                    if stopping {
+                        return;
+                    }
+                    std::thread::sleep(self.poll.max(Duration::from_secs(1)));
+                }
+            }
+        }
+    }
+}
+
+struct JournalWorker {
+    cursor: Option<String>,
+    from_beginning: bool,
+    zone: LocalZone,
+    writer: WriterSender,
+    stop: Arc<AtomicBool>,
+}
+
+/// Most journal lines per batch when the journal is busy.
+const JOURNAL_BATCH: usize = 2000;
+
+impl JournalWorker {
+    fn run(mut self) {
+        let mut normalizer = Normalizer::new(
+            InputFormat::JournalJson,
+            "journald",
+            self.zone.clone(),
+            Timestamp::now(),
+        );
+        let mut reported = false;
+        while !self.stop.load(Ordering::SeqCst) {
+            let mut follower = match Follower::spawn(self.cursor.as_deref(), self.from_beginning) {
+                Ok(f) => f,
+                Err(e) => {
+                    if !reported {
+                        eprintln!("picket: {e}");
+                        reported = true;
+                    }
+                    sleep_unless_stopped(&self.stop, Duration::from_secs(5));
+                    continue;
+                }
+            };
+            self.follow(&mut follower, &mut normalizer);
+            if !self.stop.load(Ordering::SeqCst) {
+                eprintln!(
+                    "picket: journalctl (pid {}) ended; restarting it",
+                    follower.pid()
+                );
+                sleep_unless_stopped(&self.stop, Duration::from_secs(1));
+            }
+        }
+    }
+
+    /// Reads until journalctl ends or a stop is asked for. The stop is noticed at the next
+    /// journal line or when the follower is killed on drop.
+    fn follow(&mut self, follower: &mut Follower, normalizer: &mut Normalizer) {
+        let (tx, rx) = std::sync::mpsc::sync_channel::<Option<Vec<u8>>>(JOURNAL_BATCH);
+        // Taken now: the child stays unreaped (so its pid cannot be reused) until the
+        // follower is dropped by the caller.
+        let child_pid = follower.pid() as libc::pid_t;
+        // journalctl blocks while the journal is quiet; a reader thread lets this one keep
+        // watching the stop flag.
+        std::thread::scope(|scope| {
+            let reader = scope.spawn(|| {
+                let mut buf = Vec::new();
+                loop {
+                    match follower.next_line(&mut buf) {
+                        Ok(true) => {
+                            if tx.send(Some(std::mem::take(&mut buf))).is_err() {
+                                return;
+                            }
+                        }
+                        _ => {
+                            let _ = tx.send(None);
+                            return;
+                        }
+                    }
+                }
+            });
+            let mut events = Vec::new();
+            let mut cursor: Option<String> = None;
+            loop {
+                let mut pending = 0usize;
+                let mut ended = false;
+                let mut next = rx
+                    .recv_timeout(Duration::from_millis(50))
+                    .map_err(|e| e == std::sync::mpsc::RecvTimeoutError::Disconnected);
+                loop {
+                    match next {
+                        Ok(Some(line)) => {
+                            let text = String::from_utf8_lossy(&line);
+                            if let Some(entry) = Entry::from_json(&text) {
+                                let raw = entry.as_syslog_line();
+                                normalizer.advance_reference(Timestamp::now());
+                                normalizer.push_journal_entry(&entry, &raw, &mut events);
+                                if entry.cursor.is_some() {
+                                    cursor = entry.cursor;
+                                }
+                            }
+                            pending += 1;
+                        }
+                        Ok(None) | Err(true) => ended = true,
+                        Err(false) => {}
+                    }
+                    if ended || pending == 0 || pending >= JOURNAL_BATCH {
+                        break;
+                    }
+                    // Take what is already waiting, so a busy journal is written in batches.
+                    next = match rx.try_recv() {
+                        Ok(m) => Ok(m),
+                        Err(std::sync::mpsc::TryRecvError::Empty) => break,
+                        Err(std::sync::mpsc::TryRecvError::Disconnected) => Err(true),
+                    };
+                }
+                if pending > 0 {
+                    let checkpoints = cursor.take().map(|c| {
+                        self.cursor = Some(c.clone());
+                        Checkpoint {
+                            name: journald::CHECKPOINT.into(),
+                            value: c,
+                        }
+                    });
+                    let batch = Batch {
+                        events: std::mem::take(&mut events),
+                        checkpoints: checkpoints.into_iter().collect(),
+                    };
+                    if self.writer.send(batch).is_err() {
+                        ended = true;
+                    }
+                }
+                if ended || self.stop.load(Ordering::SeqCst) {
+                    break;
+                }
+            }
+            drop(rx);
+            // Unblock the reader: killing journalctl closes its stdout.
+            // SAFETY: kill(2) has no memory-safety preconditions; the pid is our own unreaped child.
+            unsafe {
+                libc::kill(child_pid, libc::SIGTERM);
+            }
+            let _ = reader.join();
+        });
+    }
+}
+
+fn sleep_unless_stopped(stop: &AtomicBool, total: Duration) {
+    let step = Duration::from_millis(100);
+    let mut slept = Duration::ZERO;
+    while slept < total && !stop.load(Ordering::SeqCst) {
+        std::thread::sleep(step);
+        slept += step;
+    }
+}
