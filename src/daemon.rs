@@ -26,6 +26,8 @@ use crate::timestamp::{LocalZone, Timestamp};
 
 pub struct DaemonOptions {
     pub config: Config,
+    /// Read only the journal, no log files.
+    pub journal_only: bool,
 }
 
 /// Which inputs a run reads.
@@ -59,7 +61,10 @@ pub fn plan(cfg: &Config) -> Plan {
 pub fn run(opts: DaemonOptions) -> anyhow::Result<()> {
     let cfg = opts.config;
     let data_dir = cfg.data_dir();
-    let plan = plan(&cfg);
+    let mut plan = plan(&cfg);
+    if opts.journal_only {
+        plan.files.clear();
+    }
     let writer = Writer::start(&data_dir, cfg.retention)
         .with_context(|| format!("starting the store in {}", data_dir.display()))?;
     let conn = crate::store::open(&data_dir)?;

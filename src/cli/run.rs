@@ -35,7 +35,8 @@ pub struct RunArgs {
     /// Address for the API and dashboard [default: 127.0.0.1:8470].
     #[arg(long, value_name = "ADDR")]
     pub listen: Option<SocketAddr>,
-    /// Read the systemd journal: auto (when there is no auth.log), on, off.
+    /// Read the systemd journal: auto (when there is no auth.log), on, off, or only (the
+    /// journal and no log files).
     #[arg(long, value_enum, value_name = "MODE")]
     pub journald: Option<JournaldArg>,
     /// Where to start in a log never read before.
@@ -48,6 +49,7 @@ pub enum JournaldArg {
     Auto,
     On,
     Off,
+    Only,
 }
 
 #[derive(Debug, Clone, Copy, clap::ValueEnum)]
@@ -78,7 +80,7 @@ pub fn run(args: RunArgs) -> anyhow::Result<()> {
     if let Some(j) = args.journald {
         cfg.journald = match j {
             JournaldArg::Auto => JournaldMode::Auto,
-            JournaldArg::On => JournaldMode::On,
+            JournaldArg::On | JournaldArg::Only => JournaldMode::On,
             JournaldArg::Off => JournaldMode::Off,
         };
     }
@@ -88,5 +90,6 @@ pub fn run(args: RunArgs) -> anyhow::Result<()> {
             StartArg::Beginning => StartPosition::Beginning,
         };
     }
-    daemon::run(DaemonOptions { config: cfg })
+    let journal_only = matches!(args.journald, Some(JournaldArg::Only));
+    daemon::run(DaemonOptions { config: cfg, journal_only })
 }

@@ -23,3 +23,4 @@ pub fn corpus(rel: &str) -> PathBuf {
     assert!(p.exists(), "corpus file missing: {}", p.display());
     p
 }
+pub mod sys;

@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# Picket's one test command (the README's second command; .ci/run calls it).
+#
+# Installs the Debian packages the tests drive for real (OpenSSH's sshd and client,
+# systemd-journald, iproute2 for network namespaces), then checks formatting and lints
+# and runs every test. Runs as root: the tests start sshd in network namespaces and a
+# systemd-journald by hand. Nothing is skipped.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+if [ "$(id -u)" -ne 0 ]; then
+    echo "tests/run.sh: run as root (sudo tests/run.sh): the tests start sshd in network namespaces and systemd-journald" >&2
+    exit 1
+fi
+
+packages=(openssh-server openssh-client iproute2 systemd procps)
+missing=()
+for p in "${packages[@]}"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+    echo "tests/run.sh: installing ${missing[*]}"
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+export CARGO_TERM_COLOR=never
+cargo fmt --all -- --check
+cargo clippy --all-targets --locked -- -D warnings
+cargo test --locked --no-fail-fast
