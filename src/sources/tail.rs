@@ -1,1 +1,0 @@
-//! Rotation-proof file tailing (filled in by the tailer work).
