@@ -418,7 +418,11 @@ impl Tailer {
         let file = match File::open(&self.path) {
             Ok(f) => f,
             Err(e) if e.kind() == io::ErrorKind::NotFound => {
-                self.fresh = false;
+                if self.fresh {
+                    // Saves "no file yet", so one appearing before a restart is read from 0.
+                    self.fresh = false;
+                    self.dirty = true;
+                }
                 self.clear_error(p);
                 return Step::Done;
             }
