@@ -56,12 +56,19 @@
 //!   100 ms. Rotated names other than `PATH.N` (dateext) are only followed through the
 //!   open fd, so lines written to them after a restart are missed.
 //! - A writer reopens the path within the grace period after a rename rotation.
+//! - While the path does not exist, siblings are not watched: a file that is created and
+//!   rotated away between two polls while there is no current file is missed.
 //! - Copytruncate is detected by a shrinking file or a changed first line. A file whose
 //!   first line is the same before and after truncation (a fixed header) and that regrows
 //!   past the old offset before the next poll is mistaken for the same file. Likewise a
-//!   file truncated while its first line is still incomplete.
+//!   file truncated while its first line is still incomplete, and a file of which no
+//!   complete line had been seen (e.g. empty at the last poll) that is written to and
+//!   copytruncated before the next poll: its lines, now only in the copy, are missed.
 //! - copytruncate itself loses what is written between its copy and its truncate; and a
 //!   line a writer splits across a rotation is delivered as two lines.
+//! - After a restart, a rotated file saved without a fingerprint (no complete line yet)
+//!   is recognised by (device, inode) alone; the inode number of a deleted file can be
+//!   reused, which is only guarded against by the order of the siblings.
 //! - Lines longer than [`crate::input::MAX_BUFFERED_LINE`] are cut to that length.
 
 mod reader;
@@ -519,14 +526,20 @@ impl Tailer {
         let (dev, ino, offset) = (cur.dev, cur.ino, cur.offset);
         let head = cur.head.clone();
         let mut copy = None;
+        // Our own file may have been renamed too since (then it is handled as a rename
+        // rotation next): only siblings older than it belong to this truncation.
+        let mut own = 0;
         if !head.is_empty() {
             for k in 1..=MAX_SIBLINGS {
                 let Ok(file) = File::open(self.sibling(k)) else {
                     continue;
                 };
                 let Ok(meta) = file.metadata() else { continue };
-                if (meta.dev() == dev && meta.ino() == ino)
-                    || self.is_known(meta.dev(), meta.ino())
+                if meta.dev() == dev && meta.ino() == ino {
+                    own = k;
+                    continue;
+                }
+                if self.is_known(meta.dev(), meta.ino())
                     || meta.len() < offset
                 {
                     continue;
@@ -549,7 +562,7 @@ impl Tailer {
                 Ok(mut r) => {
                     r.abandon_at_eof = true;
                     self.draining.push(r);
-                    self.drain_new_siblings(1..k, now, true);
+                    self.drain_new_siblings((own + 1).min(k)..k, now, true);
                 }
                 Err(_) => cur.finish(&mut p.lines),
             },
@@ -615,10 +628,12 @@ impl Tailer {
             }
         }
         self.clear_error(p);
-        let find = |cands: &[Cand], st: &FileState| -> Option<usize> {
+        // `min_pos`: draining files are older than the current file, so further down the
+        // sibling list (this also keeps a reused inode number from matching a new file).
+        let find = |cands: &[Cand], st: &FileState, min_pos: usize| -> Option<usize> {
             let mut best: Option<(usize, bool)> = None;
             for (i, c) in cands.iter().enumerate() {
-                if c.file.is_none() || c.size < st.offset {
+                if c.file.is_none() || c.size < st.offset || c.pos < min_pos {
                     continue;
                 }
                 let same_inode = c.dev == st.dev && c.ino == st.ino;
@@ -641,12 +656,13 @@ impl Tailer {
         };
         // The saved current file first: it has priority over its own copies.
         let cur_found = saved.current.as_ref().and_then(|st| {
-            let i = find(&cands, st)?;
+            let i = find(&cands, st, 0)?;
             Some((cands[i].pos, take(&mut cands, i, st)?))
         });
+        let min_pos = cur_found.as_ref().map_or(1, |(pos, _)| pos + 1);
         let mut restored: Vec<(usize, FileReader)> = Vec::new();
         for st in &saved.draining {
-            match find(&cands, st) {
+            match find(&cands, st, min_pos) {
                 Some(i) => {
                     let pos = cands[i].pos;
                     if let Some(r) = take(&mut cands, i, st) {
