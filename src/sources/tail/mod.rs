@@ -23,8 +23,8 @@
 //!
 //! # One poll
 //! 1. Read every draining file to its end (one `fstat` each when idle).
-//! 2. `fstat` the current fd. Smaller than the read position, or grown while its first line
-//!    changed: it was truncated (copytruncate). Look among `PATH.1` … `PATH.5` for the
+//! 2. `fstat` the current fd. Smaller than the read position, or grown (or its ctime
+//!    changed) while its first line changed: it was truncated (copytruncate). Look among `PATH.1` … `PATH.5` for the
 //!    copy (same fingerprint, other inode, at least `offset` bytes): it is drained from
 //!    `offset`, and any newer siblings from 0 (several rotations between two polls);
 //!    then the current file restarts at 0.
@@ -366,14 +366,26 @@ impl Tailer {
         let Some(cur) = self.current.as_mut() else {
             return self.open_path(now, p);
         };
-        let size = match cur.file.metadata() {
-            Ok(m) => m.len(),
+        let (size, ctime) = match cur.file.metadata() {
+            Ok(m) => (m.len(), (m.ctime(), m.ctime_nsec())),
             Err(e) => {
                 self.report(p, TailError::new(&self.path, "stat", e));
                 return Step::Done;
             }
         };
+        let touched = ctime != cur.ctime;
+        cur.ctime = ctime;
         let mut truncated = size < cur.pos;
+        if size == cur.pos && touched {
+            // Same size but changed: possibly truncated and rewritten to the same length.
+            match cur.check_head() {
+                Ok(same) => truncated = !same,
+                Err(e) => {
+                    self.report(p, TailError::new(&self.path, "read", e));
+                    return Step::Done;
+                }
+            }
+        }
         if size > cur.pos && !truncated {
             match cur.check_head() {
                 Ok(same) => truncated = !same,

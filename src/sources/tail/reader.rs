@@ -132,6 +132,8 @@ pub struct FileReader {
     pub last_growth: Instant,
     /// A copy left by copytruncate: nobody writes to it, so it is closed at its end.
     pub abandon_at_eof: bool,
+    /// Change time at the last look: a rewrite to the same size changes it.
+    pub ctime: (i64, i64),
 }
 
 impl FileReader {
@@ -148,6 +150,7 @@ impl FileReader {
             partial: Vec::new(),
             last_growth: now,
             abandon_at_eof: false,
+            ctime: (meta.ctime(), meta.ctime_nsec()),
         })
     }
 
