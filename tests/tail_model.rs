@@ -22,9 +22,14 @@ use proptest::prelude::*;
 enum Op {
     /// The writer (reopening the path if its file was rotated) writes `n` lines, and
     /// optionally the first half of one more.
-    Write { n: usize, partial: bool },
+    Write {
+        n: usize,
+        partial: bool,
+    },
     /// The writer writes to the file it has open, even if that was renamed away.
-    WriteAfterRename { n: usize },
+    WriteAfterRename {
+        n: usize,
+    },
     RotateRename,
     RotateCopyTruncate,
     Poll,
@@ -114,7 +119,11 @@ impl World {
 
     fn next_line(&mut self) -> Vec<u8> {
         self.seq += 1;
-        let pad = if self.seq % 23 == 0 { 300 } else { self.seq % 17 };
+        let pad = if self.seq % 23 == 0 {
+            300
+        } else {
+            self.seq % 17
+        };
         let line = format!("L{:05} {}", self.seq, "x".repeat(pad)).into_bytes();
         self.expected.push(line.clone());
         line

@@ -551,9 +551,7 @@ impl Tailer {
                     own = k;
                     continue;
                 }
-                if self.is_known(meta.dev(), meta.ino())
-                    || meta.len() < offset
-                {
+                if self.is_known(meta.dev(), meta.ino()) || meta.len() < offset {
                     continue;
                 }
                 let Ok(h) = read_head(&file) else { continue };
@@ -619,13 +617,12 @@ impl Tailer {
                 Err(e) if e.kind() == io::ErrorKind::NotFound => continue,
                 Err(e) if k == 0 => return Err(TailError::new(&path, "open", e)),
                 Err(e) => {
-                    p.notices.push(format!("cannot open {}: {e}", path.display()));
+                    p.notices
+                        .push(format!("cannot open {}: {e}", path.display()));
                     continue;
                 }
             };
-            let res = file
-                .metadata()
-                .and_then(|m| Ok((m, read_head(&file)?)));
+            let res = file.metadata().and_then(|m| Ok((m, read_head(&file)?)));
             match res {
                 Ok((m, head)) => cands.push(Cand {
                     pos: k,
@@ -636,7 +633,9 @@ impl Tailer {
                     file: Some(file),
                 }),
                 Err(e) if k == 0 => return Err(TailError::new(&path, "read", e)),
-                Err(e) => p.notices.push(format!("cannot read {}: {e}", path.display())),
+                Err(e) => p
+                    .notices
+                    .push(format!("cannot read {}: {e}", path.display())),
             }
         }
         self.clear_error(p);
@@ -703,8 +702,7 @@ impl Tailer {
             (None, None) => restored.iter().map(|(pos, _)| *pos).min(),
         };
         restored.sort_by_key(|(pos, _)| std::cmp::Reverse(*pos));
-        self.draining
-            .extend(restored.into_iter().map(|(_, r)| r));
+        self.draining.extend(restored.into_iter().map(|(_, r)| r));
         match cur_found {
             Some((0, mut r)) => {
                 r.abandon_at_eof = false;

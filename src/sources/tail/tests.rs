@@ -72,7 +72,10 @@ fn appends_and_holds_partial_lines() {
     assert!(drain(&mut t).0.is_empty());
     append(&path, "tial\n");
     assert_eq!(drain(&mut t).0, ["partial"]);
-    assert_eq!(t.state().current.unwrap().offset, fs::metadata(&path).unwrap().len());
+    assert_eq!(
+        t.state().current.unwrap().offset,
+        fs::metadata(&path).unwrap().len()
+    );
 }
 
 #[test]
@@ -155,12 +158,21 @@ fn copytruncate_with_unread_tail() {
     assert_eq!(drain(&mut t).0, ["first"]);
     append(&path, "unread\nlast-partial");
     fs::copy(&path, sib(&path, 1)).unwrap();
-    OpenOptions::new().write(true).open(&path).unwrap().set_len(0).unwrap();
+    OpenOptions::new()
+        .write(true)
+        .open(&path)
+        .unwrap()
+        .set_len(0)
+        .unwrap();
     append(&path, "after truncation, longer than before\n");
     let (lines, _) = drain(&mut t);
     assert_eq!(
         lines,
-        ["unread", "last-partial", "after truncation, longer than before"]
+        [
+            "unread",
+            "last-partial",
+            "after truncation, longer than before"
+        ]
     );
     append(&path, "more\n");
     assert_eq!(drain(&mut t).0, ["more"]);
@@ -174,7 +186,12 @@ fn copytruncate_detected_by_size() {
     assert_eq!(drain(&mut t).0.len(), 2);
     append(&path, "third\n");
     fs::copy(&path, sib(&path, 1)).unwrap();
-    OpenOptions::new().write(true).open(&path).unwrap().set_len(0).unwrap();
+    OpenOptions::new()
+        .write(true)
+        .open(&path)
+        .unwrap()
+        .set_len(0)
+        .unwrap();
     append(&path, "x\n");
     assert_eq!(drain(&mut t).0, ["third", "x"]);
 }
@@ -287,7 +304,12 @@ fn restart_after_copytruncate() {
     drop(t);
     append(&path, "b\n");
     fs::copy(&path, sib(&path, 1)).unwrap();
-    OpenOptions::new().write(true).open(&path).unwrap().set_len(0).unwrap();
+    OpenOptions::new()
+        .write(true)
+        .open(&path)
+        .unwrap()
+        .set_len(0)
+        .unwrap();
     append(&path, "c\n");
     let mut t = Tailer::new(path.clone(), ck.as_deref(), StartAt::End);
     assert_eq!(drain(&mut t).0, ["b", "c"]);
@@ -324,7 +346,11 @@ fn restart_with_the_file_gone_reads_from_zero_with_a_notice() {
     let mut t = Tailer::new(path.clone(), ck.as_deref(), StartAt::End);
     let p = t.poll();
     assert_eq!(p.lines.to_vecs(), [b"fresh".to_vec()]);
-    assert!(p.notices.iter().any(|n| n.contains("not found")), "{:?}", p.notices);
+    assert!(
+        p.notices.iter().any(|n| n.contains("not found")),
+        "{:?}",
+        p.notices
+    );
 }
 
 #[test]
