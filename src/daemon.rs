@@ -177,60 +177,37 @@ impl FileWorker {
         let source = file_checkpoint_name(&self.path);
         let mut tailer = Tailer::new(self.path.clone(), self.saved.as_deref(), self.start);
         let mut normalizer: Option<Normalizer> = None;
-        let mut last_error: Option<String> = None;
         let mut events: Vec<Event> = Vec::new();
         loop {
             let stopping = self.stop.load(Ordering::SeqCst);
-            match tailer.poll() {
-                Ok(poll) => {
-                    if last_error.take().is_some() {
-                        eprintln!("picket: {}: readable again", self.path.display());
-                    }
-                    for notice in &poll.notices {
-                        eprintln!("picket: {}: {notice}", self.path.display());
-                    }
-                    if !poll.lines.is_empty() {
-                        let n = normalizer.get_or_insert_with(|| {
-                            let format = self
-                                .format
-                                .unwrap_or_else(|| InputFormat::detect(&self.path, &poll.lines[0]));
-                            Normalizer::new(format, &source, self.zone.clone(), Timestamp::now())
-                        });
-                        n.advance_reference(Timestamp::now());
-                        for line in &poll.lines {
-                            n.push_line(line, &mut events);
-                        }
-                    }
-                    if let Some(value) = poll.checkpoint {
-                        let batch = Batch {
-                            events: std::mem::take(&mut events),
-                            checkpoints: vec![Checkpoint {
-                                name: source.clone(),
-                                value,
-                            }],
-                        };
-                        if self.writer.send(batch).is_err() {
-                            return;
-                        }
-                    }
-                    if stopping {
-                        return;
-                    }
-                    if !poll.more {
-                        std::thread::sleep(self.poll);
-                    }
+            let poll = tailer.poll();
+            if let Some(e) = &poll.error {
+                eprintln!("picket: {e}");
+            }
+            for notice in &poll.notices {
+                eprintln!("picket: {}: {notice}", self.path.display());
+            }
+            if let Some(first) = poll.lines.iter().next() {
+                let n = normalizer.get_or_insert_with(|| {
+                    let format = self.format.unwrap_or_else(|| InputFormat::detect(&self.path, first));
+                    Normalizer::new(format, &source, self.zone.clone(), Timestamp::now())
+                });
+                n.advance_reference(Timestamp::now());
+                for line in poll.lines.iter() {
+                    n.push_line(line, &mut events);
                 }
-                Err(e) => {
-                    let msg = e.to_string();
-                    if last_error.as_deref() != Some(msg.as_str()) {
-                        eprintln!("picket: {msg}");
-                        last_error = Some(msg);
-                    }
-                    if stopping {
-                        return;
-                    }
-                    std::thread::sleep(self.poll.max(Duration::from_secs(1)));
+            }
+            if let Some(value) = poll.checkpoint {
+                let batch = Batch { events: std::mem::take(&mut events), checkpoints: vec![Checkpoint { name: source.clone(), value }] };
+                if self.writer.send(batch).is_err() {
+                    return;
                 }
+            }
+            if stopping {
+                return;
+            }
+            if !poll.more {
+                std::thread::sleep(self.poll);
             }
         }
     }
