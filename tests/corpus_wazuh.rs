@@ -36,9 +36,10 @@ struct Row {
     note: &'static str,
 }
 
-use EventType::{FirewallDrop, Sudo, SuFailed, SuSuccess};
+use EventType::{FirewallDrop, SuFailed, SuSuccess, Sudo};
 use Expect::{Event, Ignored, NotAsserted, Skip};
 
+#[rustfmt::skip]
 const ROWS: &[Row] = &[
     // sudo.ini
     Row { file: "sudo", section: "sudo: all", expect: Event(Sudo, Some(Outcome::Success), None), agrees: true, note: "" },
@@ -165,7 +166,9 @@ fn wazuh_rule_tests() {
                     out.len() == 1
                         && out[0].kind == kind
                         && (outcome.is_none() || out[0].outcome == outcome)
-                        && src.is_none_or(|ip| out[0].src_ip.map(|a| a.to_string()).as_deref() == Some(ip))
+                        && src.map_or(true, |ip| {
+                            out[0].src_ip.map(|a| a.to_string()).as_deref() == Some(ip)
+                        })
                 }
                 Ignored => out.is_empty() && after.ignored > before.ignored,
                 NotAsserted => {

@@ -21,7 +21,14 @@ use super::Parsed;
 
 /// The action words dpkg.log lines carry after the timestamp.
 const ACTIONS: &[&str] = &[
-    "install", "upgrade", "remove", "purge", "status", "configure", "trigproc", "startup",
+    "install",
+    "upgrade",
+    "remove",
+    "purge",
+    "status",
+    "configure",
+    "trigproc",
+    "startup",
     "conffile",
 ];
 
@@ -126,7 +133,10 @@ mod tests {
         assert_eq!(e.version.as_deref(), Some("1.2-1"));
         assert_eq!(e.extra["arch"], "amd64");
         assert_eq!(e.program.as_deref(), Some("dpkg"));
-        assert_eq!(e.ts, Timestamp::parse_rfc3339("2026-11-21T10:00:01Z").unwrap());
+        assert_eq!(
+            e.ts,
+            Timestamp::parse_rfc3339("2026-11-21T10:00:01Z").unwrap()
+        );
         let e = one("2026-11-21 10:00:02 upgrade libssl3:amd64 3.0.11-1~deb12u1 3.0.11-1~deb12u2");
         assert_eq!(e.kind, EventType::PackageUpgraded);
         assert_eq!(e.version.as_deref(), Some("3.0.11-1~deb12u2"));
@@ -160,22 +170,37 @@ mod tests {
         }
         assert_eq!(run("Dec 10 06:55:46 h sshd[1]: x", &mut z).0, None);
         assert_eq!(run("", &mut z).0, None);
-        assert_eq!(run("2026-11-21 10:00:01 frobnicate x", &mut z).0, Some(Parsed::Unknown));
-        assert_eq!(run("2026-11-21 10:00:01 install foo:amd64", &mut z).0, Some(Parsed::Unknown));
+        assert_eq!(
+            run("2026-11-21 10:00:01 frobnicate x", &mut z).0,
+            Some(Parsed::Unknown)
+        );
+        assert_eq!(
+            run("2026-11-21 10:00:01 install foo:amd64", &mut z).0,
+            Some(Parsed::Unknown)
+        );
     }
 
     #[test]
     fn local_time_is_converted() {
         let mut z = LocalZone::named("Europe/Zurich").unwrap();
         let (_, out) = run("2026-07-01 12:00:00 install foo:amd64 <none> 1", &mut z);
-        assert_eq!(out[0].ts, Timestamp::parse_rfc3339("2026-07-01T10:00:00Z").unwrap());
+        assert_eq!(
+            out[0].ts,
+            Timestamp::parse_rfc3339("2026-07-01T10:00:00Z").unwrap()
+        );
     }
 
     #[test]
     fn shape_detection() {
-        assert!(looks_like_dpkg(b"2026-11-21 10:00:01 install foo:amd64 <none> 1.0"));
-        assert!(looks_like_dpkg(b"2026-11-21 10:00:01 startup archives unpack"));
-        assert!(!looks_like_dpkg(b"2026-11-21 10:00:01 myhost sshd[1]: Accepted"));
+        assert!(looks_like_dpkg(
+            b"2026-11-21 10:00:01 install foo:amd64 <none> 1.0"
+        ));
+        assert!(looks_like_dpkg(
+            b"2026-11-21 10:00:01 startup archives unpack"
+        ));
+        assert!(!looks_like_dpkg(
+            b"2026-11-21 10:00:01 myhost sshd[1]: Accepted"
+        ));
         assert!(!looks_like_dpkg(b"2026-11-21T10:00:01 install foo"));
         assert!(!looks_like_dpkg(b"Dec 10 06:55:46 LabSZ sshd[24200]: x"));
         assert!(!looks_like_dpkg(b"short"));

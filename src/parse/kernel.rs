@@ -187,7 +187,9 @@ fn word_after<'a>(s: &'a str, key: &str) -> Option<&'a str> {
 /// `libc.so.6[7f…+195000] likely on CPU 3 …` → `libc.so.6`.
 fn object(s: &str) -> Option<&str> {
     let (_, r) = s.split_once(" in ")?;
-    let end = r.find('[').unwrap_or_else(|| r.find(' ').unwrap_or(r.len()));
+    let end = r
+        .find('[')
+        .unwrap_or_else(|| r.find(' ').unwrap_or(r.len()));
     let o = r[..end].trim();
     (!o.is_empty()).then_some(o)
 }
@@ -318,7 +320,10 @@ mod tests {
 
     #[test]
     fn dmesg_time() {
-        assert_eq!(strip_dmesg_time("[ 3529.289825] [UFW BLOCK] IN="), "[UFW BLOCK] IN=");
+        assert_eq!(
+            strip_dmesg_time("[ 3529.289825] [UFW BLOCK] IN="),
+            "[UFW BLOCK] IN="
+        );
         assert_eq!(strip_dmesg_time("[UFW BLOCK] IN="), "[UFW BLOCK] IN=");
         assert_eq!(strip_dmesg_time("[12.5]x"), "x");
         assert_eq!(strip_dmesg_time("["), "[");
@@ -400,7 +405,8 @@ mod tests {
         let e = one("[10051.313745] DROP(src wan)IN=eth0 OUT= MAC=c2:56 SRC=205.205.205.205 DST=192.168.8.100 LEN=44 PROTO=TCP SPT=40952 DPT=23");
         assert_eq!(e.extra["prefix"], "DROP(src wan)");
         assert_eq!(e.src_ip, Some("205.205.205.205".parse().unwrap()));
-        let e = one("IN= OUT=lo SRC=192.168.2.11 DST=192.168.2.11 LEN=52 PROTO=TCP SPT=43068 DPT=22");
+        let e =
+            one("IN= OUT=lo SRC=192.168.2.11 DST=192.168.2.11 LEN=52 PROTO=TCP SPT=43068 DPT=22");
         assert!(!e.extra.contains_key("prefix"));
         assert_eq!(e.extra["out"], "lo");
         let e = one("[UFW BLOCK] IN=eth0 OUT= MAC=33:33 SRC=2001:0db8:0000:0000:0000:0000:0000:0001 DST=ff02:0000:0000:0000:0000:0000:0000:0001 LEN=72 TC=0 HOPLIMIT=1 FLOWLBL=0 PROTO=UDP SPT=5353 DPT=5353 LEN=32");
@@ -418,17 +424,27 @@ mod tests {
         ] {
             assert_eq!(run(m).0, Parsed::Ignored, "{m}");
         }
-        assert_eq!(run("usb 1-1: new high-speed USB device number 2").0, Parsed::Unknown);
+        assert_eq!(
+            run("usb 1-1: new high-speed USB device number 2").0,
+            Parsed::Unknown
+        );
     }
 
     #[test]
     fn hostile_and_prefixes() {
         let x = "<img src=x onerror=alert(1)>";
-        let e = one(&format!("{x}[5]: segfault at 0 ip 1 sp 2 error 4 in {x}[1+2]"));
+        let e = one(&format!(
+            "{x}[5]: segfault at 0 ip 1 sp 2 error 4 in {x}[1+2]"
+        ));
         assert_eq!(e.process.as_deref(), Some(x));
-        let e = one(&format!("{x} IN=eth0 OUT= SRC=1.2.3.4 DST={x} PROTO=TCP SPT=1 DPT=2"));
+        let e = one(&format!(
+            "{x} IN=eth0 OUT= SRC=1.2.3.4 DST={x} PROTO=TCP SPT=1 DPT=2"
+        ));
         assert_eq!(e.extra["prefix"], x);
-        assert_eq!(run("[UFW BLOCK] IN=eth0 OUT= SRC=1.2.3.4;rm DST=x").0, Parsed::Ignored);
+        assert_eq!(
+            run("[UFW BLOCK] IN=eth0 OUT= SRC=1.2.3.4;rm DST=x").0,
+            Parsed::Ignored
+        );
         for l in [
             "[ 1234.567890] nginx[4242]: segfault at 0 ip 00007f3a1b2c3d4e sp 00007ffd5e6f7a80 error 4 in libc.so.6[7f3a1b200000+195000]",
             "Out of memory: Killed process 1234 (jäva) total-vm:8123456kB, anon-rss:4012345kB, UID:1000",

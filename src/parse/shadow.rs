@@ -158,8 +158,7 @@ fn parse(ctx: &Ctx<'_>, m: &str, out: &mut Vec<Event>) -> Parsed {
     if let Some(r) = m.strip_prefix("members of group ") {
         return gpasswd_members(ctx, r, out);
     }
-    if m.starts_with("change ") || m.starts_with("lock user ") || m.starts_with("unlock user ")
-    {
+    if m.starts_with("change ") || m.starts_with("lock user ") || m.starts_with("unlock user ") {
         return usermod(ctx, m, out);
     }
     if let Some(r) = m.strip_prefix("changed password expiry for ") {
@@ -332,7 +331,11 @@ fn gpasswd_members(ctx: &Ctx<'_>, r: &str, out: &mut Vec<Event>) -> Parsed {
     };
     let members = members.split(' ').next().unwrap_or("");
     let mut n = 0;
-    for member in members.split(',').filter(|m| !m.is_empty()).take(MAX_MEMBERS) {
+    for member in members
+        .split(',')
+        .filter(|m| !m.is_empty())
+        .take(MAX_MEMBERS)
+    {
         let mut e = ev(ctx, EventType::GroupMemberAdded, Some(member));
         e.user = Some(actor.to_string());
         put(&mut e, "group", group);
@@ -465,10 +468,16 @@ mod tests {
         assert_eq!(e.kind, EventType::GroupAdded);
         assert_eq!(e.extra["group"], "bob");
         assert_eq!(e.extra["gid"], "1001");
-        ignored("useradd", "failed adding user 'elastic_user_3', data deleted");
+        ignored(
+            "useradd",
+            "failed adding user 'elastic_user_3', data deleted",
+        );
         ignored("groupadd", "group added to /etc/group: name=devs, GID=1002");
         ignored("groupadd", "group added to /etc/gshadow: name=devs");
-        assert_eq!(one("groupadd", "new group: name=devs, GID=1002").kind, EventType::GroupAdded);
+        assert_eq!(
+            one("groupadd", "new group: name=devs, GID=1002").kind,
+            EventType::GroupAdded
+        );
     }
 
     #[test]
@@ -512,17 +521,26 @@ mod tests {
         assert_eq!(e.kind, EventType::GroupDeleted);
         ignored("groupdel", "group 'devs' removed from /etc/group");
         ignored("groupdel", "group 'devs' removed from /etc/gshadow");
-        ignored("groupmod", "group changed in /etc/group (group devs/1002, new name: ops)");
+        ignored(
+            "groupmod",
+            "group changed in /etc/group (group devs/1002, new name: ops)",
+        );
     }
 
     #[test]
     fn modifications() {
-        let e = one("usermod", "change user 'bob' shell from '/bin/sh' to '/bin/bash'");
+        let e = one(
+            "usermod",
+            "change user 'bob' shell from '/bin/sh' to '/bin/bash'",
+        );
         assert_eq!(e.kind, EventType::UserModified);
         assert_eq!(e.extra["change"], "shell");
         assert_eq!(e.extra["from"], "/bin/sh");
         assert_eq!(e.extra["to"], "/bin/bash");
-        let e = one("usermod", "change user 'bob' home from '/home/bob' to '/srv/bob'");
+        let e = one(
+            "usermod",
+            "change user 'bob' home from '/home/bob' to '/srv/bob'",
+        );
         assert_eq!(e.extra["change"], "home");
         let e = one("usermod", "change user 'bob' UID from '1001' to '0'");
         assert_eq!(e.extra["change"], "uid");
@@ -548,16 +566,26 @@ mod tests {
 
     #[test]
     fn passwords() {
-        let e = one("chpasswd", "pam_unix(chpasswd:chauthtok): password changed for elastic_user_0");
+        let e = one(
+            "chpasswd",
+            "pam_unix(chpasswd:chauthtok): password changed for elastic_user_0",
+        );
         assert_eq!(e.kind, EventType::PasswordChanged);
         assert_eq!(e.target_user.as_deref(), Some("elastic_user_0"));
-        let e = one("passwd", "pam_unix(passwd:chauthtok): password changed for bob");
+        let e = one(
+            "passwd",
+            "pam_unix(passwd:chauthtok): password changed for bob",
+        );
         assert_eq!(e.target_user.as_deref(), Some("bob"));
         let e = one("passwd", "password for 'bob' changed by 'root'");
         assert_eq!(e.user.as_deref(), Some("root"));
         ignored("chpasswd", "pam_unix(chpasswd:chauthtok): user \"elastic_user_$login_count\" does not exist in /etc/passwd");
         assert_eq!(
-            run("passwd", "pam_unix(passwd:chauthtok): authentication token manipulation error").0,
+            run(
+                "passwd",
+                "pam_unix(passwd:chauthtok): authentication token manipulation error"
+            )
+            .0,
             Parsed::Unknown
         );
         ignored("adduser", "Adding user `bob' ...");
@@ -569,7 +597,10 @@ mod tests {
         let e = one("usermod", &format!("add '{x}' to group '{x}'"));
         assert_eq!(e.target_user.as_deref(), Some(x));
         assert_eq!(e.extra["group"], x);
-        let e = one("useradd", &format!("new user: name={x}, UID=0, GID=0, home=/, shell={x}"));
+        let e = one(
+            "useradd",
+            &format!("new user: name={x}, UID=0, GID=0, home=/, shell={x}"),
+        );
         assert_eq!(e.target_user.as_deref(), Some(x));
         assert_eq!(e.extra["uid"], "0");
     }
@@ -577,14 +608,23 @@ mod tests {
     #[test]
     fn prefixes_never_panic() {
         for (p, l) in [
-            ("useradd", "new user: name=bob, UID=1001, GID=1001, home=/home/bøb, shell=/bin/bash"),
-            ("usermod", "change user 'bob' shell from '/bin/sh' to '/bin/bash'"),
+            (
+                "useradd",
+                "new user: name=bob, UID=1001, GID=1001, home=/home/bøb, shell=/bin/bash",
+            ),
+            (
+                "usermod",
+                "change user 'bob' shell from '/bin/sh' to '/bin/bash'",
+            ),
             ("usermod", "change user name 'a' to 'b'"),
             ("gpasswd", "user bob added by root to group sudo"),
             ("gpasswd", "members of group sudo set by root to alice,bob"),
             ("userdel", "removed group 'bob' owned by 'bob'"),
             ("passwd", "password for 'bob' changed by 'root'"),
-            ("chpasswd", "pam_unix(chpasswd:chauthtok): password changed for bob"),
+            (
+                "chpasswd",
+                "pam_unix(chpasswd:chauthtok): password changed for bob",
+            ),
         ] {
             for (i, _) in l.char_indices() {
                 let _ = run(p, &l[..i]);

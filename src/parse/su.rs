@@ -196,17 +196,83 @@ mod tests {
     #[test]
     fn every_style() {
         use EventType::{SuFailed, SuSuccess};
-        check("(to root) alice on pts/0", SuSuccess, "alice", "root", Some("pts/0"));
-        check("FAILED SU (to root) alice on pts/0", SuFailed, "alice", "root", Some("pts/0"));
-        check("(to postgres) root on none", SuSuccess, "root", "postgres", Some("none"));
-        check("Successful su for root by root", SuSuccess, "root", "root", None);
-        check("Successful su for root by alice", SuSuccess, "alice", "root", None);
-        check("FAILED su for root by alice", SuFailed, "alice", "root", None);
-        check("BAD SU ger to fwmaster on /dev/ttyp0", SuFailed, "ger", "fwmaster", Some("/dev/ttyp0"));
-        check("dcid to root on /dev/ttyp1", SuSuccess, "dcid", "root", Some("/dev/ttyp1"));
-        check("failed: ttyq4 changing from ldap to root", SuFailed, "ldap", "root", Some("ttyq4"));
-        check("'su root' failed for alice on /dev/pts/1", SuFailed, "alice", "root", Some("/dev/pts/1"));
-        check("'su root' succeeded for alice on /dev/pts/1", SuSuccess, "alice", "root", Some("/dev/pts/1"));
+        check(
+            "(to root) alice on pts/0",
+            SuSuccess,
+            "alice",
+            "root",
+            Some("pts/0"),
+        );
+        check(
+            "FAILED SU (to root) alice on pts/0",
+            SuFailed,
+            "alice",
+            "root",
+            Some("pts/0"),
+        );
+        check(
+            "(to postgres) root on none",
+            SuSuccess,
+            "root",
+            "postgres",
+            Some("none"),
+        );
+        check(
+            "Successful su for root by root",
+            SuSuccess,
+            "root",
+            "root",
+            None,
+        );
+        check(
+            "Successful su for root by alice",
+            SuSuccess,
+            "alice",
+            "root",
+            None,
+        );
+        check(
+            "FAILED su for root by alice",
+            SuFailed,
+            "alice",
+            "root",
+            None,
+        );
+        check(
+            "BAD SU ger to fwmaster on /dev/ttyp0",
+            SuFailed,
+            "ger",
+            "fwmaster",
+            Some("/dev/ttyp0"),
+        );
+        check(
+            "dcid to root on /dev/ttyp1",
+            SuSuccess,
+            "dcid",
+            "root",
+            Some("/dev/ttyp1"),
+        );
+        check(
+            "failed: ttyq4 changing from ldap to root",
+            SuFailed,
+            "ldap",
+            "root",
+            Some("ttyq4"),
+        );
+        check(
+            "'su root' failed for alice on /dev/pts/1",
+            SuFailed,
+            "alice",
+            "root",
+            Some("/dev/pts/1"),
+        );
+        check(
+            "'su root' succeeded for alice on /dev/pts/1",
+            SuSuccess,
+            "alice",
+            "root",
+            Some("/dev/pts/1"),
+        );
     }
 
     #[test]
@@ -230,7 +296,10 @@ mod tests {
             run_tag("su(pam_unix)", "authentication failure; logname= uid=1342 euid=0 tty= ruser=dcid rhost=  user=root").0,
             Parsed::Ignored
         );
-        assert_eq!(run("Switching to the other thing on a whim").0, Parsed::Unknown);
+        assert_eq!(
+            run("Switching to the other thing on a whim").0,
+            Parsed::Unknown
+        );
         assert_eq!(run("nothing").0, Parsed::Unknown);
     }
 

@@ -253,7 +253,9 @@ mod tests {
         assert_eq!(e.extra["attempts"], "3");
         let e = one("mike : 1 incorrect password attempt ; TTY=pts/0 ; PWD=/root ; USER=root ; COMMAND=/bin/ls");
         assert_eq!(e.extra["attempts"], "1");
-        let e = one("ddp2 : user NOT in sudoers ; TTY=ttypZ ; PWD=/home/ddp2 ; USER=root ; COMMAND=/bin/ls");
+        let e = one(
+            "ddp2 : user NOT in sudoers ; TTY=ttypZ ; PWD=/home/ddp2 ; USER=root ; COMMAND=/bin/ls",
+        );
         assert_eq!(e.outcome, Some(Outcome::Failure));
         assert_eq!(e.extra["reason"], "user NOT in sudoers");
         assert!(!e.extra.contains_key("attempts"));
@@ -263,7 +265,8 @@ mod tests {
         let e = one("alice : a password is required ; TTY=unknown ; PWD=/ ; USER=root ; COMMAND=/usr/bin/id");
         assert_eq!(e.extra["reason"], "a password is required");
         assert_eq!(e.extra["tty"], "unknown");
-        let e = one("bob : user NOT authorized on host ; TTY=pts/3 ; PWD=/ ; USER=root ; COMMAND=list");
+        let e =
+            one("bob : user NOT authorized on host ; TTY=pts/3 ; PWD=/ ; USER=root ; COMMAND=list");
         assert_eq!(e.outcome, Some(Outcome::Failure));
     }
 
@@ -292,7 +295,10 @@ mod tests {
         ));
         assert_eq!(e.user.as_deref(), Some(xss));
         assert_eq!(e.target_user.as_deref(), Some(xss));
-        assert_eq!(e.command.as_deref(), Some(format!("/bin/echo {xss}").as_str()));
+        assert_eq!(
+            e.command.as_deref(),
+            Some(format!("/bin/echo {xss}").as_str())
+        );
     }
 
     #[test]

@@ -194,8 +194,7 @@ impl Systemd {
                 e.extra.insert("code".into(), self.pending_code.clone());
             }
             if !self.pending_status.is_empty() {
-                e.extra
-                    .insert("status".into(), self.pending_status.clone());
+                e.extra.insert("status".into(), self.pending_status.clone());
             }
         }
         self.pending_unit.clear();
@@ -325,9 +324,14 @@ mod tests {
             "foo.service: Consumed 1.234s CPU time.",
             "Dependency failed for Foo.",
         ] {
-            assert_eq!(p.parse(&ctx(m, Some(1)), m, &mut out), Parsed::Ignored, "{m}");
+            assert_eq!(
+                p.parse(&ctx(m, Some(1)), m, &mut out),
+                Parsed::Ignored,
+                "{m}"
+            );
         }
-        let m = "pam_unix(systemd-user:session): session opened for user alice(uid=1000) by (uid=0)";
+        let m =
+            "pam_unix(systemd-user:session): session opened for user alice(uid=1000) by (uid=0)";
         assert_eq!(p.parse(&ctx(m, Some(1)), m, &mut out), Parsed::Unknown);
         assert!(out.is_empty());
     }
