@@ -44,3 +44,38 @@ fn elastic_auth_log_counts() {
     // 10 `password changed for`; the 407 `user "…" does not exist` lines give none.
     assert_eq!(by.get(&EventType::PasswordChanged), Some(&10));
 }
+
+/// Every syslog-shaped corpus file runs through without a panic, and the families this
+/// suite owns find what each file holds (Linux_2k: su(pam_unix) echoes only).
+#[test]
+fn other_corpora_parse_without_panic() {
+    for rel in [
+        "loghub/Linux/Linux_2k.log",
+        "secrepo-auth/auth.log",
+        "fail2ban/logs/pam-generic",
+    ] {
+        let text = std::fs::read(common::corpus(rel)).unwrap();
+        let mut n = Normalizer::new(
+            InputFormat::Syslog,
+            "test",
+            LocalZone::utc(),
+            Timestamp::parse_rfc3339("2026-11-21T12:00:00Z").unwrap(),
+        );
+        let mut out = Vec::new();
+        for line in text.split(|&b| b == b'\n') {
+            n.push_line(line, &mut out);
+            // Prefixes of every line too: no parser may index past what it checked.
+            if line.len() < 400 {
+                for cut in (0..line.len()).step_by(7) {
+                    n.push_line(&line[..cut], &mut Vec::new());
+                }
+            }
+        }
+        println!("{rel}: {:?}", n.stats().by_type);
+        if rel.starts_with("loghub") {
+            assert!(!out
+                .iter()
+                .any(|e| matches!(e.kind, EventType::SuSuccess | EventType::SuFailed)));
+        }
+    }
+}

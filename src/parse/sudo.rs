@@ -116,7 +116,10 @@ fn parse(ctx: &Ctx<'_>, message: &str, out: &mut Vec<Event>) -> Parsed {
     let mut e = ctx.event(EventType::Sudo);
     e.user = Some(user.to_string());
     e.target_user = target.filter(|t| !t.is_empty()).map(str::to_string);
-    e.command = command.map(|c| c.trim_end().to_string());
+    e.command = command
+        .map(str::trim_end)
+        .filter(|c| !c.is_empty())
+        .map(str::to_string);
     for (i, (name, _)) in KEPT.iter().enumerate() {
         if let Some(v) = kept[i] {
             e.extra.insert((*name).to_string(), v.to_string());
