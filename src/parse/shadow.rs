@@ -153,6 +153,10 @@ fn parse(ctx: &Ctx<'_>, m: &str, out: &mut Vec<Event>) -> Parsed {
         return Parsed::Unknown;
     }
     if let Some(r) = m.strip_prefix("user ") {
+        if r.starts_with('"') {
+            // chpasswd: `user "x" does not exist in /etc/passwd`
+            return Parsed::Ignored;
+        }
         return gpasswd_user(ctx, r, out);
     }
     if let Some(r) = m.strip_prefix("members of group ") {
@@ -589,6 +593,7 @@ mod tests {
             Parsed::Unknown
         );
         ignored("adduser", "Adding user `bob' ...");
+        ignored("chpasswd", "user \"ghost\" does not exist in /etc/passwd");
     }
 
     #[test]
