@@ -189,7 +189,9 @@ impl FileWorker {
             }
             if let Some(first) = poll.lines.iter().next() {
                 let n = normalizer.get_or_insert_with(|| {
-                    let format = self.format.unwrap_or_else(|| InputFormat::detect(&self.path, first));
+                    let format = self
+                        .format
+                        .unwrap_or_else(|| InputFormat::detect(&self.path, first));
                     Normalizer::new(format, &source, self.zone.clone(), Timestamp::now())
                 });
                 n.advance_reference(Timestamp::now());
@@ -198,7 +200,13 @@ impl FileWorker {
                 }
             }
             if let Some(value) = poll.checkpoint {
-                let batch = Batch { events: std::mem::take(&mut events), checkpoints: vec![Checkpoint { name: source.clone(), value }] };
+                let batch = Batch {
+                    events: std::mem::take(&mut events),
+                    checkpoints: vec![Checkpoint {
+                        name: source.clone(),
+                        value,
+                    }],
+                };
                 if self.writer.send(batch).is_err() {
                     return;
                 }

@@ -11,10 +11,16 @@ use std::time::Duration;
 use common::sys::{ensure_journald, require_root, ssh_fail, wait_for, NetnsPair, Picket, Sshd};
 
 fn failures_for(data: &std::path::Path, user: &str) -> (i64, i64) {
-    let Ok(conn) = picket::store::open_read_only(data) else { return (0, 0) };
+    let Ok(conn) = picket::store::open_read_only(data) else {
+        return (0, 0);
+    };
     let q = |t: &str| -> i64 {
-        conn.query_row("SELECT count(*) FROM events WHERE type = ?1 AND user = ?2 AND src_ip = '203.0.113.66'", [t, user], |r| r.get(0))
-            .unwrap_or(0)
+        conn.query_row(
+            "SELECT count(*) FROM events WHERE type = ?1 AND user = ?2 AND src_ip = '203.0.113.66'",
+            [t, user],
+            |r| r.get(0),
+        )
+        .unwrap_or(0)
     };
     (q("INVALID_USER"), q("FAILED_LOGIN"))
 }
@@ -29,25 +35,40 @@ fn journal_source_counts_real_sshd_failures_once_across_restarts() {
     let data_arg = data.path().to_str().unwrap().to_string();
     let run_args = ["--journald", "only", "--data-dir", data_arg.as_str()];
     let tag = std::process::id();
-    let users: Vec<String> = ["a", "b", "c"].iter().map(|s| format!("pkj{tag}{s}")).collect();
+    let users: Vec<String> = ["a", "b", "c"]
+        .iter()
+        .map(|s| format!("pkj{tag}{s}"))
+        .collect();
 
     // 1. Picket running: attempts are read live.
     let picket = Picket::start(&run_args);
     std::thread::sleep(Duration::from_secs(1));
     ssh_fail(&net.client, &users[0], &net.server_ip, 2, sshd.dir.path());
-    wait_for("the first attempts in the store", Duration::from_secs(20), || (failures_for(data.path(), &users[0]) == (1, 2)).then_some(()));
+    wait_for(
+        "the first attempts in the store",
+        Duration::from_secs(20),
+        || (failures_for(data.path(), &users[0]) == (1, 2)).then_some(()),
+    );
     picket.stop();
 
     // 2. Picket stopped: attempts made meanwhile are picked up from the saved cursor.
     ssh_fail(&net.client, &users[1], &net.server_ip, 2, sshd.dir.path());
     let picket = Picket::start(&run_args);
-    wait_for("attempts made while Picket was stopped", Duration::from_secs(20), || (failures_for(data.path(), &users[1]) == (1, 2)).then_some(()));
+    wait_for(
+        "attempts made while Picket was stopped",
+        Duration::from_secs(20),
+        || (failures_for(data.path(), &users[1]) == (1, 2)).then_some(()),
+    );
 
     // 3. Killed (no clean stop), attempts, restarted.
     picket.kill();
     ssh_fail(&net.client, &users[2], &net.server_ip, 2, sshd.dir.path());
     let picket = Picket::start(&run_args);
-    wait_for("attempts made after a kill", Duration::from_secs(20), || (failures_for(data.path(), &users[2]) == (1, 2)).then_some(()));
+    wait_for(
+        "attempts made after a kill",
+        Duration::from_secs(20),
+        || (failures_for(data.path(), &users[2]) == (1, 2)).then_some(()),
+    );
     std::thread::sleep(Duration::from_secs(1));
     picket.stop();
 
@@ -64,5 +85,11 @@ fn journal_source_counts_real_sshd_failures_once_across_restarts() {
         .unwrap();
     assert_eq!(program, "sshd");
     assert_eq!(source, "journald");
-    assert!(line.contains(&format!("Failed password for invalid user {} from 203.0.113.66", users[0])), "{line}");
+    assert!(
+        line.contains(&format!(
+            "Failed password for invalid user {} from 203.0.113.66",
+            users[0]
+        )),
+        "{line}"
+    );
 }

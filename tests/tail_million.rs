@@ -43,12 +43,24 @@ fn rotate_rename(path: &Path) {
 fn rotate_copytruncate(path: &Path) {
     shift(path);
     fs::copy(path, rotated(path, 1)).unwrap();
-    OpenOptions::new().write(true).open(path).unwrap().set_len(0).unwrap();
+    OpenOptions::new()
+        .write(true)
+        .open(path)
+        .unwrap()
+        .set_len(0)
+        .unwrap();
 }
 
 fn stored(data: &Path) -> (i64, i64) {
-    let Ok(conn) = picket::store::open_read_only(data) else { return (0, 0) };
-    conn.query_row("SELECT count(*), count(DISTINCT user) FROM events", [], |r| Ok((r.get(0)?, r.get(1)?))).unwrap_or((0, 0))
+    let Ok(conn) = picket::store::open_read_only(data) else {
+        return (0, 0);
+    };
+    conn.query_row(
+        "SELECT count(*), count(DISTINCT user) FROM events",
+        [],
+        |r| Ok((r.get(0)?, r.get(1)?)),
+    )
+    .unwrap_or((0, 0))
 }
 
 #[test]
@@ -57,7 +69,14 @@ fn a_million_lines_through_ten_rotations_and_two_kills_are_stored_exactly_once()
     let data = tempfile::tempdir().unwrap();
     let path = logs.path().join("auth.log");
     fs::File::create(&path).unwrap();
-    let args = ["--log", path.to_str().unwrap(), "--data-dir", data.path().to_str().unwrap(), "--start-at", "beginning"];
+    let args = [
+        "--log",
+        path.to_str().unwrap(),
+        "--data-dir",
+        data.path().to_str().unwrap(),
+        "--start-at",
+        "beginning",
+    ];
     let mut picket = Some(Picket::start(&args));
     // Kill at these line counts, restart this many lines later; a rotation falls in between.
     let kills = [(250_000u64, 320_000u64), (640_000, 720_000)];
@@ -98,7 +117,11 @@ fn a_million_lines_through_ten_rotations_and_two_kills_are_stored_exactly_once()
     rotate_copytruncate(&path);
     assert_eq!(rotations, 10);
 
-    wait_for("all 1,000,000 events in the store", Duration::from_secs(300), || (stored(data.path()).0 >= TOTAL as i64).then_some(()));
+    wait_for(
+        "all 1,000,000 events in the store",
+        Duration::from_secs(300),
+        || (stored(data.path()).0 >= TOTAL as i64).then_some(()),
+    );
     std::thread::sleep(Duration::from_secs(2));
     picket.take().expect("running").stop();
     let (events, distinct) = stored(data.path());

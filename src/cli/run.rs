@@ -91,5 +91,8 @@ pub fn run(args: RunArgs) -> anyhow::Result<()> {
         };
     }
     let journal_only = matches!(args.journald, Some(JournaldArg::Only));
-    daemon::run(DaemonOptions { config: cfg, journal_only })
+    daemon::run(DaemonOptions {
+        config: cfg,
+        journal_only,
+    })
 }

@@ -16,14 +16,26 @@ pub fn require_root(what: &str) {
 
 /// Runs a command (no shell), panicking with its output on failure.
 pub fn sh(program: &str, args: &[&str]) -> String {
-    let out = Command::new(program).args(args).output().unwrap_or_else(|e| panic!("cannot run {program}: {e}"));
-    assert!(out.status.success(), "{program} {args:?} failed: {}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    let out = Command::new(program)
+        .args(args)
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run {program}: {e}"));
+    assert!(
+        out.status.success(),
+        "{program} {args:?} failed: {}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
     String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
 /// Like [`sh`] but ignores failure (cleanup).
 pub fn sh_quiet(program: &str, args: &[&str]) {
-    let _ = Command::new(program).args(args).stdout(Stdio::null()).stderr(Stdio::null()).status();
+    let _ = Command::new(program)
+        .args(args)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status();
 }
 
 /// Waits until `f` returns `Some`, or panics after `timeout` with `what`.
@@ -33,7 +45,10 @@ pub fn wait_for<T>(what: &str, timeout: Duration, mut f: impl FnMut() -> Option<
         if let Some(v) = f() {
             return v;
         }
-        assert!(start.elapsed() < timeout, "timed out after {timeout:?} waiting for {what}");
+        assert!(
+            start.elapsed() < timeout,
+            "timed out after {timeout:?} waiting for {what}"
+        );
         std::thread::sleep(Duration::from_millis(100));
     }
 }
@@ -57,14 +72,44 @@ impl NetnsPair {
             sh("ip", &["-n", ns, "link", "set", "lo", "up"]);
         }
         let (vs, vc) = (format!("{prefix}-s"), format!("{prefix}-c"));
-        sh("ip", &["link", "add", &vs, "type", "veth", "peer", "name", &vc]);
+        sh(
+            "ip",
+            &["link", "add", &vs, "type", "veth", "peer", "name", &vc],
+        );
         sh("ip", &["link", "set", &vs, "netns", &server]);
         sh("ip", &["link", "set", &vc, "netns", &client]);
-        sh("ip", &["-n", &server, "addr", "add", &format!("{server_ip}/24"), "dev", &vs]);
-        sh("ip", &["-n", &client, "addr", "add", &format!("{client_ip}/24"), "dev", &vc]);
+        sh(
+            "ip",
+            &[
+                "-n",
+                &server,
+                "addr",
+                "add",
+                &format!("{server_ip}/24"),
+                "dev",
+                &vs,
+            ],
+        );
+        sh(
+            "ip",
+            &[
+                "-n",
+                &client,
+                "addr",
+                "add",
+                &format!("{client_ip}/24"),
+                "dev",
+                &vc,
+            ],
+        );
         sh("ip", &["-n", &server, "link", "set", &vs, "up"]);
         sh("ip", &["-n", &client, "link", "set", &vc, "up"]);
-        NetnsPair { server, client, server_ip: server_ip.into(), client_ip: client_ip.into() }
+        NetnsPair {
+            server,
+            client,
+            server_ip: server_ip.into(),
+            client_ip: client_ip.into(),
+        }
     }
 }
 
@@ -87,7 +132,11 @@ impl Drop for NetnsPair {
 /// it needs no systemd as PID 1.
 pub fn ensure_journald() {
     let socket = Path::new("/run/systemd/journal/socket");
-    let running = Command::new("pgrep").args(["-x", "systemd-journal"]).output().map(|o| o.status.success()).unwrap_or(false);
+    let running = Command::new("pgrep")
+        .args(["-x", "systemd-journal"])
+        .output()
+        .map(|o| o.status.success())
+        .unwrap_or(false);
     if !running || !socket.exists() {
         std::fs::create_dir_all("/run/systemd/journal").unwrap();
         Command::new("/lib/systemd/systemd-journald")
@@ -96,7 +145,11 @@ pub fn ensure_journald() {
             .stderr(Stdio::null())
             .spawn()
             .expect("starting /lib/systemd/systemd-journald (package systemd)");
-        wait_for("journald's sockets", Duration::from_secs(10), || Path::new("/run/systemd/journal/dev-log").exists().then_some(()));
+        wait_for("journald's sockets", Duration::from_secs(10), || {
+            Path::new("/run/systemd/journal/dev-log")
+                .exists()
+                .then_some(())
+        });
     }
     // Point /dev/log at journald unless it already is (rsyslog's own socket would steal it).
     let target = std::fs::read_link("/dev/log").ok();
@@ -117,7 +170,10 @@ impl Sshd {
     pub fn start(netns: &str, listen: &str) -> Sshd {
         let dir = tempfile::tempdir().unwrap();
         let key = dir.path().join("host_ed25519");
-        sh("ssh-keygen", &["-q", "-t", "ed25519", "-N", "", "-f", key.to_str().unwrap()]);
+        sh(
+            "ssh-keygen",
+            &["-q", "-t", "ed25519", "-N", "", "-f", key.to_str().unwrap()],
+        );
         std::fs::create_dir_all("/run/sshd").unwrap();
         let pid_file = dir.path().join("sshd.pid");
         let config = dir.path().join("sshd_config");
@@ -130,8 +186,20 @@ impl Sshd {
             ),
         )
         .unwrap();
-        sh("ip", &["netns", "exec", netns, "/usr/sbin/sshd", "-f", config.to_str().unwrap()]);
-        wait_for("sshd's pid file", Duration::from_secs(10), || pid_file.exists().then_some(()));
+        sh(
+            "ip",
+            &[
+                "netns",
+                "exec",
+                netns,
+                "/usr/sbin/sshd",
+                "-f",
+                config.to_str().unwrap(),
+            ],
+        );
+        wait_for("sshd's pid file", Duration::from_secs(10), || {
+            pid_file.exists().then_some(())
+        });
         Sshd { dir, pid_file }
     }
 }
@@ -155,8 +223,24 @@ pub fn ssh_fail(netns: &str, user: &str, host: &str, prompts: u32, scratch: &Pat
     }
     let status = Command::new("timeout")
         .args(["30", "ip", "netns", "exec", netns, "ssh"])
-        .args(["-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null", "-o", "PreferredAuthentications=password"])
-        .args(["-o", &format!("NumberOfPasswordPrompts={prompts}"), "-o", "ConnectTimeout=5", "-l", user, host, "true"])
+        .args([
+            "-o",
+            "StrictHostKeyChecking=no",
+            "-o",
+            "UserKnownHostsFile=/dev/null",
+            "-o",
+            "PreferredAuthentications=password",
+        ])
+        .args([
+            "-o",
+            &format!("NumberOfPasswordPrompts={prompts}"),
+            "-o",
+            "ConnectTimeout=5",
+            "-l",
+            user,
+            host,
+            "true",
+        ])
         .env("SSH_ASKPASS", &askpass)
         .env("SSH_ASKPASS_REQUIRE", "force")
         .env("DISPLAY", "none")
@@ -165,7 +249,11 @@ pub fn ssh_fail(netns: &str, user: &str, host: &str, prompts: u32, scratch: &Pat
         .stderr(Stdio::null())
         .status()
         .expect("running ssh (package openssh-client)");
-    assert_eq!(status.code(), Some(255), "ssh as {user} should fail authentication");
+    assert_eq!(
+        status.code(),
+        Some(255),
+        "ssh as {user} should fail authentication"
+    );
 }
 
 /// A `picket run` child, killed on drop.
