@@ -325,3 +325,61 @@ fn loghub_openssh_per_ip_failures_match_the_oracle() {
     assert_eq!(s.unparsable, 0);
     assert_eq!(s.unknown, 0, "every sshd line of the file is understood");
 }
+
+/// loghub's Linux_2k.log (old Red Hat): the `sshd(pam_unix)` / `gdm(pam_unix)`
+/// `authentication failure` lines are the only failure records, one failure each.
+#[test]
+fn loghub_linux_legacy_pam_failures_count_once() {
+    let path = common::corpus("loghub/Linux/Linux_2k.log");
+    let file = fs::File::open(&path).expect("open Linux_2k.log");
+    let now = Timestamp::parse_rfc3339("2006-01-01T00:00:00Z").expect("now");
+    let mut n = Normalizer::new(InputFormat::Syslog, "loghub", LocalZone::utc(), now);
+    let mut events = Vec::new();
+    picket::input::for_each_line(BufReader::new(file), |l| {
+        n.push_line(l, &mut events);
+    })
+    .expect("read");
+    let pam: Vec<&Event> = events
+        .iter()
+        .filter(|e| e.kind == EventType::FailedLogin && e.method.as_deref() == Some("pam"))
+        .collect();
+    assert_eq!(pam.len(), 489 + 1);
+    let by_service = |svc: &str| {
+        pam.iter()
+            .filter(|e| e.extra.get("service").map(String::as_str) == Some(svc))
+            .count()
+    };
+    assert_eq!((by_service("sshd"), by_service("gdm")), (489, 1));
+    assert!(pam.iter().all(|e| e.line.contains("(pam_unix)")));
+    let remote_known = pam.iter().filter(|e| e.remote().is_some()).count();
+    println!(
+        "Linux_2k: {} legacy PAM failures, {remote_known} with a remote",
+        pam.len()
+    );
+}
+
+/// Throughput of the whole parse-and-normalize stage on real sshd lines. Run it with
+/// `cargo test --release --test corpus_sshd -- --ignored --nocapture`.
+#[test]
+#[ignore = "timing; meaningful only in release builds"]
+fn sshd_throughput() {
+    let text = fs::read(common::corpus("loghub/OpenSSH/OpenSSH_2k.log")).expect("read");
+    let lines: Vec<&[u8]> = text.split(|&b| b == b'\n').collect();
+    let now = Timestamp::parse_rfc3339("2017-01-01T00:00:00Z").expect("now");
+    let mut n = Normalizer::new(InputFormat::Syslog, "bench", LocalZone::utc(), now);
+    let mut out = Vec::with_capacity(4096);
+    let rounds = 500;
+    let start = std::time::Instant::now();
+    for _ in 0..rounds {
+        for l in &lines {
+            n.push_line(l, &mut out);
+        }
+        out.clear();
+    }
+    let secs = start.elapsed().as_secs_f64();
+    let total = (rounds * lines.len()) as f64;
+    println!(
+        "sshd throughput: {:.2} M lines/s ({total} lines in {secs:.3} s)",
+        total / secs / 1e6
+    );
+}

@@ -148,6 +148,7 @@ pub(crate) fn parse_message(ctx: &Ctx<'_>, message: &str, out: &mut Vec<Event>) 
         return Parsed::Events;
     }
     if text.starts_with("check pass;")
+        || text.contains("more authentication failure")
         || text.starts_with("session opened")
         || text.starts_with("session closed")
     {

@@ -305,6 +305,9 @@ fn user_from<'a>(
     pick: Pick,
     known: Option<&Remote>,
 ) -> Option<(&'a str, Remote, Option<u16>)> {
+    if !s.starts_with(' ') {
+        return None;
+    }
     let mut chosen: Option<(&str, Remote, Option<u16>)> = None;
     for pos in occurrences(s, " from ") {
         if pos == 0 {
