@@ -83,6 +83,17 @@ pub fn split(line: &str) -> Option<Header<'_>> {
     if first.is_empty() {
         return None;
     }
+    // `[sshd]` with no colon after it (old syslogds) is a tag with no host before it.
+    if first.len() > 2 && first.starts_with('[') && first.ends_with(']') {
+        let message = line.get(after_first + 1..).unwrap_or("");
+        return Some(Header {
+            stamp,
+            host: "",
+            program: &first[1..first.len() - 1],
+            pid: None,
+            message,
+        });
+    }
     let (host, tag_start) =
         if first.ends_with(':') || first.starts_with('[') && first.ends_with("]:") {
             ("", i)
@@ -138,8 +149,7 @@ fn split_rfc5424(line: &str, i: usize) -> Option<Header<'_>> {
         i += 1;
     } else {
         while line[i..].starts_with('[') {
-            let close = line[i..].find(']')?;
-            i += close + 1;
+            i += sd_element_len(&line[i..])?;
         }
     }
     let i = skip_spaces(line, i);
@@ -158,6 +168,24 @@ fn split_rfc5424(line: &str, i: usize) -> Option<Header<'_>> {
         pid: parse_pid(procid),
         message,
     })
+}
+
+/// Length of one RFC 5424 SD-ELEMENT (`[id k="v" …]`) at the start of `s`. Inside a quoted
+/// value `]` is data, and `\"`, `\\`, `\]` are escapes.
+fn sd_element_len(s: &str) -> Option<usize> {
+    let b = s.as_bytes();
+    let mut in_quotes = false;
+    let mut i = 1;
+    while i < b.len() {
+        match (b[i], in_quotes) {
+            (b'\\', true) => i += 1,
+            (b'"', _) => in_quotes = !in_quotes,
+            (b']', false) => return Some(i + 1),
+            _ => {}
+        }
+        i += 1;
+    }
+    None
 }
 
 #[cfg(test)]
@@ -191,6 +219,21 @@ mod tests {
         );
         let h = split("Jul  3 14:59:17 host sshd-session[1571]: Failed password").unwrap();
         assert_eq!(h.program, "sshd-session");
+    }
+
+    #[test]
+    fn bracketed_tag_without_colon() {
+        let h = split("Jun 25 23:53:34 [sshd] User root from 1.2.3.4 not allowed").unwrap();
+        assert_eq!(
+            (h.host, h.program, h.message),
+            ("", "sshd", "User root from 1.2.3.4 not allowed")
+        );
+    }
+
+    #[test]
+    fn rfc5424_structured_data_with_brackets_in_values() {
+        let h = split(r#"<38>1 2019-07-08T17:40:17.954167-04:00 h sshd 55555 - [timeQuality tzKnown="1"][x@1 t="[b\"r]"] Failed x"#).unwrap();
+        assert_eq!(h.message, "Failed x");
     }
 
     #[test]
