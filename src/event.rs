@@ -9,6 +9,7 @@ use std::collections::BTreeMap;
 use std::fmt;
 use std::net::IpAddr;
 use std::str::FromStr;
+use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
@@ -202,10 +203,12 @@ pub struct Event {
     pub ts: Timestamp,
     #[serde(rename = "type")]
     pub kind: EventType,
+    /// Host and program are shared (`Arc`) between the events of one stream: a million
+    /// events from one host hold one copy of its name.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub host: Option<String>,
+    pub host: Option<Arc<str>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub program: Option<String>,
+    pub program: Option<Arc<str>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub pid: Option<u32>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -234,7 +237,7 @@ pub struct Event {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub path: Option<String>,
     /// Where the event was read: `file:/var/log/auth.log`, `journald`, `stdin`, …
-    pub source: String,
+    pub source: Arc<str>,
     /// The raw line (lossily decoded, CR stripped), kept as evidence.
     pub line: String,
     /// Everything else a parser knows that has no field of its own.
@@ -245,6 +248,11 @@ pub struct Event {
 impl Event {
     /// An event with only the mandatory fields set.
     pub fn new(ts: Timestamp, kind: EventType, source: &str, line: &str) -> Event {
+        Event::with_source(ts, kind, Arc::from(source), line)
+    }
+
+    /// [`Event::new`] with a shared source name.
+    pub fn with_source(ts: Timestamp, kind: EventType, source: Arc<str>, line: &str) -> Event {
         Event {
             ts,
             kind,
@@ -263,7 +271,7 @@ impl Event {
             version: None,
             process: None,
             path: None,
-            source: source.to_string(),
+            source,
             line: line.to_string(),
             extra: BTreeMap::new(),
         }
@@ -275,8 +283,8 @@ impl Event {
         match name {
             "ts" => Some(self.ts.to_string()),
             "type" => Some(self.kind.as_str().to_string()),
-            "host" => self.host.clone(),
-            "program" => self.program.clone(),
+            "host" => self.host.as_deref().map(str::to_string),
+            "program" => self.program.as_deref().map(str::to_string),
             "pid" => self.pid.map(|p| p.to_string()),
             "src_ip" => self.src_ip.map(|ip| ip.to_string()),
             "src_host" => self.src_host.clone(),
@@ -290,7 +298,7 @@ impl Event {
             "version" => self.version.clone(),
             "process" => self.process.clone(),
             "path" => self.path.clone(),
-            "source" => Some(self.source.clone()),
+            "source" => Some(self.source.to_string()),
             "line" => Some(self.line.clone()),
             other => self
                 .extra

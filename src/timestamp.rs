@@ -412,6 +412,9 @@ impl LocalZone {
 pub struct YearInference {
     reference: Timestamp,
     reference_year: i64,
+    /// (month, day, hour) of the last stamp and the UTC micros of that hour's start: logs
+    /// are in time order, so most lines fall in the hour of the line before.
+    hour_cache: Option<((u32, u32, u32), i64)>,
 }
 
 /// How far in the future a stamp may lie before it is taken to be from last year.
@@ -422,6 +425,7 @@ impl YearInference {
         YearInference {
             reference,
             reference_year: zone.year_of(reference),
+            hour_cache: None,
         }
     }
     pub fn reference(&self) -> Timestamp {
@@ -432,9 +436,28 @@ impl YearInference {
         if now > self.reference {
             self.reference = now;
             self.reference_year = zone.year_of(now);
+            self.hour_cache = None;
         }
     }
-    pub fn resolve(&self, s: &YearlessStamp, zone: &mut LocalZone) -> Timestamp {
+    pub fn resolve(&mut self, s: &YearlessStamp, zone: &mut LocalZone) -> Timestamp {
+        let key = (s.month, s.day, s.hour);
+        let into_hour =
+            (s.minute.min(59) * 60 + s.second.min(59)) as i64 * MICROS_PER_SEC + s.micros as i64;
+        if let Some((k, base)) = self.hour_cache {
+            if k == key {
+                return Timestamp(base + into_hour);
+            }
+        }
+        let ts = self.resolve_uncached(s, zone);
+        // Cache the hour only when all of it resolves to the same year.
+        let base = ts.0 - into_hour;
+        if base + 3600 * MICROS_PER_SEC <= self.reference.saturating_add_secs(FUTURE_SLACK_SECS).0 {
+            self.hour_cache = Some((key, base));
+        }
+        ts
+    }
+
+    fn resolve_uncached(&self, s: &YearlessStamp, zone: &mut LocalZone) -> Timestamp {
         let limit = self.reference.saturating_add_secs(FUTURE_SLACK_SECS);
         let mut year = self.reference_year;
         // Feb 29 exists only in leap years: walk back to one where the date is valid.
@@ -527,7 +550,7 @@ mod tests {
     #[test]
     fn year_is_inferred_across_new_year() {
         let mut utc = LocalZone::utc();
-        let inf = YearInference::new(ts("2027-01-02T08:00:00Z"), &utc);
+        let mut inf = YearInference::new(ts("2027-01-02T08:00:00Z"), &utc);
         let dec = parse_bsd_prefix(b"Dec 31 23:59:59").unwrap().0;
         let jan = parse_bsd_prefix(b"Jan  1 00:00:01").unwrap().0;
         assert_eq!(
@@ -544,7 +567,7 @@ mod tests {
     fn year_inference_matches_fail2bans_reference_rule() {
         // fail2ban's sample logs: now = 2005-08-14 12:00 CEST, zone Europe/Zurich.
         let mut zone = LocalZone::named("Europe/Zurich").unwrap();
-        let inf = YearInference::new(ts("2005-08-14T10:00:00Z"), &zone);
+        let mut inf = YearInference::new(ts("2005-08-14T10:00:00Z"), &zone);
         let nov = parse_bsd_prefix(b"Nov 11 23:33:27").unwrap().0;
         let jun = parse_bsd_prefix(b"Jun 21 16:47:48").unwrap().0;
         assert_eq!(
@@ -558,9 +581,39 @@ mod tests {
     }
 
     #[test]
+    fn the_hour_cache_gives_what_the_full_computation_gives() {
+        let mut zone = LocalZone::named("Europe/Zurich").unwrap();
+        let mut cached = YearInference::new(ts("2026-11-21T12:00:00Z"), &zone);
+        let uncached = YearInference::new(ts("2026-11-21T12:00:00Z"), &zone);
+        // Through a DST change (2026-03-29 02:00 CET → 03:00 CEST) and up to the
+        // reference's future slack, minute by minute.
+        for line in [
+            "Mar 29 01:59:59",
+            "Mar 29 03:00:00",
+            "Mar 29 03:00:01",
+            "Nov 22 11:59:59",
+            "Nov 22 12:00:01",
+            "Nov 22 12:59:59",
+            "Nov 22 13:00:00",
+        ] {
+            let s = parse_bsd_prefix(line.as_bytes()).unwrap().0;
+            assert_eq!(
+                cached.resolve(&s, &mut zone),
+                uncached.resolve_uncached(&s, &mut zone),
+                "{line}"
+            );
+            assert_eq!(
+                cached.resolve(&s, &mut zone),
+                uncached.resolve_uncached(&s, &mut zone),
+                "{line} (cached)"
+            );
+        }
+    }
+
+    #[test]
     fn leap_day_walks_back_to_a_leap_year() {
         let mut utc = LocalZone::utc();
-        let inf = YearInference::new(ts("2027-03-01T00:00:00Z"), &utc);
+        let mut inf = YearInference::new(ts("2027-03-01T00:00:00Z"), &utc);
         let feb29 = parse_bsd_prefix(b"Feb 29 12:00:00").unwrap().0;
         assert_eq!(
             inf.resolve(&feb29, &mut utc).to_string(),

@@ -86,7 +86,7 @@ pub fn parse_line(
     let known = |v: &str| (!v.is_empty() && v != "<none>").then(|| v.to_string());
     let ts = zone.to_utc(&civil);
     let mut e = Event::new(ts, kind, source, line);
-    e.program = Some("dpkg".to_string());
+    e.program = Some(std::sync::Arc::from("dpkg"));
     e.package = Some(name.to_string());
     if let Some(a) = arch.filter(|a| !a.is_empty()) {
         e.extra.insert("arch".into(), a.to_string());

@@ -306,6 +306,7 @@ mod tests {
             pid: None,
             source: "test",
             line: msg,
+            shared: &crate::parse::Shared::for_line("test", "h", "kernel"),
         };
         let mut out = Vec::new();
         let r = Kernel::default().parse(&ctx, msg, &mut out);

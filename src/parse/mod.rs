@@ -22,6 +22,7 @@ pub mod syslog;
 pub mod systemd;
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use crate::event::{Event, EventType};
 use crate::timestamp::{LocalZone, Timestamp, YearInference};
@@ -41,18 +42,54 @@ pub struct Ctx<'a> {
     pub source: &'a str,
     /// The whole raw line, kept as the event's evidence.
     pub line: &'a str,
+    /// Shared copies of source, host and program for the events built from this line.
+    pub shared: &'a Shared,
+}
+
+/// The `Arc<str>` copies events of one line share: made once per stream (source) or
+/// whenever the host or program differs from the previous line's.
+#[derive(Debug, Clone)]
+pub struct Shared {
+    source: Arc<str>,
+    host: Option<Arc<str>>,
+    program: Option<Arc<str>>,
+}
+
+impl Shared {
+    /// The shared values for one line (parsers' unit tests build their `Ctx` with it).
+    pub fn for_line(source: &str, host: &str, program: &str) -> Shared {
+        let mut s = Shared::new(source);
+        s.set(host, program);
+        s
+    }
+
+    fn new(source: &str) -> Shared {
+        Shared {
+            source: Arc::from(source),
+            host: None,
+            program: None,
+        }
+    }
+
+    fn set(&mut self, host: &str, program: &str) {
+        fn update(slot: &mut Option<Arc<str>>, value: &str) {
+            match slot {
+                Some(s) if &**s == value => {}
+                _ if value.is_empty() => *slot = None,
+                _ => *slot = Some(Arc::from(value)),
+            }
+        }
+        update(&mut self.host, host);
+        update(&mut self.program, program);
+    }
 }
 
 impl Ctx<'_> {
     /// A new event with the line's common fields filled in.
     pub fn event(&self, kind: EventType) -> Event {
-        let mut e = Event::new(self.ts, kind, self.source, self.line);
-        if !self.host.is_empty() {
-            e.host = Some(self.host.to_string());
-        }
-        if !self.program.is_empty() {
-            e.program = Some(self.program.to_string());
-        }
+        let mut e = Event::with_source(self.ts, kind, self.shared.source.clone(), self.line);
+        e.host = self.shared.host.clone();
+        e.program = self.shared.program.clone();
         e.pid = self.pid;
         e
     }
@@ -157,6 +194,7 @@ pub struct Normalizer {
     years: YearInference,
     format: InputFormat,
     source: String,
+    shared: Shared,
     stats: Stats,
     scratch: String,
 }
@@ -180,6 +218,7 @@ impl Normalizer {
             years,
             format,
             source: source.to_string(),
+            shared: Shared::new(source),
             stats: Stats::default(),
             scratch: String::new(),
         }
@@ -318,6 +357,7 @@ impl Normalizer {
         out: &mut Vec<Event>,
     ) -> Parsed {
         let program = canonical_program(tag);
+        self.shared.set(host, program);
         let ctx = Ctx {
             ts,
             host,
@@ -326,6 +366,7 @@ impl Normalizer {
             pid,
             source: &self.source,
             line,
+            shared: &self.shared,
         };
         let parsers = &mut self.parsers;
         let pam = self.pam_index;

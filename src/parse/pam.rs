@@ -176,6 +176,7 @@ mod tests {
             pid: Some(1),
             source: "test",
             line: msg,
+            shared: &crate::parse::Shared::for_line("test", "h", program),
         };
         let mut out = Vec::new();
         let r = Pam::default().parse(&ctx, msg, &mut out);

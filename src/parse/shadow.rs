@@ -437,6 +437,7 @@ mod tests {
             pid: Some(9),
             source: "test",
             line: msg,
+            shared: &crate::parse::Shared::for_line("test", "h", program),
         };
         let mut out = Vec::new();
         let r = ShadowUtils::default().parse(&ctx, msg, &mut out);

@@ -222,7 +222,7 @@ fn word(s: &str) -> (&str, &str) {
 fn occurrences<'a>(s: &'a str, pat: &'a str) -> impl Iterator<Item = usize> + 'a {
     let mut from = 0;
     std::iter::from_fn(move || {
-        let pos = from + s.get(from..)?.find(pat)?;
+        let pos = from + memchr::memmem::find(s.get(from..)?.as_bytes(), pat.as_bytes())?;
         from = pos + 1;
         Some(pos)
     })
@@ -1223,6 +1223,11 @@ mod tests {
             pid: Some(pid),
             source: "test",
             line: msg,
+            shared: &crate::parse::Shared::for_line(
+                "test",
+                "h",
+                super::super::canonical_program(tag),
+            ),
         };
         let mut out = Vec::new();
         let r = p.parse(&ctx, msg, &mut out);

@@ -171,6 +171,7 @@ mod tests {
             pid: Some(1),
             source: "test",
             line: msg,
+            shared: &crate::parse::Shared::for_line("test", "h", "su"),
         };
         let mut out = Vec::new();
         let r = parse(&ctx, msg, &mut out);

@@ -210,6 +210,7 @@ mod tests {
             pid: None,
             source: "test",
             line: msg,
+            shared: &crate::parse::Shared::for_line("test", "h", "sudo"),
         };
         let mut out = Vec::new();
         let r = parse(&ctx, msg, &mut out);

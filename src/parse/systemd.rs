@@ -211,8 +211,12 @@ mod tests {
     use super::*;
     use crate::timestamp::Timestamp;
 
+    static SHARED: std::sync::LazyLock<crate::parse::Shared> =
+        std::sync::LazyLock::new(|| crate::parse::Shared::for_line("test", "h", "systemd"));
+
     fn ctx<'a>(msg: &'a str, pid: Option<u32>) -> Ctx<'a> {
         Ctx {
+            shared: &SHARED,
             ts: Timestamp::from_micros(0),
             host: "h",
             program: "systemd",

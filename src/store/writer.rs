@@ -227,11 +227,11 @@ fn commit(conn: &mut Connection, batches: &[Batch]) -> rusqlite::Result<()> {
                 insert.execute(params![
                     e.ts.as_micros(),
                     e.kind.as_str(),
-                    e.host,
-                    e.program,
+                    e.host.as_deref(),
+                    e.program.as_deref(),
                     e.src_ip.map(|ip| ip.to_string()),
                     e.user,
-                    e.source,
+                    &*e.source,
                     json
                 ])?;
             }

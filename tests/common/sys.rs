@@ -130,6 +130,9 @@ impl Drop for NetnsPair {
 /// Makes sure a systemd-journald is running and `/dev/log` reaches it, as on a fresh
 /// Debian 12 (where it is the only logger). Starts it by hand when it is not running:
 /// it needs no systemd as PID 1.
+// journald is left running on purpose, as the host's logger: later tests and processes log
+// into it, and it must outlive this test process.
+#[allow(clippy::zombie_processes)]
 pub fn ensure_journald() {
     let socket = Path::new("/run/systemd/journal/socket");
     let running = Command::new("pgrep")

@@ -1,0 +1,41 @@
+//! The real auth.logs of the corpus parse without an error, and what they hold — lines
+//! read, events per type, ignored, unknown and unparsable lines — is pinned by snapshots
+//! (`tests/snapshots/`), so any change in what Picket sees in them is reviewed.
+
+mod common;
+
+use picket::replay::{replay, Input, ReplayOptions};
+use picket::timestamp::{LocalZone, Timestamp};
+
+fn summary(rel: &str) -> picket::parse::Stats {
+    // A fixed reference time: the snapshots must not depend on when the test runs.
+    let opts = ReplayOptions {
+        zone: LocalZone::utc(),
+        format: None,
+        reference: Timestamp::parse_rfc3339("2026-11-21T12:00:00Z"),
+    };
+    let s = replay(&Input::File(common::corpus(rel)), &opts, |_| {}, |_| {})
+        .unwrap_or_else(|e| panic!("{rel}: {e}"));
+    assert_eq!(s.stats.unparsable, 0, "{rel}: every line has a header");
+    s.stats
+}
+
+#[test]
+fn loghub_linux_2k() {
+    insta::assert_yaml_snapshot!(summary("loghub/Linux/Linux_2k.log"));
+}
+
+#[test]
+fn loghub_openssh_2k() {
+    insta::assert_yaml_snapshot!(summary("loghub/OpenSSH/OpenSSH_2k.log"));
+}
+
+#[test]
+fn elastic_examples_auth_log() {
+    insta::assert_yaml_snapshot!(summary("elastic-examples/auth.log"));
+}
+
+#[test]
+fn secrepo_auth_log() {
+    insta::assert_yaml_snapshot!(summary("secrepo-auth/auth.log"));
+}
