@@ -1,6 +1,10 @@
 //! The real auth.logs of the corpus parse without an error, and what they hold — lines
 //! read, events per type, ignored, unknown and unparsable lines — is pinned by snapshots
 //! (`tests/snapshots/`), so any change in what Picket sees in them is reviewed.
+//!
+//! The unparsable lines they pin are real: Linux_2k's `combo  -- root[2421]: ROOT LOGIN ON
+//! tty2` (login with an empty tag), and secrepo's last line, cut mid-stamp (`Dec  2 13:14:2`)
+//! where the excerpt ends.
 
 mod common;
 
@@ -16,7 +20,6 @@ fn summary(rel: &str) -> picket::parse::Stats {
     };
     let s = replay(&Input::File(common::corpus(rel)), &opts, |_| {}, |_| {})
         .unwrap_or_else(|e| panic!("{rel}: {e}"));
-    assert_eq!(s.stats.unparsable, 0, "{rel}: every line has a header");
     s.stats
 }
 

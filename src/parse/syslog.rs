@@ -115,7 +115,9 @@ fn split_tag(line: &str, i: usize) -> Option<(&str, Option<u32>, &str)> {
     // The tag ends at the first ": " (or ":" at end of line) before any space.
     let sp = memchr::memchr(b' ', rest.as_bytes()).unwrap_or(rest.len());
     let tag_with_colon = &rest[..sp];
-    let tag = tag_with_colon.strip_suffix(':')?;
+    let Some(tag) = tag_with_colon.strip_suffix(':') else {
+        return versioned_tag(line, i, sp);
+    };
     let msg_start = (i + sp + 1).min(line.len());
     let message = &line[msg_start..];
     if tag.is_empty() {
@@ -133,6 +135,17 @@ fn split_tag(line: &str, i: usize) -> Option<(&str, Option<u32>, &str)> {
         }
     }
     Some((tag, None, message))
+}
+
+/// `syslogd 1.4.1: restart.` — sysklogd marks its own lines with its version after the
+/// name. `sp` is the end of the name.
+fn versioned_tag(line: &str, i: usize, sp: usize) -> Option<(&str, Option<u32>, &str)> {
+    let name = &line[i..i + sp];
+    let after = line.get(i + sp + 1..)?;
+    let (version, message) = after.split_once(' ').unwrap_or((after, ""));
+    let version = version.strip_suffix(':')?;
+    let is_version = !version.is_empty() && version.bytes().all(|c| c.is_ascii_digit() || c == b'.');
+    (is_version && !name.is_empty()).then_some((name, None, message))
 }
 
 /// RFC 5424: `TIMESTAMP HOST APP PROCID MSGID [SD] MSG` after `<PRI>1 `.
@@ -219,6 +232,13 @@ mod tests {
         );
         let h = split("Jul  3 14:59:17 host sshd-session[1571]: Failed password").unwrap();
         assert_eq!(h.program, "sshd-session");
+    }
+
+    #[test]
+    fn versioned_tags() {
+        let h = split("Jun 19 04:09:11 combo syslogd 1.4.1: restart.").unwrap();
+        assert_eq!((h.host, h.program, h.message), ("combo", "syslogd", "restart."));
+        assert!(split("Jun 19 04:09:11 combo syslogd one: restart.").is_none());
     }
 
     #[test]
