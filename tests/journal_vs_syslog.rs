@@ -9,11 +9,26 @@ use picket::replay::{replay, Input, ReplayOptions};
 use picket::timestamp::LocalZone;
 
 fn events(file: &str) -> Vec<Event> {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures").join(file);
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures")
+        .join(file);
     let mut all = Vec::new();
-    let opts = ReplayOptions { zone: LocalZone::utc(), ..Default::default() };
-    let summary = replay(&Input::File(path), &opts, |e| all.extend_from_slice(e), |_| {}).unwrap();
-    assert_eq!(summary.stats.unknown + summary.stats.unparsable, 0, "{file}: every line understood");
+    let opts = ReplayOptions {
+        zone: LocalZone::utc(),
+        ..Default::default()
+    };
+    let summary = replay(
+        &Input::File(path),
+        &opts,
+        |e| all.extend_from_slice(e),
+        |_| {},
+    )
+    .unwrap();
+    assert_eq!(
+        summary.stats.unknown + summary.stats.unparsable,
+        0,
+        "{file}: every line understood"
+    );
     all
 }
 
@@ -27,7 +42,10 @@ fn essence(e: &Event) -> String {
         e.target_user,
         e.src_ip,
         e.method,
-        e.extra.iter().filter(|(k, _)| !matches!(k.as_ref(), "uid" | "gid")).collect::<Vec<_>>()
+        e.extra
+            .iter()
+            .filter(|(k, _)| !matches!(k.as_ref(), "uid" | "gid"))
+            .collect::<Vec<_>>()
     )
 }
 
@@ -36,8 +54,23 @@ fn journal_export_and_auth_log_give_the_same_events() {
     let from_log: Vec<String> = events("debian12-auth.log").iter().map(essence).collect();
     let from_journal: Vec<String> = events("journal.json").iter().map(essence).collect();
     assert_eq!(from_journal, from_log);
-    assert!(from_log.iter().filter(|e| e.starts_with("FAILED_LOGIN") && e.contains("203.0.113.66")).count() == 6, "{from_log:#?}");
+    assert!(
+        from_log
+            .iter()
+            .filter(|e| e.starts_with("FAILED_LOGIN") && e.contains("203.0.113.66"))
+            .count()
+            == 6,
+        "{from_log:#?}"
+    );
     let journal = events("journal.json");
-    assert!(journal.iter().all(|e| &*e.source == "file:".to_string() + Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/journal.json").to_str().unwrap()));
-    assert!(journal.iter().all(|e| e.host.as_deref() == Some("vm")), "hostname comes from _HOSTNAME");
+    assert!(journal.iter().all(|e| &*e.source
+        == "file:".to_string()
+            + Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("tests/fixtures/journal.json")
+                .to_str()
+                .unwrap()));
+    assert!(
+        journal.iter().all(|e| e.host.as_deref() == Some("vm")),
+        "hostname comes from _HOSTNAME"
+    );
 }

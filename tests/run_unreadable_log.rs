@@ -26,8 +26,19 @@ fn an_unreadable_log_is_named_once_with_the_fix_and_the_rest_is_read() {
     let mut child = Command::new("setpriv")
         .args(["--reuid=nobody", "--regid=nogroup", "--clear-groups", "--"])
         .arg(env!("CARGO_BIN_EXE_picket"))
-        .args(["run", "--start-at", "beginning", "--data-dir", data.to_str().unwrap()])
-        .args(["--log", secret.to_str().unwrap(), "--log", open.to_str().unwrap()])
+        .args([
+            "run",
+            "--start-at",
+            "beginning",
+            "--data-dir",
+            data.to_str().unwrap(),
+        ])
+        .args([
+            "--log",
+            secret.to_str().unwrap(),
+            "--log",
+            open.to_str().unwrap(),
+        ])
         .stdin(Stdio::null())
         .stderr(Stdio::piped())
         .spawn()
@@ -37,7 +48,13 @@ fn an_unreadable_log_is_named_once_with_the_fix_and_the_rest_is_read() {
     std::fs::write(&open, "2026-11-21T11:45:39.328904+00:00 web01 sshd[8018]: Failed password for root from 203.0.113.7 port 4242 ssh2\n").unwrap();
     wait_for("the readable log's event", Duration::from_secs(20), || {
         let conn = picket::store::open_read_only(&data).ok()?;
-        let n: i64 = conn.query_row("SELECT count(*) FROM events WHERE src_ip = '203.0.113.7'", [], |r| r.get(0)).ok()?;
+        let n: i64 = conn
+            .query_row(
+                "SELECT count(*) FROM events WHERE src_ip = '203.0.113.7'",
+                [],
+                |r| r.get(0),
+            )
+            .ok()?;
         (n == 1).then_some(())
     });
     std::thread::sleep(Duration::from_millis(1500));
@@ -47,8 +64,23 @@ fn an_unreadable_log_is_named_once_with_the_fix_and_the_rest_is_read() {
     }
     let status = child.wait().unwrap();
     let mut stderr = String::new();
-    child.stderr.take().unwrap().read_to_string(&mut stderr).unwrap();
-    assert!(status.success(), "picket should stop cleanly: {status:?}\n{stderr}");
-    let complaints: Vec<&str> = stderr.lines().filter(|l| l.contains(secret.to_str().unwrap()) && l.contains("adm")).collect();
-    assert_eq!(complaints.len(), 1, "one line naming the file and the fix, got:\n{stderr}");
+    child
+        .stderr
+        .take()
+        .unwrap()
+        .read_to_string(&mut stderr)
+        .unwrap();
+    assert!(
+        status.success(),
+        "picket should stop cleanly: {status:?}\n{stderr}"
+    );
+    let complaints: Vec<&str> = stderr
+        .lines()
+        .filter(|l| l.contains(secret.to_str().unwrap()) && l.contains("adm"))
+        .collect();
+    assert_eq!(
+        complaints.len(),
+        1,
+        "one line naming the file and the fix, got:\n{stderr}"
+    );
 }

@@ -144,7 +144,8 @@ fn versioned_tag(line: &str, i: usize, sp: usize) -> Option<(&str, Option<u32>, 
     let after = line.get(i + sp + 1..)?;
     let (version, message) = after.split_once(' ').unwrap_or((after, ""));
     let version = version.strip_suffix(':')?;
-    let is_version = !version.is_empty() && version.bytes().all(|c| c.is_ascii_digit() || c == b'.');
+    let is_version =
+        !version.is_empty() && version.bytes().all(|c| c.is_ascii_digit() || c == b'.');
     (is_version && !name.is_empty()).then_some((name, None, message))
 }
 
@@ -237,7 +238,10 @@ mod tests {
     #[test]
     fn versioned_tags() {
         let h = split("Jun 19 04:09:11 combo syslogd 1.4.1: restart.").unwrap();
-        assert_eq!((h.host, h.program, h.message), ("combo", "syslogd", "restart."));
+        assert_eq!(
+            (h.host, h.program, h.message),
+            ("combo", "syslogd", "restart.")
+        );
         assert!(split("Jun 19 04:09:11 combo syslogd one: restart.").is_none());
     }
 

@@ -1,0 +1,80 @@
+//! What a rule raises.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use super::spec::Severity;
+use crate::timestamp::Timestamp;
+
+/// Where an alert stands in a person's work.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum AlertStatus {
+    Open,
+    Acknowledged,
+    Resolved,
+    Ignored,
+}
+
+impl AlertStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AlertStatus::Open => "open",
+            AlertStatus::Acknowledged => "acknowledged",
+            AlertStatus::Resolved => "resolved",
+            AlertStatus::Ignored => "ignored",
+        }
+    }
+}
+
+impl std::str::FromStr for AlertStatus {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "open" => Ok(AlertStatus::Open),
+            "acknowledged" | "ack" => Ok(AlertStatus::Acknowledged),
+            "resolved" => Ok(AlertStatus::Resolved),
+            "ignored" => Ok(AlertStatus::Ignored),
+            _ => Err(format!(
+                "unknown status `{s}`: use open, acknowledged, resolved or ignored"
+            )),
+        }
+    }
+}
+
+/// Most raw lines an alert keeps as evidence.
+pub const MAX_EVIDENCE: usize = 20;
+
+/// An alert. The engine emits it when it first fires and again each time a suppressed
+/// repeat updates its count and last_seen; `key` identifies it across those updates (and
+/// across a replay of the same input), so the store upserts by it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Alert {
+    /// Stable identity: rule, group and first_seen.
+    pub key: String,
+    pub rule: String,
+    pub title: String,
+    pub severity: Severity,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub mitre: Vec<String>,
+    /// The values of the rule's `group_by` fields (e.g. `src_ip`).
+    pub group: BTreeMap<String, String>,
+    /// Matching events behind it (including suppressed repeats).
+    pub count: u64,
+    pub first_seen: Timestamp,
+    pub last_seen: Timestamp,
+    pub status: AlertStatus,
+    /// The triggering events' raw lines, at most [`MAX_EVIDENCE`].
+    pub evidence: Vec<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub response: Vec<String>,
+}
+
+impl Alert {
+    pub fn push_evidence(&mut self, line: &str) {
+        if self.evidence.len() < MAX_EVIDENCE {
+            self.evidence.push(line.to_string());
+        }
+    }
+}

@@ -1,0 +1,240 @@
+//! Compiled field conditions and how they are checked against an event, without
+//! allocating for the common fields.
+
+use std::borrow::Cow;
+use std::net::IpAddr;
+
+use crate::event::Event;
+
+/// A field rules can test or group by.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum Field {
+    Host,
+    Program,
+    Pid,
+    /// `src_ip`, or `src_host` when the log named the remote.
+    Src,
+    SrcPort,
+    User,
+    TargetUser,
+    Method,
+    Outcome,
+    Command,
+    Package,
+    Version,
+    Process,
+    Path,
+    Source,
+    Line,
+    /// `extra.<key>` (or a bare key that is not a field above).
+    Extra(String),
+}
+
+impl Field {
+    pub fn parse(name: &str) -> Result<Field, String> {
+        Ok(match name {
+            "host" => Field::Host,
+            "program" => Field::Program,
+            "pid" => Field::Pid,
+            "src_ip" | "src_host" | "src" => Field::Src,
+            "src_port" => Field::SrcPort,
+            "user" => Field::User,
+            "target_user" => Field::TargetUser,
+            "method" => Field::Method,
+            "outcome" => Field::Outcome,
+            "command" => Field::Command,
+            "package" => Field::Package,
+            "version" => Field::Version,
+            "process" => Field::Process,
+            "path" => Field::Path,
+            "source" => Field::Source,
+            "line" => Field::Line,
+            "type" | "ts" => return Err(format!("`{name}` cannot be used here: match on types with `type:`")),
+            other => match other.strip_prefix("extra.") {
+                Some(k) if !k.is_empty() => Field::Extra(k.to_string()),
+                _ => {
+                    return Err(format!(
+                        "unknown field `{other}`: expected host, program, pid, src_ip, src_port, user, target_user, method, outcome, command, package, version, process, path, source, line or extra.<key>"
+                    ))
+                }
+            },
+        })
+    }
+
+    /// The name alerts use for this field in their group.
+    pub fn name(&self) -> Cow<'_, str> {
+        Cow::Borrowed(match self {
+            Field::Host => "host",
+            Field::Program => "program",
+            Field::Pid => "pid",
+            Field::Src => "src_ip",
+            Field::SrcPort => "src_port",
+            Field::User => "user",
+            Field::TargetUser => "target_user",
+            Field::Method => "method",
+            Field::Outcome => "outcome",
+            Field::Command => "command",
+            Field::Package => "package",
+            Field::Version => "version",
+            Field::Process => "process",
+            Field::Path => "path",
+            Field::Source => "source",
+            Field::Line => "line",
+            Field::Extra(k) => return Cow::Owned(format!("extra.{k}")),
+        })
+    }
+
+    /// The field's value as text, if the event has it.
+    pub fn get<'a>(&self, e: &'a Event) -> Option<Cow<'a, str>> {
+        let s = |o: &'a Option<String>| o.as_deref().map(Cow::Borrowed);
+        match self {
+            Field::Host => e.host.as_deref().map(Cow::Borrowed),
+            Field::Program => e.program.as_deref().map(Cow::Borrowed),
+            Field::Pid => e.pid.map(|p| Cow::Owned(p.to_string())),
+            Field::Src => e
+                .src_ip
+                .map(|ip| Cow::Owned(ip.to_string()))
+                .or_else(|| s(&e.src_host)),
+            Field::SrcPort => e.src_port.map(|p| Cow::Owned(p.to_string())),
+            Field::User => s(&e.user),
+            Field::TargetUser => s(&e.target_user),
+            Field::Method => s(&e.method),
+            Field::Outcome => e.outcome.map(|o| Cow::Borrowed(o.as_str())),
+            Field::Command => s(&e.command),
+            Field::Package => s(&e.package),
+            Field::Version => s(&e.version),
+            Field::Process => s(&e.process),
+            Field::Path => s(&e.path),
+            Field::Source => Some(Cow::Borrowed(&e.source)),
+            Field::Line => Some(Cow::Borrowed(&e.line)),
+            Field::Extra(k) => e.extra.get(k.as_str()).map(|v| Cow::Borrowed(v.as_str())),
+        }
+    }
+}
+
+/// An address block.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Cidr {
+    addr: IpAddr,
+    prefix: u8,
+}
+
+impl Cidr {
+    pub fn new(addr: IpAddr, prefix: u8) -> Cidr {
+        Cidr { addr, prefix }
+    }
+
+    pub fn contains(&self, ip: IpAddr) -> bool {
+        match (self.addr, crate::parse::common::canonical(ip)) {
+            (IpAddr::V4(net), IpAddr::V4(ip)) => {
+                let mask = if self.prefix == 0 {
+                    0
+                } else {
+                    u32::MAX << (32 - self.prefix as u32)
+                };
+                (u32::from(net) & mask) == (u32::from(ip) & mask)
+            }
+            (IpAddr::V6(net), IpAddr::V6(ip)) => {
+                let mask = if self.prefix == 0 {
+                    0
+                } else {
+                    u128::MAX << (128 - self.prefix as u32)
+                };
+                (u128::from(net) & mask) == (u128::from(ip) & mask)
+            }
+            _ => false,
+        }
+    }
+}
+
+/// A compiled condition on one value.
+#[derive(Debug, Clone)]
+pub enum Cond {
+    Equals(String),
+    In(Vec<String>),
+    Regex(regex::Regex),
+    Cidr(Vec<Cidr>),
+    Exists(bool),
+    Not(Box<Cond>),
+    /// A condition map with several keys: all of them.
+    All(Vec<Cond>),
+}
+
+impl Cond {
+    pub fn holds(&self, value: Option<&str>) -> bool {
+        match self {
+            Cond::Exists(want) => value.is_some() == *want,
+            Cond::Not(c) => !c.holds(value),
+            Cond::All(cs) => cs.iter().all(|c| c.holds(value)),
+            _ => {
+                let Some(v) = value else { return false };
+                match self {
+                    Cond::Equals(x) => v == x,
+                    Cond::In(xs) => xs.iter().any(|x| x == v),
+                    Cond::Regex(re) => re.is_match(v),
+                    Cond::Cidr(cs) => v
+                        .parse::<IpAddr>()
+                        .is_ok_and(|ip| cs.iter().any(|c| c.contains(ip))),
+                    _ => false,
+                }
+            }
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct FieldCond {
+    pub field: Field,
+    pub cond: Cond,
+}
+
+impl FieldCond {
+    pub fn holds(&self, e: &Event) -> bool {
+        if let (Field::Src, Cond::Cidr(cs)) = (&self.field, &self.cond) {
+            // The common case without formatting the address.
+            return e.src_ip.is_some_and(|ip| cs.iter().any(|c| c.contains(ip)));
+        }
+        self.cond.holds(self.field.get(e).as_deref())
+    }
+}
+
+/// `where` (all) and `any` (one of the sets).
+#[derive(Debug, Clone, Default)]
+pub struct Matcher {
+    pub all: Vec<FieldCond>,
+    pub any: Vec<Vec<FieldCond>>,
+}
+
+impl Matcher {
+    pub fn matches(&self, e: &Event) -> bool {
+        self.all.iter().all(|c| c.holds(e))
+            && (self.any.is_empty() || self.any.iter().any(|set| set.iter().all(|c| c.holds(e))))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cidrs() {
+        let c = Cidr::new("203.0.113.0".parse().unwrap(), 24);
+        assert!(c.contains("203.0.113.77".parse().unwrap()));
+        assert!(c.contains("::ffff:203.0.113.77".parse().unwrap()));
+        assert!(!c.contains("203.0.114.1".parse().unwrap()));
+        let all = Cidr::new("0.0.0.0".parse().unwrap(), 0);
+        assert!(all.contains("8.8.8.8".parse().unwrap()));
+        let v6 = Cidr::new("2001:db8::".parse().unwrap(), 32);
+        assert!(v6.contains("2001:db8:1::5".parse().unwrap()));
+        assert!(!v6.contains("203.0.113.77".parse().unwrap()));
+    }
+
+    #[test]
+    fn conditions() {
+        assert!(Cond::Exists(false).holds(None));
+        assert!(!Cond::Equals("root".into()).holds(None));
+        assert!(Cond::Not(Box::new(Cond::Equals("root".into()))).holds(Some("bob")));
+        assert!(Cond::In(vec!["a".into(), "b".into()]).holds(Some("b")));
+        assert!(Cond::Regex(regex::Regex::new("^/bin/(ba)?sh$").unwrap()).holds(Some("/bin/bash")));
+    }
+}

@@ -1,0 +1,21 @@
+//! The rule engine: YAML rules compiled once into a [`RuleSet`], evaluated on event time
+//! by one [`Engine`] that owns all rule state.
+//!
+//! - `spec`: the YAML form; `compile`: spec → [`Rule`] with positioned errors;
+//!   `condition`: field conditions; `runtime`: windows, suppression, alerts;
+//!   `load`: rule directories and the embedded default ruleset; `ruletest`: the rules'
+//!   own `tests:`.
+
+pub mod alert;
+pub mod compile;
+pub mod condition;
+pub mod duration;
+pub mod load;
+pub mod ruletest;
+pub mod runtime;
+pub mod spec;
+
+pub use alert::{Alert, AlertStatus};
+pub use compile::{CompileError, Rule};
+pub use runtime::{Engine, RuleSet};
+pub use spec::Severity;

@@ -1,0 +1,327 @@
+//! The engine: offers each event to the rules that want its type, keeps their windowed
+//! state per group, and emits alerts.
+//!
+//! Time is the events' own (`ts`), never the wall clock, so a replay of last week's log
+//! raises exactly the alerts watching it live did. All state is bounded: at most
+//! `max_groups` groups per rule (least recently seen evicted first), windows cut to what
+//! the rule can still use, evidence capped.
+
+use std::collections::{HashMap, VecDeque};
+use std::sync::Arc;
+
+use super::alert::{Alert, AlertStatus, MAX_EVIDENCE};
+use super::compile::{Kind, Rule};
+use crate::event::{Event, EventType};
+use crate::timestamp::{Timestamp, MICROS_PER_SEC};
+
+/// Compiled rules, indexed by the event types they want.
+#[derive(Debug, Default)]
+pub struct RuleSet {
+    rules: Vec<Arc<Rule>>,
+    by_type: Vec<Vec<usize>>,
+}
+
+impl RuleSet {
+    pub fn new(rules: Vec<Arc<Rule>>) -> RuleSet {
+        let mut by_type = vec![Vec::new(); EventType::ALL.len()];
+        for (i, r) in rules.iter().enumerate() {
+            if !r.enabled {
+                continue;
+            }
+            for t in &r.types {
+                by_type[type_index(*t)].push(i);
+            }
+        }
+        RuleSet { rules, by_type }
+    }
+    pub fn rules(&self) -> &[Arc<Rule>] {
+        &self.rules
+    }
+    pub fn len(&self) -> usize {
+        self.rules.len()
+    }
+    pub fn is_empty(&self) -> bool {
+        self.rules.is_empty()
+    }
+}
+
+fn type_index(t: EventType) -> usize {
+    EventType::ALL.iter().position(|x| *x == t).unwrap_or(0)
+}
+
+/// Most groups one rule tracks by default.
+pub const DEFAULT_MAX_GROUPS: usize = 50_000;
+/// Lines kept per group before a rule fires (the alert's first evidence).
+const PENDING_EVIDENCE: usize = 5;
+
+#[derive(Debug, Default)]
+struct GroupState {
+    gen: u64,
+    last: Timestamp,
+    /// Threshold: times of matching events in the window (oldest first), at most `count`.
+    times: VecDeque<Timestamp>,
+    /// Distinct: value → last time seen.
+    values: HashMap<Box<str>, Timestamp>,
+    /// Sequence: current step, events counted in it, events in the sequence, start.
+    step: usize,
+    step_count: u32,
+    seq_events: u64,
+    started: Option<Timestamp>,
+    pending: VecDeque<Box<str>>,
+    /// The alert still within its suppression period, and when that period ends.
+    alert: Option<Alert>,
+    suppressed_until: Timestamp,
+}
+
+#[derive(Debug, Default)]
+struct RuleState {
+    groups: HashMap<Box<str>, GroupState>,
+    order: VecDeque<(Box<str>, u64)>,
+    next_gen: u64,
+}
+
+impl RuleState {
+    fn group(&mut self, key: &str, max: usize) -> &mut GroupState {
+        if !self.groups.contains_key(key) {
+            while self.groups.len() >= max {
+                let Some((k, g)) = self.order.pop_front() else {
+                    break;
+                };
+                if self.groups.get(&k).is_some_and(|s| s.gen == g) {
+                    self.groups.remove(&k);
+                }
+            }
+            let gen = self.next_gen;
+            self.next_gen += 1;
+            let k: Box<str> = key.into();
+            self.order.push_back((k.clone(), gen));
+            self.groups.insert(
+                k,
+                GroupState {
+                    gen,
+                    ..Default::default()
+                },
+            );
+            if self.order.len() > 2 * max + 64 {
+                let groups = &self.groups;
+                self.order
+                    .retain(|(k, g)| groups.get(k).is_some_and(|s| s.gen == *g));
+            }
+        }
+        self.groups.get_mut(key).expect("inserted above")
+    }
+}
+
+/// The rule engine. One task owns it; events go in in order, alerts come out.
+pub struct Engine {
+    rules: Arc<RuleSet>,
+    states: Vec<RuleState>,
+    max_groups: usize,
+    key_buf: String,
+}
+
+impl Engine {
+    pub fn new(rules: Arc<RuleSet>) -> Engine {
+        Engine::with_max_groups(rules, DEFAULT_MAX_GROUPS)
+    }
+
+    pub fn with_max_groups(rules: Arc<RuleSet>, max_groups: usize) -> Engine {
+        let states = rules.rules.iter().map(|_| RuleState::default()).collect();
+        Engine {
+            rules,
+            states,
+            max_groups: max_groups.max(1),
+            key_buf: String::new(),
+        }
+    }
+
+    pub fn rules(&self) -> &Arc<RuleSet> {
+        &self.rules
+    }
+
+    /// Groups currently tracked, over all rules (for metrics and the memory bound's test).
+    pub fn tracked_groups(&self) -> usize {
+        self.states.iter().map(|s| s.groups.len()).sum()
+    }
+
+    /// Offers one event to every rule that wants its type; pushes new and updated alerts.
+    pub fn on_event(&mut self, e: &Event, out: &mut Vec<Alert>) {
+        let idx = type_index(e.kind);
+        let rules = self.rules.clone();
+        for &i in &rules.by_type[idx] {
+            let rule = &rules.rules[i];
+            if rule.allowlist.allows(e) {
+                continue;
+            }
+            self.offer(i, rule, e, out);
+        }
+    }
+
+    fn offer(&mut self, i: usize, rule: &Rule, e: &Event, out: &mut Vec<Alert>) {
+        // For a sequence: which of its steps (at most 64) this event satisfies.
+        let (step_mask, matches_main) = match &rule.kind {
+            Kind::Sequence { steps, .. } => {
+                let mask = steps
+                    .iter()
+                    .take(64)
+                    .enumerate()
+                    .filter(|(_, s)| s.types.contains(&e.kind) && s.matcher.matches(e))
+                    .fold(0u64, |m, (i, _)| m | 1 << i);
+                (mask, false)
+            }
+            _ => (0, rule.matcher.matches(e)),
+        };
+        if step_mask == 0 && !matches_main {
+            return;
+        }
+        // The group: the values of group_by; an event lacking one is not counted.
+        self.key_buf.clear();
+        for f in &rule.group_by {
+            let Some(v) = f.get(e) else { return };
+            self.key_buf.push_str(&v);
+            self.key_buf.push('\u{1f}');
+        }
+        let key = std::mem::take(&mut self.key_buf);
+        let max = self.max_groups;
+        let g = self.states[i].group(&key, max);
+        g.last = e.ts;
+        // Within suppression, a matching event updates the alert instead of raising one.
+        let is_trigger = match &rule.kind {
+            Kind::Sequence { steps, .. } => step_mask & (1 << (steps.len() - 1).min(63)) != 0,
+            _ => true,
+        };
+        if is_trigger && e.ts < g.suppressed_until {
+            if let Some(a) = g.alert.as_mut() {
+                a.count += 1;
+                a.last_seen = a.last_seen.max(e.ts);
+                a.push_evidence(&e.line);
+                out.push(a.clone());
+                self.key_buf = key;
+                return;
+            }
+        }
+        let fired: Option<(u64, Timestamp)> = match &rule.kind {
+            Kind::Single => Some((1, e.ts)),
+            Kind::Threshold { count, within } => {
+                let from = Timestamp::from_micros(e.ts.as_micros() - within * MICROS_PER_SEC);
+                while g.times.front().is_some_and(|t| *t < from) {
+                    g.times.pop_front();
+                }
+                g.times.push_back(e.ts);
+                while g.times.len() > *count as usize {
+                    g.times.pop_front();
+                }
+                (g.times.len() >= *count as usize)
+                    .then(|| (g.times.len() as u64, *g.times.front().unwrap_or(&e.ts)))
+            }
+            Kind::Distinct {
+                field,
+                count,
+                within,
+            } => {
+                let from = Timestamp::from_micros(e.ts.as_micros() - within * MICROS_PER_SEC);
+                g.values.retain(|_, t| *t >= from);
+                if let Some(v) = field.get(e) {
+                    if g.values.len() < *count as usize || g.values.contains_key(v.as_ref()) {
+                        g.values.insert(v.as_ref().into(), e.ts);
+                    }
+                }
+                (g.values.len() >= *count as usize).then(|| {
+                    (
+                        g.values.len() as u64,
+                        g.values.values().min().copied().unwrap_or(e.ts),
+                    )
+                })
+            }
+            Kind::Sequence { within, steps } => sequence_step(g, *within, steps, step_mask, e.ts),
+        };
+        if g.pending.len() >= PENDING_EVIDENCE {
+            g.pending.pop_front();
+        }
+        g.pending.push_back(e.line.as_str().into());
+        if let Some((count, first_seen)) = fired {
+            let mut group = std::collections::BTreeMap::new();
+            for f in &rule.group_by {
+                if let Some(v) = f.get(e) {
+                    group.insert(f.name().into_owned(), v.into_owned());
+                }
+            }
+            let mut alert = Alert {
+                key: format!(
+                    "{}|{}|{}",
+                    rule.id,
+                    key.trim_end_matches('\u{1f}').replace('\u{1f}', ","),
+                    first_seen.as_micros()
+                ),
+                rule: rule.id.clone(),
+                title: rule.title.clone(),
+                severity: rule.severity,
+                mitre: rule.mitre.clone(),
+                group,
+                count,
+                first_seen,
+                last_seen: e.ts,
+                status: AlertStatus::Open,
+                evidence: Vec::new(),
+                response: rule.response.clone(),
+            };
+            for l in g.pending.drain(..) {
+                alert.push_evidence(&l);
+            }
+            g.times.clear();
+            g.values.clear();
+            out.push(alert.clone());
+            match rule.suppress {
+                Some(s) => {
+                    g.suppressed_until = e.ts.saturating_add_secs(s);
+                    g.alert = Some(alert);
+                }
+                None => g.alert = None,
+            }
+        }
+        debug_assert!(g.pending.len() <= MAX_EVIDENCE);
+        self.key_buf = key;
+    }
+}
+
+/// Advances a sequence; `Some((events, start))` when its last step completes.
+fn sequence_step(
+    g: &mut GroupState,
+    within: i64,
+    steps: &[super::compile::Step],
+    mask: u64,
+    ts: Timestamp,
+) -> Option<(u64, Timestamp)> {
+    if let Some(start) = g.started {
+        if ts.as_micros() - start.as_micros() > within * MICROS_PER_SEC {
+            g.step = 0;
+            g.step_count = 0;
+            g.seq_events = 0;
+            g.started = None;
+        }
+    }
+    let m = g.step;
+    if mask & (1 << m.min(63)) == 0 {
+        // Not the step the sequence waits for: an event for an earlier step keeps it
+        // going without moving it; one for a later step is out of order.
+        return None;
+    }
+    if g.started.is_none() {
+        g.started = Some(ts);
+    }
+    g.step_count += 1;
+    g.seq_events += 1;
+    if g.step_count >= steps[m].count {
+        g.step += 1;
+        g.step_count = 0;
+    }
+    if g.step == steps.len() {
+        let done = (g.seq_events, g.started.unwrap_or(ts));
+        g.step = 0;
+        g.step_count = 0;
+        g.seq_events = 0;
+        g.started = None;
+        return Some(done);
+    }
+    None
+}
