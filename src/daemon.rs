@@ -17,6 +17,7 @@ use std::time::Duration;
 use anyhow::Context;
 
 use crate::config::{Config, JournaldMode, LogConfig, StartPosition, AUTH_LOGS, DEFAULT_LOGS};
+use crate::engine::{Engine, RuleSet};
 use crate::event::Event;
 use crate::parse::{InputFormat, Normalizer};
 use crate::sources::journald::{self, Entry, Follower};
@@ -26,6 +27,8 @@ use crate::timestamp::{LocalZone, Timestamp};
 
 pub struct DaemonOptions {
     pub config: Config,
+    /// The compiled rules the engine runs.
+    pub rules: Arc<RuleSet>,
     /// Read only the journal, no log files.
     pub journal_only: bool,
 }
@@ -68,6 +71,7 @@ pub fn run(opts: DaemonOptions) -> anyhow::Result<()> {
     let writer = Writer::start(&data_dir, cfg.retention)
         .with_context(|| format!("starting the store in {}", data_dir.display()))?;
     let conn = crate::store::open(&data_dir)?;
+    let (sink, engine_stage) = start_engine(opts.rules.clone(), writer.sender())?;
     let stop = Arc::new(AtomicBool::new(false));
     let zone = cfg.zone();
     let mut workers: Vec<JoinHandle<()>> = Vec::new();
@@ -91,7 +95,7 @@ pub fn run(opts: DaemonOptions) -> anyhow::Result<()> {
             start,
             zone: zone.clone(),
             poll: Duration::from_millis(cfg.poll_interval_ms),
-            writer: writer.sender(),
+            writer: sink.clone(),
             stop: stop.clone(),
         };
         workers.push(
@@ -114,7 +118,7 @@ pub fn run(opts: DaemonOptions) -> anyhow::Result<()> {
             cursor,
             from_beginning: cfg.start_at == StartPosition::Beginning,
             zone: zone.clone(),
-            writer: writer.sender(),
+            writer: sink.clone(),
             stop: stop.clone(),
         };
         workers.push(
@@ -138,8 +142,48 @@ pub fn run(opts: DaemonOptions) -> anyhow::Result<()> {
     for w in workers {
         let _ = w.join();
     }
+    drop(sink);
+    let _ = engine_stage.join();
     writer.close()?;
     Ok(())
+}
+
+/// Where sources send their batches: the engine stage, which adds the alerts the events
+/// raise and passes each batch on to the store writer unchanged otherwise (so checkpoints
+/// still commit with their events).
+type Sink = std::sync::mpsc::SyncSender<Batch>;
+
+/// Most batches waiting for the engine; sources block beyond it (back-pressure).
+const ENGINE_QUEUE: usize = 64;
+
+fn start_engine(
+    rules: Arc<RuleSet>,
+    writer: WriterSender,
+) -> anyhow::Result<(Sink, JoinHandle<()>)> {
+    let (tx, rx) = std::sync::mpsc::sync_channel::<Batch>(ENGINE_QUEUE);
+    let handle = std::thread::Builder::new()
+        .name("engine".into())
+        .spawn(move || {
+            let mut engine = Engine::new(rules);
+            for mut batch in rx {
+                for e in &batch.events {
+                    engine.on_event(e, &mut batch.alerts);
+                }
+                for a in batch.alerts.iter().filter(|a| a.is_new) {
+                    eprintln!(
+                        "picket: alert {} [{}] {} {:?}",
+                        a.rule,
+                        a.severity.as_str(),
+                        a.title,
+                        a.group
+                    );
+                }
+                if writer.send(batch).is_err() {
+                    return;
+                }
+            }
+        })?;
+    Ok((tx, handle))
 }
 
 fn wait_for_stop_signal() -> anyhow::Result<()> {
@@ -168,7 +212,7 @@ struct FileWorker {
     start: StartAt,
     zone: LocalZone,
     poll: Duration,
-    writer: WriterSender,
+    writer: Sink,
     stop: Arc<AtomicBool>,
 }
 
@@ -202,6 +246,7 @@ impl FileWorker {
             if let Some(value) = poll.checkpoint {
                 let batch = Batch {
                     events: std::mem::take(&mut events),
+                    alerts: Vec::new(),
                     checkpoints: vec![Checkpoint {
                         name: source.clone(),
                         value,
@@ -225,7 +270,7 @@ struct JournalWorker {
     cursor: Option<String>,
     from_beginning: bool,
     zone: LocalZone,
-    writer: WriterSender,
+    writer: Sink,
     stop: Arc<AtomicBool>,
 }
 
@@ -335,6 +380,7 @@ impl JournalWorker {
                     });
                     let batch = Batch {
                         events: std::mem::take(&mut events),
+                        alerts: Vec::new(),
                         checkpoints: checkpoints.into_iter().collect(),
                     };
                     if self.writer.send(batch).is_err() {

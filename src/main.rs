@@ -10,6 +10,8 @@ fn main() {
         Command::Run(a) => picket::cli::run::run(a),
         Command::Replay(a) => picket::cli::replay::run(a),
         Command::Events(a) => picket::cli::events::run(a),
+        Command::Alerts(a) => picket::cli::alerts::run(a),
+        Command::Rules(a) => picket::cli::rules::run(a),
     };
     if let Err(e) = result {
         eprintln!("picket: {e:#}");

@@ -1,8 +1,10 @@
 //! The command line: one module per subcommand, sharing output helpers.
 
+pub mod alerts;
 pub mod events;
 pub mod output;
 pub mod replay;
+pub mod rules;
 pub mod run;
 
 use std::path::PathBuf;
@@ -33,6 +35,8 @@ pub enum Command {
     Run(run::RunArgs),
     Replay(replay::ReplayArgs),
     Events(events::EventsArgs),
+    Alerts(alerts::AlertsArgs),
+    Rules(rules::RulesArgs),
 }
 
 /// `--data-dir` shared by the commands that use the store.

@@ -25,13 +25,20 @@ use crate::timestamp::LocalZone;
 #[command(verbatim_doc_comment)]
 pub struct ReplayArgs {
     /// Print normalized events (the default).
-    #[arg(long)]
+    #[arg(long, conflicts_with = "alerts")]
     pub events: bool,
+    /// Run the rule engine over the events and print the alerts they raise, each in its
+    /// final state (suppressed repeats folded into its count).
+    #[arg(long)]
+    pub alerts: bool,
+    /// With --alerts: the rule directory [default: /etc/picket/rules, else the built-in rules].
+    #[arg(long, value_name = "DIR", requires = "alerts")]
+    pub rules: Option<PathBuf>,
     /// One JSON object per line instead of a table.
     #[arg(long)]
     pub json: bool,
     /// Print only the per-file summary: lines read, events, ignored and unknown lines.
-    #[arg(long, conflicts_with_all = ["events", "json"])]
+    #[arg(long, conflicts_with_all = ["events", "json", "alerts"])]
     pub stats: bool,
     /// Force the input family instead of detecting it.
     #[arg(long, value_enum)]
@@ -78,7 +85,18 @@ pub fn run(args: ReplayArgs) -> anyhow::Result<()> {
     let stdout = io::stdout();
     let mut out = BufWriter::with_capacity(256 * 1024, stdout.lock());
     let mut total = Stats::default();
-    if !args.json && !args.stats {
+    let mut engine = if args.alerts {
+        let (loaded, from) = crate::engine::load::resolve(args.rules.as_deref())?;
+        for e in &loaded.errors {
+            eprintln!("picket: rule not loaded: {e}");
+        }
+        eprintln!("picket: {} rules from {from}", loaded.rules.len());
+        Some(crate::engine::Engine::new(loaded.ruleset()))
+    } else {
+        None
+    };
+    let mut alerts = AlertLog::default();
+    if !args.json && !args.stats && !args.alerts {
         output::write_table_header(&mut out)?;
     }
     let show_progress = io::stderr().is_terminal();
@@ -104,6 +122,14 @@ pub fn run(args: ReplayArgs) -> anyhow::Result<()> {
             &input,
             &opts,
             |events| {
+                if let Some(engine) = engine.as_mut() {
+                    let mut raised = Vec::new();
+                    for e in events {
+                        engine.on_event(e, &mut raised);
+                    }
+                    alerts.record(raised);
+                    return;
+                }
                 if write_error.is_some() || args.stats {
                     return;
                 }
@@ -163,8 +189,61 @@ pub fn run(args: ReplayArgs) -> anyhow::Result<()> {
             eprintln!("  {t:<20} {n}");
         }
     }
+    if args.alerts {
+        let list = alerts.finish();
+        if args.json {
+            for a in &list {
+                serde_json::to_writer(&mut out, a)?;
+                out.write_all(b"\n")?;
+            }
+        } else {
+            writeln!(
+                out,
+                "{:<27} {:<9} {:>6} {:<30} GROUP",
+                "FIRST SEEN (UTC)", "SEVERITY", "COUNT", "RULE"
+            )?;
+            for a in &list {
+                let group: Vec<String> = a.group.iter().map(|(k, v)| format!("{k}={v}")).collect();
+                writeln!(
+                    out,
+                    "{:<27} {:<9} {:>6} {:<30} {}",
+                    a.first_seen.to_string(),
+                    a.severity.as_str(),
+                    a.count,
+                    a.rule,
+                    output::terminal_safe(&group.join(" "), 80)
+                )?;
+            }
+        }
+        eprintln!("{} alerts", list.len());
+    }
     match out.flush() {
         Err(e) if e.kind() == io::ErrorKind::BrokenPipe => Ok(()),
         r => r.context("writing to stdout"),
+    }
+}
+
+/// Alerts as the engine emits them (new, then updated), folded to their final state in
+/// order of first firing.
+#[derive(Default)]
+struct AlertLog {
+    order: Vec<String>,
+    last: std::collections::HashMap<String, crate::engine::Alert>,
+}
+
+impl AlertLog {
+    fn record(&mut self, raised: Vec<crate::engine::Alert>) {
+        for a in raised {
+            if !self.last.contains_key(&a.key) {
+                self.order.push(a.key.clone());
+            }
+            self.last.insert(a.key.clone(), a);
+        }
+    }
+    fn finish(mut self) -> Vec<crate::engine::Alert> {
+        self.order
+            .iter()
+            .filter_map(|k| self.last.remove(k))
+            .collect()
     }
 }

@@ -39,6 +39,10 @@ pub struct RunArgs {
     /// journal and no log files).
     #[arg(long, value_enum, value_name = "MODE")]
     pub journald: Option<JournaldArg>,
+    /// Directory of rule files (*.yaml) [default: /etc/picket/rules when it exists, else
+    /// the built-in default ruleset].
+    #[arg(long, value_name = "DIR")]
+    pub rules: Option<PathBuf>,
     /// Where to start in a log never read before.
     #[arg(long, value_enum, value_name = "WHERE")]
     pub start_at: Option<StartArg>,
@@ -91,8 +95,15 @@ pub fn run(args: RunArgs) -> anyhow::Result<()> {
         };
     }
     let journal_only = matches!(args.journald, Some(JournaldArg::Only));
+    let (loaded, from) = crate::engine::load::resolve(args.rules.as_deref())?;
+    // A broken rule never stops the monitor: it is reported and the others run.
+    for e in &loaded.errors {
+        eprintln!("picket: rule not loaded: {e}");
+    }
+    eprintln!("picket: {} rules from {from}", loaded.rules.len());
     daemon::run(DaemonOptions {
         config: cfg,
+        rules: loaded.ruleset(),
         journal_only,
     })
 }

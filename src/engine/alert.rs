@@ -69,6 +69,10 @@ pub struct Alert {
     pub evidence: Vec<String>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub response: Vec<String>,
+    /// True on the engine's first emission of this alert, false on suppressed updates.
+    /// Not stored.
+    #[serde(skip)]
+    pub is_new: bool,
 }
 
 impl Alert {

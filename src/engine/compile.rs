@@ -131,7 +131,15 @@ pub fn compile_yaml(text: &str, file: &Path) -> Result<Rule, Vec<CompileError>> 
             .map_or((0, 0), |l| (l.line() as u32, l.column() as u32));
         let message = e.to_string();
         // serde-saphyr's rendering already says where; keep the first line, the position is ours.
-        let message = message.lines().next().unwrap_or("invalid rule").to_string();
+        let first = message.lines().next().unwrap_or("invalid rule");
+        // Its own "error: line N column M:" prefix repeats what our prefix says.
+        let message = match first
+            .strip_prefix("error: ")
+            .and_then(|r| r.split_once(": "))
+        {
+            Some((pos, rest)) if pos.starts_with("line ") => rest.to_string(),
+            _ => first.to_string(),
+        };
         vec![CompileError {
             file: file.to_path_buf(),
             line,
@@ -235,8 +243,15 @@ pub fn compile(spec: RuleSpec, file: &Path) -> Result<Rule, Vec<CompileError>> {
             steps,
         }
     } else {
+        group_by = fields(&spec.group_by, &mut errs);
         Kind::Single
     };
+    if stateful == 1 && !spec.group_by.is_empty() {
+        errs.at(
+            &spec.group_by[0],
+            "group_by belongs inside threshold, distinct or sequence for this rule",
+        );
+    }
     types.sort();
     types.dedup();
     let suppress = spec.suppress.as_ref().map(|s| duration(s, &mut errs));

@@ -124,3 +124,23 @@ fn describe(alerts: &[Alert]) -> String {
         .map(|a| format!("\n    {} {:?} count {}", a.rule, a.group, a.count))
         .collect()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine::compile::compile_yaml;
+
+    #[test]
+    fn a_wrong_expectation_fails_with_what_differed() {
+        let yaml = "id: r\ntitle: t\nseverity: low\nmatch: { type: ROOT_LOGIN }\ntests:\n  - name: wrong\n    lines: |\n      2026-11-21T10:00:09+00:00 web sshd[3]: Accepted publickey for root from 198.51.100.20 port 3 ssh2\n    expect: { alerts: 2 }\n  - name: bad group\n    lines: |\n      2026-11-21T10:00:09+00:00 web sshd[3]: Accepted publickey for root from 198.51.100.20 port 3 ssh2\n    expect: { alerts: 1, group: { src_ip: 1.2.3.4 } }\n";
+        let rule = Arc::new(compile_yaml(yaml, std::path::Path::new("r.yaml")).unwrap());
+        let outcomes = run(&rule);
+        assert_eq!(outcomes.len(), 2);
+        assert!(outcomes[0]
+            .failure
+            .as_deref()
+            .unwrap()
+            .contains("expected 2 alert(s), got 1"));
+        assert!(outcomes[1].failure.is_some());
+    }
+}

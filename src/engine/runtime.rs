@@ -192,6 +192,7 @@ impl Engine {
         };
         if is_trigger && e.ts < g.suppressed_until {
             if let Some(a) = g.alert.as_mut() {
+                a.is_new = false;
                 a.count += 1;
                 a.last_seen = a.last_seen.max(e.ts);
                 a.push_evidence(&e.line);
@@ -264,6 +265,7 @@ impl Engine {
                 status: AlertStatus::Open,
                 evidence: Vec::new(),
                 response: rule.response.clone(),
+                is_new: true,
             };
             for l in g.pending.drain(..) {
                 alert.push_evidence(&l);
@@ -324,4 +326,102 @@ fn sequence_step(
         return Some(done);
     }
     None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine::compile::compile_yaml;
+    use std::path::Path;
+
+    fn engine(yaml: &str, max_groups: usize) -> Engine {
+        let rule = compile_yaml(yaml, Path::new("t.yaml")).unwrap();
+        Engine::with_max_groups(Arc::new(RuleSet::new(vec![Arc::new(rule)])), max_groups)
+    }
+
+    fn failure(ip: std::net::IpAddr, secs: i64) -> Event {
+        let mut e = Event::new(
+            Timestamp::from_secs(secs),
+            EventType::FailedLogin,
+            "t",
+            "line",
+        );
+        e.src_ip = Some(ip);
+        e.program = Some("sshd".into());
+        e
+    }
+
+    const BRUTE: &str = "id: b\ntitle: b\nseverity: high\nmatch: { type: FAILED_LOGIN }\nthreshold: { count: 3, within: 60s, group_by: [src_ip] }\nsuppress: 10m\n";
+
+    #[test]
+    fn group_state_stays_bounded_under_a_million_addresses() {
+        let mut eng = engine(BRUTE, 10_000);
+        let mut out = Vec::new();
+        for i in 0..1_000_000u32 {
+            let ip = std::net::IpAddr::V4(std::net::Ipv4Addr::from(0xCB00_0000 | i));
+            eng.on_event(&failure(ip, i as i64 / 1000), &mut out);
+        }
+        assert!(out.is_empty());
+        assert!(eng.tracked_groups() <= 10_000, "{}", eng.tracked_groups());
+        let order: usize = eng.states.iter().map(|s| s.order.len()).sum();
+        assert!(order <= 2 * 10_000 + 64, "{order}");
+    }
+
+    #[test]
+    fn evicting_a_group_forgets_only_that_group() {
+        let mut eng = engine(BRUTE, 2);
+        let mut out = Vec::new();
+        let a = "203.0.113.1".parse().unwrap();
+        let b = "203.0.113.2".parse().unwrap();
+        let c = "203.0.113.3".parse().unwrap();
+        eng.on_event(&failure(a, 1), &mut out);
+        eng.on_event(&failure(a, 2), &mut out);
+        eng.on_event(&failure(b, 3), &mut out);
+        eng.on_event(&failure(c, 4), &mut out); // evicts a, the least recently created
+        eng.on_event(&failure(a, 5), &mut out);
+        assert!(out.is_empty(), "a's two earlier failures were forgotten");
+        eng.on_event(&failure(a, 6), &mut out);
+        eng.on_event(&failure(a, 7), &mut out);
+        assert_eq!(out.len(), 1);
+    }
+
+    #[test]
+    fn suppression_updates_the_alert_and_expires() {
+        let mut eng = engine(BRUTE, 100);
+        let ip = "198.51.100.9".parse().unwrap();
+        let mut out = Vec::new();
+        for s in [0, 1, 2, 100, 200] {
+            eng.on_event(&failure(ip, s), &mut out);
+        }
+        assert_eq!(out.len(), 3, "fired once, updated twice");
+        assert!(out[0].is_new && !out[1].is_new && !out[2].is_new);
+        assert_eq!(
+            out.iter()
+                .map(|a| &a.key)
+                .collect::<std::collections::BTreeSet<_>>()
+                .len(),
+            1
+        );
+        assert_eq!(out[2].count, 5);
+        out.clear();
+        // After the 10 minutes, a new alert needs three new failures.
+        for s in [700, 701] {
+            eng.on_event(&failure(ip, s), &mut out);
+        }
+        assert!(out.is_empty());
+        eng.on_event(&failure(ip, 702), &mut out);
+        assert_eq!(out.len(), 1);
+        assert!(out[0].is_new);
+    }
+
+    #[test]
+    fn events_in_the_past_of_the_window_do_not_count() {
+        let mut eng = engine(BRUTE, 100);
+        let ip = "198.51.100.9".parse().unwrap();
+        let mut out = Vec::new();
+        for s in [0, 61, 122, 183] {
+            eng.on_event(&failure(ip, s), &mut out);
+        }
+        assert!(out.is_empty());
+    }
 }

@@ -87,6 +87,10 @@ pub struct RuleSpec {
     pub distinct: Option<DistinctSpec>,
     #[serde(default)]
     pub sequence: Option<SequenceSpec>,
+    /// For rules without threshold, distinct or sequence: the fields that make one alert
+    /// (and one suppression) apart from another, e.g. `[user]`.
+    #[serde(default)]
+    pub group_by: Vec<Spanned<String>>,
     #[serde(default)]
     pub suppress: Option<Spanned<String>>,
     #[serde(default)]

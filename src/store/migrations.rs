@@ -30,6 +30,22 @@ const MIGRATIONS: &[&str] = &[
         updated INTEGER NOT NULL
     );
     CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);",
+    // 2: alerts, upserted by their engine key.
+    "CREATE TABLE alerts (
+        id         INTEGER PRIMARY KEY,
+        key        TEXT    NOT NULL UNIQUE,  -- rule|group|first_seen: stable across updates
+        rule       TEXT    NOT NULL,
+        severity   TEXT    NOT NULL,
+        status     TEXT    NOT NULL DEFAULT 'open',
+        first_seen INTEGER NOT NULL,
+        last_seen  INTEGER NOT NULL,
+        count      INTEGER NOT NULL,
+        src_ip     TEXT,
+        json       TEXT    NOT NULL         -- the whole alert as JSON (its status is the column's)
+    );
+    CREATE INDEX alerts_last_seen ON alerts (last_seen);
+    CREATE INDEX alerts_status_last_seen ON alerts (status, last_seen);
+    CREATE INDEX alerts_rule_last_seen ON alerts (rule, last_seen);",
 ];
 
 /// The schema version this build writes.

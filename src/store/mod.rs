@@ -6,6 +6,7 @@
 //! offset (lines read twice). Readers (CLI, API) open their own connections; WAL lets them
 //! read while the writer writes.
 
+pub mod alerts;
 pub mod events;
 pub mod migrations;
 pub mod writer;

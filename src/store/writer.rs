@@ -22,10 +22,11 @@ pub struct Checkpoint {
     pub value: String,
 }
 
-/// Events and the checkpoint that covers them.
+/// Events, the alerts they raised, and the checkpoint that covers them.
 #[derive(Debug, Default)]
 pub struct Batch {
     pub events: Vec<Event>,
+    pub alerts: Vec<crate::engine::Alert>,
     pub checkpoints: Vec<Checkpoint>,
 }
 
@@ -235,6 +236,9 @@ fn commit(conn: &mut Connection, batches: &[Batch]) -> rusqlite::Result<()> {
                     json
                 ])?;
             }
+            for a in &b.alerts {
+                super::alerts::upsert(&tx, a)?;
+            }
             for c in &b.checkpoints {
                 save.execute(params![c.name, c.value, now])?;
             }
@@ -290,6 +294,7 @@ mod tests {
         let w = Writer::start(dir.path(), Retention::default()).unwrap();
         w.send(Batch {
             events: vec![ev(1), ev(2)],
+            alerts: vec![],
             checkpoints: vec![Checkpoint {
                 name: "file:x".into(),
                 value: "42".into(),
@@ -317,7 +322,7 @@ mod tests {
         let day = 86_400;
         w.send(Batch {
             events: (0..10).map(|d| ev(d * day)).collect(),
-            checkpoints: vec![],
+            ..Default::default()
         })
         .unwrap();
         w.close().unwrap();

@@ -1,0 +1,179 @@
+//! Alerts in SQLite: upserted by the engine's key (a suppressed repeat updates count,
+//! last_seen and evidence), read back for `picket alerts` and the API, and changed in
+//! status by people. The `status` column is the truth; the JSON's copy is overridden on read.
+
+use rusqlite::{params, params_from_iter, types::Value, Connection, OptionalExtension};
+
+use crate::engine::{Alert, AlertStatus};
+use crate::timestamp::Timestamp;
+
+/// Inserts a new alert or updates the one with the same key (never its status).
+pub fn upsert(conn: &Connection, a: &Alert) -> rusqlite::Result<()> {
+    let json = serde_json::to_string(a)
+        .map_err(|e| rusqlite::Error::ToSqlConversionFailure(Box::new(e)))?;
+    let mut stmt = conn.prepare_cached(
+        "INSERT INTO alerts (key, rule, severity, status, first_seen, last_seen, count, src_ip, json)
+         VALUES (?1, ?2, ?3, 'open', ?4, ?5, ?6, ?7, ?8)
+         ON CONFLICT(key) DO UPDATE SET last_seen = excluded.last_seen, count = excluded.count, json = excluded.json",
+    )?;
+    stmt.execute(params![
+        a.key,
+        a.rule,
+        a.severity.as_str(),
+        a.first_seen.as_micros(),
+        a.last_seen.as_micros(),
+        a.count as i64,
+        a.group.get("src_ip"),
+        json
+    ])?;
+    Ok(())
+}
+
+/// An alert with its row id.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct StoredAlert {
+    pub id: i64,
+    #[serde(flatten)]
+    pub alert: Alert,
+}
+
+/// Filters for an alert listing, newest (by last_seen) first.
+#[derive(Debug, Clone, Default)]
+pub struct AlertQuery {
+    pub status: Option<AlertStatus>,
+    pub since: Option<Timestamp>,
+    pub rule: Option<String>,
+    pub before_id: Option<i64>,
+    pub limit: usize,
+}
+
+pub fn query(conn: &Connection, q: &AlertQuery) -> rusqlite::Result<Vec<StoredAlert>> {
+    let mut sql = String::from("SELECT id, status, json FROM alerts WHERE 1=1");
+    let mut args: Vec<Value> = Vec::new();
+    if let Some(s) = q.status {
+        sql.push_str(" AND status = ?");
+        args.push(Value::Text(s.as_str().into()));
+    }
+    if let Some(t) = q.since {
+        sql.push_str(" AND last_seen >= ?");
+        args.push(Value::Integer(t.as_micros()));
+    }
+    if let Some(r) = &q.rule {
+        sql.push_str(" AND rule = ?");
+        args.push(Value::Text(r.clone()));
+    }
+    if let Some(b) = q.before_id {
+        sql.push_str(" AND id < ?");
+        args.push(Value::Integer(b));
+    }
+    sql.push_str(" ORDER BY last_seen DESC, id DESC LIMIT ?");
+    args.push(Value::Integer(q.limit.max(1) as i64));
+    let mut stmt = conn.prepare(&sql)?;
+    let rows = stmt.query_map(params_from_iter(args), |r| {
+        Ok((
+            r.get::<_, i64>(0)?,
+            r.get::<_, String>(1)?,
+            r.get::<_, String>(2)?,
+        ))
+    })?;
+    let mut out = Vec::new();
+    for row in rows {
+        let (id, status, json) = row?;
+        let mut alert: Alert = serde_json::from_str(&json).map_err(|e| {
+            rusqlite::Error::FromSqlConversionFailure(2, rusqlite::types::Type::Text, Box::new(e))
+        })?;
+        alert.status = status.parse().unwrap_or(AlertStatus::Open);
+        out.push(StoredAlert { id, alert });
+    }
+    Ok(out)
+}
+
+/// Sets an alert's status; `false` when there is no such alert.
+pub fn set_status(conn: &Connection, id: i64, status: AlertStatus) -> rusqlite::Result<bool> {
+    Ok(conn.execute(
+        "UPDATE alerts SET status = ?1 WHERE id = ?2",
+        params![status.as_str(), id],
+    )? == 1)
+}
+
+/// One alert by id.
+pub fn get(conn: &Connection, id: i64) -> rusqlite::Result<Option<StoredAlert>> {
+    let row: Option<(String, String)> = conn
+        .query_row("SELECT status, json FROM alerts WHERE id = ?1", [id], |r| {
+            Ok((r.get(0)?, r.get(1)?))
+        })
+        .optional()?;
+    Ok(match row {
+        Some((status, json)) => {
+            let mut alert: Alert = serde_json::from_str(&json).map_err(|e| {
+                rusqlite::Error::FromSqlConversionFailure(
+                    1,
+                    rusqlite::types::Type::Text,
+                    Box::new(e),
+                )
+            })?;
+            alert.status = status.parse().unwrap_or(AlertStatus::Open);
+            Some(StoredAlert { id, alert })
+        }
+        None => None,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine::Severity;
+
+    fn alert(count: u64, last: i64) -> Alert {
+        Alert {
+            key: "ssh-brute-force|203.0.113.9|1".into(),
+            rule: "ssh-brute-force".into(),
+            title: "t".into(),
+            severity: Severity::High,
+            mitre: vec!["T1110.001".into()],
+            group: [("src_ip".to_string(), "203.0.113.9".to_string())].into(),
+            count,
+            first_seen: Timestamp::from_secs(1),
+            last_seen: Timestamp::from_secs(last),
+            status: AlertStatus::Open,
+            evidence: vec!["<script>".into()],
+            response: vec![],
+            is_new: true,
+        }
+    }
+
+    #[test]
+    fn upsert_updates_counts_but_keeps_a_persons_status() {
+        let dir = tempfile::tempdir().unwrap();
+        let conn = crate::store::open(dir.path()).unwrap();
+        upsert(&conn, &alert(5, 10)).unwrap();
+        let id = query(
+            &conn,
+            &AlertQuery {
+                limit: 10,
+                ..Default::default()
+            },
+        )
+        .unwrap()[0]
+            .id;
+        assert!(set_status(&conn, id, AlertStatus::Acknowledged).unwrap());
+        upsert(&conn, &alert(7, 20)).unwrap();
+        let got = get(&conn, id).unwrap().unwrap();
+        assert_eq!(
+            (got.alert.count, got.alert.status),
+            (7, AlertStatus::Acknowledged)
+        );
+        assert_eq!(got.alert.last_seen, Timestamp::from_secs(20));
+        assert!(query(
+            &conn,
+            &AlertQuery {
+                status: Some(AlertStatus::Open),
+                limit: 10,
+                ..Default::default()
+            }
+        )
+        .unwrap()
+        .is_empty());
+        assert!(!set_status(&conn, 999, AlertStatus::Resolved).unwrap());
+    }
+}
