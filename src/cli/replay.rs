@@ -127,6 +127,7 @@ pub fn run(args: ReplayArgs) -> anyhow::Result<()> {
                     for e in events {
                         engine.on_event(e, &mut raised);
                     }
+                    engine.flush(&mut raised);
                     alerts.record(raised);
                     return;
                 }

@@ -84,6 +84,31 @@ impl Field {
         })
     }
 
+    /// Appends the field's value to `buf`; `false` when the event lacks it. Formats
+    /// addresses and numbers in place, without allocating.
+    pub fn write_to(&self, e: &Event, buf: &mut String) -> bool {
+        use std::fmt::Write;
+        match self {
+            Field::Src => match (e.src_ip, &e.src_host) {
+                (Some(ip), _) => write!(buf, "{ip}").is_ok(),
+                (None, Some(h)) => {
+                    buf.push_str(h);
+                    true
+                }
+                _ => false,
+            },
+            Field::Pid => e.pid.is_some_and(|p| write!(buf, "{p}").is_ok()),
+            Field::SrcPort => e.src_port.is_some_and(|p| write!(buf, "{p}").is_ok()),
+            other => match other.get(e) {
+                Some(v) => {
+                    buf.push_str(&v);
+                    true
+                }
+                None => false,
+            },
+        }
+    }
+
     /// The field's value as text, if the event has it.
     pub fn get<'a>(&self, e: &'a Event) -> Option<Cow<'a, str>> {
         let s = |o: &'a Option<String>| o.as_deref().map(Cow::Borrowed);

@@ -58,6 +58,7 @@ pub fn alerts_for(rules: Arc<RuleSet>, events: &[Event]) -> Vec<Alert> {
     for e in events {
         engine.on_event(e, &mut out);
     }
+    engine.flush(&mut out);
     let mut order: Vec<String> = Vec::new();
     let mut last: BTreeMap<String, Alert> = BTreeMap::new();
     for a in out {

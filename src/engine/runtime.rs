@@ -11,6 +11,7 @@ use std::sync::Arc;
 
 use super::alert::{Alert, AlertStatus, MAX_EVIDENCE};
 use super::compile::{Kind, Rule};
+use super::condition::Field;
 use crate::event::{Event, EventType};
 use crate::timestamp::{Timestamp, MICROS_PER_SEC};
 
@@ -67,7 +68,9 @@ struct GroupState {
     step_count: u32,
     seq_events: u64,
     started: Option<Timestamp>,
-    pending: VecDeque<Box<str>>,
+    pending: VecDeque<String>,
+    /// The alert changed since the last [`Engine::flush`].
+    dirty: bool,
     /// The alert still within its suppression period, and when that period ends.
     alert: Option<Alert>,
     suppressed_until: Timestamp,
@@ -81,14 +84,20 @@ struct RuleState {
 }
 
 impl RuleState {
-    fn group(&mut self, key: &str, max: usize) -> &mut GroupState {
+    /// The group's state, created if new. Evicting a group whose alert has an unflushed
+    /// update hands that alert to `evicted`, so no update is lost.
+    fn group(&mut self, key: &str, max: usize, evicted: &mut Vec<Alert>) -> &mut GroupState {
         if !self.groups.contains_key(key) {
             while self.groups.len() >= max {
                 let Some((k, g)) = self.order.pop_front() else {
                     break;
                 };
                 if self.groups.get(&k).is_some_and(|s| s.gen == g) {
-                    self.groups.remove(&k);
+                    if let Some(old) = self.groups.remove(&k) {
+                        if let (true, Some(a)) = (old.dirty, old.alert) {
+                            evicted.push(a);
+                        }
+                    }
                 }
             }
             let gen = self.next_gen;
@@ -118,6 +127,12 @@ pub struct Engine {
     states: Vec<RuleState>,
     max_groups: usize,
     key_buf: String,
+    /// Groups whose alert a suppressed repeat updated since the last flush.
+    dirty: Vec<(usize, Box<str>)>,
+    /// Updated alerts whose group was evicted or replaced before the flush.
+    evicted: Vec<Alert>,
+    /// `src_ip` of the event being offered, formatted once for every rule that groups by it.
+    src_text: String,
 }
 
 impl Engine {
@@ -132,6 +147,9 @@ impl Engine {
             states,
             max_groups: max_groups.max(1),
             key_buf: String::new(),
+            dirty: Vec::new(),
+            evicted: Vec::new(),
+            src_text: String::new(),
         }
     }
 
@@ -144,10 +162,32 @@ impl Engine {
         self.states.iter().map(|s| s.groups.len()).sum()
     }
 
-    /// Offers one event to every rule that wants its type; pushes new and updated alerts.
+    /// Pushes the alerts that suppressed repeats updated since the last flush, once each,
+    /// in their current state. Call it after each batch of events: updates are coalesced
+    /// so a brute force of thousands of attempts costs one copy of its alert per batch.
+    pub fn flush(&mut self, out: &mut Vec<Alert>) {
+        out.append(&mut self.evicted);
+        for (i, key) in self.dirty.drain(..) {
+            if let Some(g) = self.states[i].groups.get_mut(&key) {
+                if g.dirty {
+                    g.dirty = false;
+                    if let Some(a) = &g.alert {
+                        out.push(a.clone());
+                    }
+                }
+            }
+        }
+    }
+
+    /// Offers one event to every rule that wants its type; pushes alerts that fire now.
+    /// Updates of suppressed alerts come out of [`Engine::flush`].
     pub fn on_event(&mut self, e: &Event, out: &mut Vec<Alert>) {
         let idx = type_index(e.kind);
+        if self.rules.by_type[idx].is_empty() {
+            return;
+        }
         let rules = self.rules.clone();
+        self.src_text.clear();
         for &i in &rules.by_type[idx] {
             let rule = &rules.rules[i];
             if rule.allowlist.allows(e) {
@@ -177,13 +217,21 @@ impl Engine {
         // The group: the values of group_by; an event lacking one is not counted.
         self.key_buf.clear();
         for f in &rule.group_by {
-            let Some(v) = f.get(e) else { return };
-            self.key_buf.push_str(&v);
+            if let (Field::Src, Some(ip)) = (f, e.src_ip) {
+                // Formatted once per event, however many rules group by it.
+                if self.src_text.is_empty() {
+                    use std::fmt::Write;
+                    let _ = write!(self.src_text, "{ip}");
+                }
+                self.key_buf.push_str(&self.src_text);
+            } else if !f.write_to(e, &mut self.key_buf) {
+                return;
+            }
             self.key_buf.push('\u{1f}');
         }
         let key = std::mem::take(&mut self.key_buf);
         let max = self.max_groups;
-        let g = self.states[i].group(&key, max);
+        let g = self.states[i].group(&key, max, &mut self.evicted);
         g.last = e.ts;
         // Within suppression, a matching event updates the alert instead of raising one.
         let is_trigger = match &rule.kind {
@@ -196,7 +244,10 @@ impl Engine {
                 a.count += 1;
                 a.last_seen = a.last_seen.max(e.ts);
                 a.push_evidence(&e.line);
-                out.push(a.clone());
+                if !g.dirty {
+                    g.dirty = true;
+                    self.dirty.push((i, key.as_str().into()));
+                }
                 self.key_buf = key;
                 return;
             }
@@ -236,11 +287,20 @@ impl Engine {
             }
             Kind::Sequence { within, steps } => sequence_step(g, *within, steps, step_mask, e.ts),
         };
-        if g.pending.len() >= PENDING_EVIDENCE {
-            g.pending.pop_front();
-        }
-        g.pending.push_back(e.line.as_str().into());
+        // Reuse the oldest line's buffer: no allocation once the group is warm.
+        let mut slot = if g.pending.len() >= PENDING_EVIDENCE {
+            g.pending.pop_front().unwrap_or_default()
+        } else {
+            String::new()
+        };
+        slot.clear();
+        slot.push_str(&e.line);
+        g.pending.push_back(slot);
         if let Some((count, first_seen)) = fired {
+            // The previous alert of this group may have an unflushed update.
+            if let (true, Some(old)) = (g.dirty, g.alert.take()) {
+                self.evicted.push(old);
+            }
             let mut group = std::collections::BTreeMap::new();
             for f in &rule.group_by {
                 if let Some(v) = f.get(e) {
@@ -267,9 +327,11 @@ impl Engine {
                 response: rule.response.clone(),
                 is_new: true,
             };
-            for l in g.pending.drain(..) {
-                alert.push_evidence(&l);
+            for l in &g.pending {
+                alert.push_evidence(l);
             }
+            g.pending.clear();
+            g.dirty = false;
             g.times.clear();
             g.values.clear();
             out.push(alert.clone());
