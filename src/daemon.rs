@@ -169,6 +169,7 @@ fn start_engine(
                 for e in &batch.events {
                     engine.on_event(e, &mut batch.alerts);
                 }
+                engine.flush(&mut batch.alerts);
                 for a in batch.alerts.iter().filter(|a| a.is_new) {
                     eprintln!(
                         "picket: alert {} [{}] {} {:?}",

@@ -455,16 +455,14 @@ mod tests {
         for s in [0, 1, 2, 100, 200] {
             eng.on_event(&failure(ip, s), &mut out);
         }
-        assert_eq!(out.len(), 3, "fired once, updated twice");
-        assert!(out[0].is_new && !out[1].is_new && !out[2].is_new);
-        assert_eq!(
-            out.iter()
-                .map(|a| &a.key)
-                .collect::<std::collections::BTreeSet<_>>()
-                .len(),
-            1
-        );
-        assert_eq!(out[2].count, 5);
+        assert_eq!(out.len(), 1, "fired once; the updates wait for the flush");
+        eng.flush(&mut out);
+        assert_eq!(out.len(), 2, "the two updates coalesced into one");
+        assert!(out[0].is_new && !out[1].is_new);
+        assert_eq!(out[0].key, out[1].key);
+        assert_eq!(out[1].count, 5);
+        eng.flush(&mut out);
+        assert_eq!(out.len(), 2, "nothing new to flush");
         out.clear();
         // After the 10 minutes, a new alert needs three new failures.
         for s in [700, 701] {
