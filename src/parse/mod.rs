@@ -196,7 +196,6 @@ pub struct Normalizer {
     source: String,
     shared: Shared,
     stats: Stats,
-    scratch: String,
 }
 
 impl Normalizer {
@@ -220,7 +219,6 @@ impl Normalizer {
             source: source.to_string(),
             shared: Shared::new(source),
             stats: Stats::default(),
-            scratch: String::new(),
         }
     }
 
@@ -249,15 +247,13 @@ impl Normalizer {
         } else {
             raw
         };
-        let mut line = std::mem::take(&mut self.scratch);
-        line.clear();
-        match std::str::from_utf8(raw) {
-            Ok(s) => line.push_str(s),
+        let line = match std::str::from_utf8(raw) {
+            Ok(s) => std::borrow::Cow::Borrowed(s),
             Err(_) => {
                 self.stats.invalid_utf8 += 1;
-                line.push_str(&String::from_utf8_lossy(raw));
+                String::from_utf8_lossy(raw)
             }
-        }
+        };
         let before = out.len();
         let outcome = match self.format {
             InputFormat::Syslog => self.syslog_line(&line, out),
@@ -267,7 +263,6 @@ impl Normalizer {
                 None => None,
             },
         };
-        self.scratch = line;
         self.count(outcome, out, before)
     }
 
@@ -284,11 +279,13 @@ impl Normalizer {
         }
         self.stats.events += n as u64;
         for e in &out[before..] {
-            *self
-                .stats
-                .by_type
-                .entry(e.kind.as_str().to_string())
-                .or_default() += 1;
+            let name = e.kind.as_str();
+            match self.stats.by_type.get_mut(name) {
+                Some(c) => *c += 1,
+                None => {
+                    self.stats.by_type.insert(name.to_string(), 1);
+                }
+            }
         }
         n
     }

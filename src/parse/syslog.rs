@@ -42,10 +42,17 @@ fn word(s: &str, i: usize) -> (&str, usize) {
 }
 
 fn parse_pid(s: &str) -> Option<u32> {
-    if s.is_empty() || s.len() > 10 || !s.bytes().all(|c| c.is_ascii_digit()) {
+    if s.is_empty() || s.len() > 10 {
         return None;
     }
-    s.parse().ok()
+    let mut v: u32 = 0;
+    for c in s.bytes() {
+        if !c.is_ascii_digit() {
+            return None;
+        }
+        v = v.checked_mul(10)?.checked_add(u32::from(c - b'0'))?;
+    }
+    Some(v)
 }
 
 /// Splits a syslog line. `None` when the line has no recognizable header.
