@@ -142,7 +142,7 @@ pub(crate) fn parse_message(ctx: &Ctx<'_>, message: &str, out: &mut Vec<Event>) 
             let user = f.user.filter(|u| !u.is_empty()).or(Some(f.ruser));
             e.user = user.filter(|u| !u.is_empty()).map(str::to_string);
         }
-        e.extra.insert("service".to_string(), service.to_string());
+        e.extra.insert("service".into(), service.to_string());
         out.push(e);
         return Parsed::Events;
     }

@@ -132,7 +132,7 @@ fn split_tag(line: &str, i: usize) -> Option<(&str, Option<u32>, &str)> {
         // `[sshd]:` — an old syslogd's tag with no pid.
         return Some((inner, None, message));
     }
-    if let Some(open) = tag.rfind('[') {
+    if let Some(open) = memchr::memrchr(b'[', tag.as_bytes()) {
         let close = tag.len() - 1;
         if tag.as_bytes()[close] == b']' && open > 0 {
             let pid = parse_pid(&tag[open + 1..close]);
