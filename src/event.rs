@@ -256,6 +256,7 @@ impl Event {
     }
 
     /// [`Event::new`] with a shared source name.
+    #[inline]
     pub fn with_source(ts: Timestamp, kind: EventType, source: Arc<str>, line: &str) -> Event {
         Event {
             ts,

@@ -86,6 +86,7 @@ impl Shared {
 
 impl Ctx<'_> {
     /// A new event with the line's common fields filled in.
+    #[inline]
     pub fn event(&self, kind: EventType) -> Event {
         let mut e = Event::with_source(self.ts, kind, self.shared.source.clone(), self.line);
         e.host = self.shared.host.clone();

@@ -402,6 +402,7 @@ fn host_port(s: &str) -> Option<(Remote, Option<u16>, &str)> {
 // ---------------------------------------------------------------------------------------
 // Event building
 
+#[inline]
 fn base(ctx: &Ctx<'_>, kind: EventType, remote: Option<&Remote>, port: Option<u16>) -> Event {
     let mut e = ctx.event(kind);
     match remote {
@@ -414,6 +415,7 @@ fn base(ctx: &Ctx<'_>, kind: EventType, remote: Option<&Remote>, port: Option<u1
 }
 
 #[allow(clippy::too_many_arguments)]
+#[inline]
 fn failure(
     ctx: &Ctx<'_>,
     kind: EventType,
@@ -437,6 +439,7 @@ fn failure(
     e
 }
 
+#[inline]
 fn preauth(
     ctx: &Ctx<'_>,
     remote: &Remote,
