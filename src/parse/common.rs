@@ -1,7 +1,10 @@
 //! Small helpers every log-family parser uses: remote addresses, `key=value` fields,
 //! `word … word` cutting. Nothing here allocates unless it returns an owned value.
 
-use std::net::{IpAddr, Ipv6Addr};
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+use std::sync::OnceLock;
+
+use memchr::memmem::{Finder, FinderRev};
 
 /// A remote party as logged: an address when the text parses as one, else a name.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -14,6 +17,9 @@ pub enum Remote {
 /// (returned as the IPv4 address, so one attacker has one key), or a host name.
 /// Returns `None` for empty strings and for text no host could be named by.
 pub fn parse_remote(s: &str) -> Option<Remote> {
+    if let Some(v4) = parse_dotted_v4(s) {
+        return Some(Remote::Ip(IpAddr::V4(v4)));
+    }
     let s = s.trim_matches(|c| c == '[' || c == ']');
     if s.is_empty() || s.len() > 255 {
         return None;
@@ -30,9 +36,44 @@ pub fn parse_remote(s: &str) -> Option<Remote> {
 /// Parses an address strictly (no leading-zero octets), unmapping `::ffff:a.b.c.d`
 /// and dropping an IPv6 zone id.
 pub fn parse_ip(s: &str) -> Option<IpAddr> {
+    if let Some(v4) = parse_dotted_v4(s) {
+        return Some(IpAddr::V4(v4));
+    }
     let s = s.split_once('%').map_or(s, |(a, _)| a);
     let ip: IpAddr = s.parse().ok()?;
     Some(canonical(ip))
+}
+
+/// Fast path for the common case, a plain dotted-quad IPv4 address, with the same rules
+/// as std's parser (four decimal octets of at most three digits, each ≤ 255, no leading
+/// zero). `None` means "not certainly one": callers then fall back to the full parser.
+fn parse_dotted_v4(s: &str) -> Option<Ipv4Addr> {
+    let b = s.as_bytes();
+    if b.len() < 7 || b.len() > 15 {
+        return None;
+    }
+    let mut octets = [0u8; 4];
+    let mut i = 0;
+    for (n, octet) in octets.iter_mut().enumerate() {
+        if n > 0 {
+            if b.get(i) != Some(&b'.') {
+                return None;
+            }
+            i += 1;
+        }
+        let start = i;
+        let mut v: u32 = 0;
+        while i < b.len() && i - start < 3 && b[i].is_ascii_digit() {
+            v = v * 10 + u32::from(b[i] - b'0');
+            i += 1;
+        }
+        let len = i - start;
+        if len == 0 || v > 255 || (len > 1 && b[start] == b'0') {
+            return None;
+        }
+        *octet = v as u8;
+    }
+    (i == b.len()).then_some(Ipv4Addr::from(octets))
 }
 
 /// `::ffff:1.2.3.4` → `1.2.3.4`; everything else unchanged.
@@ -60,6 +101,84 @@ pub fn kv<'a>(s: &'a str, key: &str) -> Option<&'a str> {
             return Some(&v[..end]);
         }
         from = after;
+    }
+    None
+}
+
+/// A substring searcher built once (`memchr::memmem`), for patterns searched on every line:
+/// `str::find` with a `&str` pattern builds its searcher on each call.
+pub struct Pattern {
+    needle: &'static str,
+    finder: OnceLock<Finder<'static>>,
+}
+
+impl Pattern {
+    pub const fn new(needle: &'static str) -> Pattern {
+        Pattern {
+            needle,
+            finder: OnceLock::new(),
+        }
+    }
+    #[inline]
+    fn finder(&self) -> &Finder<'static> {
+        self.finder.get_or_init(|| Finder::new(self.needle))
+    }
+    /// Byte offset of the first occurrence in `s`.
+    #[inline]
+    pub fn find(&self, s: &str) -> Option<usize> {
+        self.finder().find(s.as_bytes())
+    }
+    /// Splits at the first occurrence, like `str::split_once`.
+    #[inline]
+    pub fn split_once<'a>(&self, s: &'a str) -> Option<(&'a str, &'a str)> {
+        let at = self.find(s)?;
+        Some((&s[..at], &s[at + self.needle.len()..]))
+    }
+    /// Byte offsets of every (possibly overlapping) occurrence in `s`.
+    pub fn occurrences<'a>(&'a self, s: &'a str) -> impl Iterator<Item = usize> + 'a {
+        let finder = self.finder();
+        let mut from = 0;
+        std::iter::from_fn(move || {
+            let pos = from + finder.find(s.as_bytes().get(from..)?)?;
+            from = pos + 1;
+            Some(pos)
+        })
+    }
+}
+
+/// A reverse substring searcher built once (see [`Pattern`]).
+pub struct RPattern {
+    needle: &'static str,
+    finder: OnceLock<FinderRev<'static>>,
+}
+
+impl RPattern {
+    pub const fn new(needle: &'static str) -> RPattern {
+        RPattern {
+            needle,
+            finder: OnceLock::new(),
+        }
+    }
+    /// Splits at the last occurrence, like `str::rsplit_once`.
+    #[inline]
+    pub fn rsplit_once<'a>(&self, s: &'a str) -> Option<(&'a str, &'a str)> {
+        let finder = self.finder.get_or_init(|| FinderRev::new(self.needle));
+        let at = finder.rfind(s.as_bytes())?;
+        Some((&s[..at], &s[at + self.needle.len()..]))
+    }
+}
+
+/// `s.split_once(": ")` without building a substring searcher.
+#[inline]
+pub fn split_colon_space(s: &str) -> Option<(&str, &str)> {
+    let b = s.as_bytes();
+    let mut from = 0;
+    while let Some(i) = memchr::memchr(b':', &b[from..]) {
+        let at = from + i;
+        if b.get(at + 1) == Some(&b' ') {
+            return Some((&s[..at], &s[at + 2..]));
+        }
+        from = at + 1;
     }
     None
 }
@@ -128,6 +247,34 @@ mod tests {
         );
         assert_eq!(parse_remote("1.2.3.4;rm -rf /"), None);
         assert_eq!(parse_remote(""), None);
+    }
+
+    #[test]
+    fn dotted_v4_fast_path_agrees_with_std() {
+        for s in [
+            "1.2.3.4",
+            "0.0.0.0",
+            "255.255.255.255",
+            "256.1.1.1",
+            "01.2.3.4",
+            "1.2.3.04",
+            "1.2.3",
+            "1.2.3.4.5",
+            "1..3.4",
+            "1.2.3.4 ",
+            "1234.1.1.1",
+            "1.2.3.4%eth0",
+            "10.0.0.10",
+            "100.200.250.199",
+        ] {
+            let std = s.parse::<std::net::Ipv4Addr>().ok();
+            if let Some(fast) = parse_dotted_v4(s) {
+                assert_eq!(Some(fast), std, "{s:?}");
+            }
+            if std.is_some() {
+                assert_eq!(parse_dotted_v4(s), std, "{s:?}");
+            }
+        }
     }
 
     #[test]

@@ -152,7 +152,7 @@ fn firewall(ctx: &Ctx<'_>, m: &str, at: usize, out: &mut Vec<Event>) -> Parsed {
         ("out", "OUT"),
     ] {
         if let Some(v) = kv(fields, logged).filter(|v| !v.is_empty()) {
-            e.extra.insert(key.to_string(), v.to_string());
+            e.extra.insert(key.into(), v.to_string());
         }
     }
     if !prefix.is_empty() {
@@ -208,7 +208,7 @@ fn segfault(ctx: &Ctx<'_>, who: &str, rest: &str, out: &mut Vec<Event>) -> Parse
     }
     for key in ["ip", "sp", "error"] {
         if let Some(v) = word_after(rest, key) {
-            e.extra.insert(key.to_string(), v.to_string());
+            e.extra.insert(key.into(), v.to_string());
         }
     }
     if let Some(o) = object(rest) {
@@ -231,7 +231,7 @@ fn gp_fault(ctx: &Ctx<'_>, who: &str, rest: &str, out: &mut Vec<Event>) -> Parse
     for w in rest.split(' ') {
         for key in ["ip", "sp", "error"] {
             if let Some(v) = w.strip_prefix(key).and_then(|r| r.strip_prefix(':')) {
-                e.extra.insert(key.to_string(), v.to_string());
+                e.extra.insert(key.into(), v.to_string());
             }
         }
     }
@@ -286,7 +286,7 @@ fn oom(ctx: &Ctx<'_>, r: &str, scope: Option<&str>, out: &mut Vec<Event>) -> Par
             "oom_score_adj" => "oom_score_adj",
             _ => continue,
         };
-        e.extra.insert(key.to_string(), v.to_string());
+        e.extra.insert(key.into(), v.to_string());
     }
     out.push(e);
     Parsed::Events

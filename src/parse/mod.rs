@@ -86,6 +86,7 @@ impl Shared {
 
 impl Ctx<'_> {
     /// A new event with the line's common fields filled in.
+    #[inline]
     pub fn event(&self, kind: EventType) -> Event {
         let mut e = Event::with_source(self.ts, kind, self.shared.source.clone(), self.line);
         e.host = self.shared.host.clone();
@@ -196,7 +197,6 @@ pub struct Normalizer {
     source: String,
     shared: Shared,
     stats: Stats,
-    scratch: String,
 }
 
 impl Normalizer {
@@ -220,7 +220,6 @@ impl Normalizer {
             source: source.to_string(),
             shared: Shared::new(source),
             stats: Stats::default(),
-            scratch: String::new(),
         }
     }
 
@@ -249,15 +248,13 @@ impl Normalizer {
         } else {
             raw
         };
-        let mut line = std::mem::take(&mut self.scratch);
-        line.clear();
-        match std::str::from_utf8(raw) {
-            Ok(s) => line.push_str(s),
+        let line = match std::str::from_utf8(raw) {
+            Ok(s) => std::borrow::Cow::Borrowed(s),
             Err(_) => {
                 self.stats.invalid_utf8 += 1;
-                line.push_str(&String::from_utf8_lossy(raw));
+                String::from_utf8_lossy(raw)
             }
-        }
+        };
         let before = out.len();
         let outcome = match self.format {
             InputFormat::Syslog => self.syslog_line(&line, out),
@@ -267,7 +264,6 @@ impl Normalizer {
                 None => None,
             },
         };
-        self.scratch = line;
         self.count(outcome, out, before)
     }
 
@@ -284,11 +280,13 @@ impl Normalizer {
         }
         self.stats.events += n as u64;
         for e in &out[before..] {
-            *self
-                .stats
-                .by_type
-                .entry(e.kind.as_str().to_string())
-                .or_default() += 1;
+            let name = e.kind.as_str();
+            match self.stats.by_type.get_mut(name) {
+                Some(c) => *c += 1,
+                None => {
+                    self.stats.by_type.insert(name.to_string(), 1);
+                }
+            }
         }
         n
     }

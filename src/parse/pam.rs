@@ -21,7 +21,7 @@
 //! `src_ip`/`src_host` from `rhost=` (none when empty) and extra `service`.
 //! `check pass; user unknown`, `PAM N more authentication failures` (a summary of
 //! failures already counted) and session lines are understood and [`Parsed::Ignored`].
-use super::common::{parse_remote, Remote};
+use super::common::{parse_remote, split_colon_space, Pattern, Remote};
 use super::{Ctx, MessageParser, Parsed};
 use crate::event::{Event, EventType, Outcome};
 
@@ -60,15 +60,14 @@ pub(crate) struct AuthFailure<'a> {
 /// never holds a space. The real `rhost=` is the first one whose value is followed by the
 /// end, by `user=` or by ` [preauth]`; `user=` runs to the end of the line.
 pub(crate) fn auth_failure_fields(s: &str) -> Option<AuthFailure<'_>> {
-    let mut from = 0;
-    while let Some(pos) = s[from..].find("rhost=") {
-        let at = from + pos;
-        from = at + 1;
+    static RHOST: Pattern = Pattern::new("rhost=");
+    static RUSER: Pattern = Pattern::new("ruser=");
+    for at in RHOST.occurrences(s) {
         if at > 0 && s.as_bytes()[at - 1] != b' ' {
             continue;
         }
         let v = &s[at + "rhost=".len()..];
-        let end = v.find(' ').unwrap_or(v.len());
+        let end = memchr::memchr(b' ', v.as_bytes()).unwrap_or(v.len());
         let rhost = &v[..end];
         let after = v[end..].trim_start_matches(' ');
         let user = if after.is_empty() || after == "[preauth]" {
@@ -79,7 +78,7 @@ pub(crate) fn auth_failure_fields(s: &str) -> Option<AuthFailure<'_>> {
             continue;
         };
         let before = &s[..at];
-        let ruser = match before.find("ruser=") {
+        let ruser = match RUSER.find(before) {
             Some(r) => before[r + "ruser=".len()..].trim_end_matches(' '),
             None => "",
         };
@@ -95,7 +94,7 @@ pub(crate) fn parse_message(ctx: &Ctx<'_>, message: &str, out: &mut Vec<Event>) 
     let legacy_tag = ctx.tag.contains("(pam_");
     let (service, text, legacy) = if let Some(r) = m.strip_prefix("pam_") {
         // `pam_unix(sshd:auth): text`, `pam_unix(auth): text`, `pam_unix: text`.
-        let Some((head, text)) = r.split_once(": ") else {
+        let Some((head, text)) = split_colon_space(r) else {
             return Parsed::Unknown;
         };
         let service = match head.split_once('(') {
@@ -143,7 +142,7 @@ pub(crate) fn parse_message(ctx: &Ctx<'_>, message: &str, out: &mut Vec<Event>) 
             let user = f.user.filter(|u| !u.is_empty()).or(Some(f.ruser));
             e.user = user.filter(|u| !u.is_empty()).map(str::to_string);
         }
-        e.extra.insert("service".to_string(), service.to_string());
+        e.extra.insert("service".into(), service.to_string());
         out.push(e);
         return Parsed::Events;
     }

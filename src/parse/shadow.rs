@@ -81,8 +81,8 @@ fn ev(ctx: &Ctx<'_>, kind: EventType, target: Option<&str>) -> Event {
     e
 }
 
-fn put(e: &mut Event, key: &str, value: &str) {
-    e.extra.insert(key.to_string(), value.to_string());
+fn put(e: &mut Event, key: &'static str, value: &str) {
+    e.extra.insert(key.into(), value.to_string());
 }
 
 fn parse(ctx: &Ctx<'_>, m: &str, out: &mut Vec<Event>) -> Parsed {

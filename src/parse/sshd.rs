@@ -36,7 +36,7 @@
 use std::collections::{HashMap, VecDeque};
 use std::hash::{BuildHasherDefault, Hasher};
 
-use super::common::{parse_port, parse_remote, Remote};
+use super::common::{parse_port, parse_remote, split_colon_space, Pattern, RPattern, Remote};
 use super::{Ctx, MessageParser, Parsed};
 use crate::event::{Event, EventType, Outcome};
 
@@ -88,7 +88,7 @@ struct PidState {
     remote: Option<Remote>,
     port: Option<u16>,
     /// Distinct user names tried (failures, PAM helpers), at most [`MAX_USERS`].
-    users: Vec<Box<str>>,
+    users: Users,
     /// Attempts seen that are not failures on their own (`Failed publickey` for a valid
     /// user, PAM auth-failure echoes) and not yet counted in an emitted failure.
     pending: u32,
@@ -138,30 +138,33 @@ impl PidTable {
     }
 
     fn entry(&mut self, pid: u32) -> &mut PidState {
-        if !self.map.contains_key(&pid) {
-            let gen = self.next_gen;
-            self.next_gen += 1;
-            self.map.insert(pid, (gen, PidState::default()));
-            self.order.push_back((pid, gen));
-            while self.map.len() > MAX_PIDS {
-                let Some((p, g)) = self.order.pop_front() else {
-                    break;
-                };
-                if self.map.get(&p).map(|e| e.0) == Some(g) {
-                    self.map.remove(&p);
-                }
-            }
-            if self.order.len() > 2 * MAX_PIDS + 64 {
-                let map = &self.map;
-                self.order
-                    .retain(|(p, g)| map.get(p).map(|e| e.0) == Some(*g));
+        if self.map.contains_key(&pid) {
+            // Present (checked just above): the default is never made.
+            return &mut self
+                .map
+                .entry(pid)
+                .or_insert_with(|| (u64::MAX, PidState::default()))
+                .1;
+        }
+        // Make room first (oldest connection out), so that the new one goes in with a
+        // single insert whose slot is returned.
+        while self.map.len() >= MAX_PIDS {
+            let Some((p, g)) = self.order.pop_front() else {
+                break;
+            };
+            if self.map.get(&p).map(|e| e.0) == Some(g) {
+                self.map.remove(&p);
             }
         }
-        &mut self
-            .map
-            .entry(pid)
-            .or_insert_with(|| (u64::MAX, PidState::default()))
-            .1
+        let gen = self.next_gen;
+        self.next_gen += 1;
+        self.order.push_back((pid, gen));
+        if self.order.len() > 2 * MAX_PIDS + 64 {
+            let map = &self.map;
+            self.order
+                .retain(|(p, g)| map.get(p).map(|e| e.0) == Some(*g));
+        }
+        &mut self.map.entry(pid).or_insert((gen, PidState::default())).1
     }
 
     fn remove(&mut self, pid: Option<u32>) {
@@ -187,14 +190,72 @@ fn clip(u: &str) -> &str {
     &u[..end]
 }
 
+/// A remembered user name: inline when short (nearly all are), so that remembering one
+/// costs no allocation.
+#[derive(Clone)]
+enum Name {
+    Inline { len: u8, buf: [u8; INLINE_NAME] },
+    Heap(Box<str>),
+}
+
+const INLINE_NAME: usize = 30;
+
+impl Name {
+    fn new(s: &str) -> Name {
+        if s.len() <= INLINE_NAME {
+            let mut buf = [0u8; INLINE_NAME];
+            buf[..s.len()].copy_from_slice(s.as_bytes());
+            Name::Inline {
+                len: s.len() as u8,
+                buf,
+            }
+        } else {
+            Name::Heap(s.into())
+        }
+    }
+    fn as_bytes(&self) -> &[u8] {
+        match self {
+            Name::Inline { len, buf } => &buf[..usize::from(*len)],
+            Name::Heap(s) => s.as_bytes(),
+        }
+    }
+    fn as_str(&self) -> &str {
+        // Always valid: built from a whole `&str`.
+        std::str::from_utf8(self.as_bytes()).unwrap_or_default()
+    }
+}
+
+/// The distinct user names of one connection, at most [`MAX_USERS`]; the first is kept
+/// inline.
+#[derive(Default)]
+struct Users {
+    first: Option<Name>,
+    rest: Vec<Name>,
+}
+
+impl Users {
+    fn iter(&self) -> impl Iterator<Item = &Name> {
+        self.first.iter().chain(self.rest.iter())
+    }
+    fn len(&self) -> usize {
+        usize::from(self.first.is_some()) + self.rest.len()
+    }
+    fn clear(&mut self) {
+        self.first = None;
+        self.rest.clear();
+    }
+}
+
 impl PidState {
     fn add_user(&mut self, user: &str) {
         let user = clip(user);
-        if user.is_empty() || self.users.iter().any(|u| &**u == user) {
+        if user.is_empty() || self.users.iter().any(|u| u.as_bytes() == user.as_bytes()) {
             return;
         }
-        if self.users.len() < MAX_USERS {
-            self.users.push(user.into());
+        if self.users.first.is_none() {
+            self.users.first = Some(Name::new(user));
+        } else if self.users.len() < MAX_USERS {
+            self.users.rest.push(Name::new(user));
         }
     }
     fn users_joined(&self) -> String {
@@ -203,7 +264,7 @@ impl PidState {
             if i > 0 {
                 s.push(',');
             }
-            s.push_str(u);
+            s.push_str(u.as_str());
         }
         s
     }
@@ -218,15 +279,11 @@ fn word(s: &str) -> (&str, &str) {
     (&s[..end], &s[end..])
 }
 
-/// Byte offsets of every (possibly overlapping) occurrence of `pat` in `s`.
-fn occurrences<'a>(s: &'a str, pat: &'a str) -> impl Iterator<Item = usize> + 'a {
-    let mut from = 0;
-    std::iter::from_fn(move || {
-        let pos = from + memchr::memmem::find(s.get(from..)?.as_bytes(), pat.as_bytes())?;
-        from = pos + 1;
-        Some(pos)
-    })
-}
+static FROM: Pattern = Pattern::new(" from ");
+static RFROM: RPattern = RPattern::new(" from ");
+static PORT: Pattern = Pattern::new(" port ");
+static RPORT: RPattern = RPattern::new(" port ");
+static NOT_ALLOWED: Pattern = Pattern::new(" not allowed because ");
 
 fn strip_preauth(s: &str) -> (&str, bool) {
     match s.strip_suffix(" [preauth]") {
@@ -309,7 +366,7 @@ fn user_from<'a>(
         return None;
     }
     let mut chosen: Option<(&str, Remote, Option<u16>)> = None;
-    for pos in occurrences(s, " from ") {
+    for pos in FROM.occurrences(s) {
         if pos == 0 {
             continue;
         }
@@ -345,6 +402,7 @@ fn host_port(s: &str) -> Option<(Remote, Option<u16>, &str)> {
 // ---------------------------------------------------------------------------------------
 // Event building
 
+#[inline]
 fn base(ctx: &Ctx<'_>, kind: EventType, remote: Option<&Remote>, port: Option<u16>) -> Event {
     let mut e = ctx.event(kind);
     match remote {
@@ -357,6 +415,7 @@ fn base(ctx: &Ctx<'_>, kind: EventType, remote: Option<&Remote>, port: Option<u1
 }
 
 #[allow(clippy::too_many_arguments)]
+#[inline]
 fn failure(
     ctx: &Ctx<'_>,
     kind: EventType,
@@ -380,6 +439,7 @@ fn failure(
     e
 }
 
+#[inline]
 fn preauth(
     ctx: &Ctx<'_>,
     remote: &Remote,
@@ -703,7 +763,12 @@ impl Sshd {
         self.learn(ctx, &remote, port, out);
         if let Some(st) = self.state(ctx) {
             let u = clip(user);
-            if let Some(other) = st.users.iter().find(|x| &***x != u).cloned() {
+            let other = st
+                .users
+                .iter()
+                .find(|x| x.as_bytes() != u.as_bytes())
+                .map(|x| x.as_str().to_string());
+            if let Some(other) = other {
                 st.add_user(user);
                 let mut e = failure(
                     ctx,
@@ -765,10 +830,10 @@ impl Sshd {
     /// (`User root not allowed because account is locked`).
     fn not_allowed(&mut self, ctx: &Ctx<'_>, r: &str, out: &mut Vec<Event>) -> Option<()> {
         const MARK: &str = " not allowed because ";
-        for pos in occurrences(r, MARK) {
+        for pos in NOT_ALLOWED.occurrences(r) {
             let before = &r[..pos];
             let why = &r[pos + MARK.len()..];
-            if let Some((user, host)) = before.rsplit_once(" from ") {
+            if let Some((user, host)) = RFROM.rsplit_once(before) {
                 let Some(remote) = parse_remote(host) else {
                     continue;
                 };
@@ -866,7 +931,7 @@ impl Sshd {
         };
         // Rightmost ` from ` whose tail is `HOST[ via ADDR]`.
         let mut found = None;
-        for pos in occurrences(rest, " from ") {
+        for pos in FROM.occurrences(rest) {
             let tail = &rest[pos + " from ".len()..];
             let (host, after) = word(tail);
             let after_ok = after.is_empty()
@@ -898,7 +963,7 @@ impl Sshd {
     /// `pam_*(sshd:auth): authentication failure; …` echoes a `Failed …` line: only
     /// remembered, unless the connection tries a second user name.
     fn pam_line(&mut self, ctx: &Ctx<'_>, m: &str, out: &mut Vec<Event>) -> Option<()> {
-        let Some((head, text)) = m.split_once(": ") else {
+        let Some((head, text)) = split_colon_space(m) else {
             return Some(());
         };
         if !head.ends_with(":auth)") {
@@ -1055,10 +1120,10 @@ impl Sshd {
         };
         let (r, _) = strip_preauth(r);
         let mut parsed = None;
-        for pos in occurrences(r, " port ") {
+        for pos in PORT.occurrences(r) {
             let left = &r[..pos];
             let right = &r[pos + " port ".len()..];
-            let Some((digits, why)) = right.split_once(": ") else {
+            let Some((digits, why)) = split_colon_space(right) else {
                 continue;
             };
             let Some(port) = parse_port(digits) else {
@@ -1103,7 +1168,7 @@ impl Sshd {
             (remote, port, rest)
         } else {
             // `HOST: CODE: …` where HOST (IPv6) itself holds colons.
-            let (host, rest) = r.split_once(": ")?;
+            let (host, rest) = split_colon_space(r)?;
             (parse_remote(host)?, None, rest)
         };
         let rest = rest.trim_start_matches([':', ' ']);
@@ -1144,7 +1209,7 @@ impl Sshd {
         out: &mut Vec<Event>,
     ) -> Option<()> {
         let (s, preauth_tag) = strip_preauth(r);
-        let (s, port) = match s.rsplit_once(" port ") {
+        let (s, port) = match RPORT.rsplit_once(s) {
             Some((l, p)) => match parse_port(p) {
                 Some(port) => (l, Some(port)),
                 None => (s, None),

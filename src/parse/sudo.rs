@@ -122,7 +122,7 @@ fn parse(ctx: &Ctx<'_>, message: &str, out: &mut Vec<Event>) -> Parsed {
         .map(str::to_string);
     for (i, (name, _)) in KEPT.iter().enumerate() {
         if let Some(v) = kept[i] {
-            e.extra.insert((*name).to_string(), v.to_string());
+            e.extra.insert((*name).into(), v.to_string());
         }
     }
     match reason {

@@ -42,10 +42,17 @@ fn word(s: &str, i: usize) -> (&str, usize) {
 }
 
 fn parse_pid(s: &str) -> Option<u32> {
-    if s.is_empty() || s.len() > 10 || !s.bytes().all(|c| c.is_ascii_digit()) {
+    if s.is_empty() || s.len() > 10 {
         return None;
     }
-    s.parse().ok()
+    let mut v: u32 = 0;
+    for c in s.bytes() {
+        if !c.is_ascii_digit() {
+            return None;
+        }
+        v = v.checked_mul(10)?.checked_add(u32::from(c - b'0'))?;
+    }
+    Some(v)
 }
 
 /// Splits a syslog line. `None` when the line has no recognizable header.
@@ -127,7 +134,7 @@ fn split_tag(line: &str, i: usize) -> Option<(&str, Option<u32>, &str)> {
         // `[sshd]:` — an old syslogd's tag with no pid.
         return Some((inner, None, message));
     }
-    if let Some(open) = tag.rfind('[') {
+    if let Some(open) = memchr::memrchr(b'[', tag.as_bytes()) {
         let close = tag.len() - 1;
         if tag.as_bytes()[close] == b']' && open > 0 {
             let pid = parse_pid(&tag[open + 1..close]);
