@@ -166,7 +166,7 @@ fn wazuh_rule_tests() {
                     out.len() == 1
                         && out[0].kind == kind
                         && (outcome.is_none() || out[0].outcome == outcome)
-                        && src.map_or(true, |ip| {
+                        && src.is_none_or(|ip| {
                             out[0].src_ip.map(|a| a.to_string()).as_deref() == Some(ip)
                         })
                 }

@@ -39,7 +39,7 @@ fn default_rules_compile_with_mitre_ids_and_tests() {
     );
     for r in &loaded.rules {
         assert!(!r.mitre.is_empty(), "{} has no ATT&CK id", r.id);
-        assert!(r.tests.len() >= 1, "{} has no tests", r.id);
+        assert!(!r.tests.is_empty(), "{} has no tests", r.id);
         assert!(
             r.tests.iter().any(|t| t.expect.alerts > 0),
             "{} has no test that fires",

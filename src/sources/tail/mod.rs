@@ -652,7 +652,7 @@ impl Tailer {
                     Some(fp) => fingerprint_of(&c.head) == Some(fp),
                     None => same_inode,
                 };
-                if ok && best.map_or(true, |(_, b)| !b && same_inode) {
+                if ok && best.is_none_or(|(_, b)| !b && same_inode) {
                     best = Some((i, same_inode));
                 }
             }
