@@ -29,6 +29,8 @@ pub struct DaemonOptions {
     pub config: Config,
     /// The compiled rules the engine runs.
     pub rules: Arc<RuleSet>,
+    /// The directory they came from, watched for changes (none for the built-in rules).
+    pub rule_dir: Option<crate::engine::reload::RuleDir>,
     /// Read only the journal, no log files.
     pub journal_only: bool,
 }
@@ -71,8 +73,12 @@ pub fn run(opts: DaemonOptions) -> anyhow::Result<()> {
     let writer = Writer::start(&data_dir, cfg.retention)
         .with_context(|| format!("starting the store in {}", data_dir.display()))?;
     let conn = crate::store::open(&data_dir)?;
-    let (sink, engine_stage) = start_engine(opts.rules.clone(), writer.sender())?;
     let stop = Arc::new(AtomicBool::new(false));
+    let (sink, engine_stage) = start_engine(opts.rules.clone(), writer.sender())?;
+    let rule_watcher = match opts.rule_dir {
+        Some(rd) => Some(watch_rules(rd, sink.clone(), stop.clone())?),
+        None => None,
+    };
     let zone = cfg.zone();
     let mut workers: Vec<JoinHandle<()>> = Vec::new();
 
@@ -142,6 +148,9 @@ pub fn run(opts: DaemonOptions) -> anyhow::Result<()> {
     for w in workers {
         let _ = w.join();
     }
+    if let Some(w) = rule_watcher {
+        let _ = w.join();
+    }
     drop(sink);
     let _ = engine_stage.join();
     writer.close()?;
@@ -151,7 +160,14 @@ pub fn run(opts: DaemonOptions) -> anyhow::Result<()> {
 /// Where sources send their batches: the engine stage, which adds the alerts the events
 /// raise and passes each batch on to the store writer unchanged otherwise (so checkpoints
 /// still commit with their events).
-type Sink = std::sync::mpsc::SyncSender<Batch>;
+type Sink = std::sync::mpsc::SyncSender<EngineMsg>;
+
+/// What the engine stage receives.
+pub enum EngineMsg {
+    Batch(Batch),
+    /// A reloaded rule set to swap in.
+    Rules(Arc<RuleSet>),
+}
 
 /// Most batches waiting for the engine; sources block beyond it (back-pressure).
 const ENGINE_QUEUE: usize = 64;
@@ -160,12 +176,21 @@ fn start_engine(
     rules: Arc<RuleSet>,
     writer: WriterSender,
 ) -> anyhow::Result<(Sink, JoinHandle<()>)> {
-    let (tx, rx) = std::sync::mpsc::sync_channel::<Batch>(ENGINE_QUEUE);
+    let (tx, rx) = std::sync::mpsc::sync_channel::<EngineMsg>(ENGINE_QUEUE);
     let handle = std::thread::Builder::new()
         .name("engine".into())
         .spawn(move || {
             let mut engine = Engine::new(rules);
-            for mut batch in rx {
+            for msg in rx {
+                let mut batch = match msg {
+                    EngineMsg::Batch(b) => b,
+                    EngineMsg::Rules(rules) => {
+                        // Pending alert updates of the old rules go out in a batch of their own.
+                        let mut batch = Batch::default();
+                        engine.replace_rules(rules, &mut batch.alerts);
+                        batch
+                    }
+                };
                 for e in &batch.events {
                     engine.on_event(e, &mut batch.alerts);
                 }
@@ -185,6 +210,63 @@ fn start_engine(
             }
         })?;
     Ok((tx, handle))
+}
+
+/// How long the rule directory must be quiet before it is re-read: editors write a
+/// temporary file and rename it, in several steps.
+const RULE_DEBOUNCE: Duration = Duration::from_millis(200);
+
+/// Watches the rule directory and sends each changed rule set to the engine.
+fn watch_rules(
+    mut rd: crate::engine::reload::RuleDir,
+    sink: Sink,
+    stop: Arc<AtomicBool>,
+) -> anyhow::Result<JoinHandle<()>> {
+    use notify_debouncer_full::{new_debouncer, notify::RecursiveMode};
+    let (tx, rx) = std::sync::mpsc::channel();
+    let mut debouncer = new_debouncer(RULE_DEBOUNCE, None, tx)?;
+    // The directory, not the files: atomic saves replace the files' inodes.
+    debouncer.watch(rd.dir(), RecursiveMode::NonRecursive)?;
+    let handle = std::thread::Builder::new()
+        .name("rule watcher".into())
+        .spawn(move || {
+            let _keep = debouncer;
+            let mut last_errors: Vec<String> = Vec::new();
+            while !stop.load(Ordering::SeqCst) {
+                match rx.recv_timeout(Duration::from_millis(200)) {
+                    Ok(_) => {}
+                    Err(std::sync::mpsc::RecvTimeoutError::Timeout) => continue,
+                    Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => return,
+                }
+                // Coalesce whatever else arrived meanwhile.
+                while rx.try_recv().is_ok() {}
+                match rd.rescan() {
+                    Ok(scan) => {
+                        let errors: Vec<String> =
+                            scan.errors.iter().map(|e| e.to_string()).collect();
+                        if errors != last_errors {
+                            for e in errors.iter().filter(|e| !last_errors.contains(e)) {
+                                eprintln!(
+                                    "picket: rule not reloaded (the last good version stays): {e}"
+                                );
+                            }
+                            last_errors = errors;
+                        }
+                        if scan.changed {
+                            eprintln!("picket: rules reloaded: {} rules", scan.ruleset.len());
+                            if sink.send(EngineMsg::Rules(scan.ruleset)).is_err() {
+                                return;
+                            }
+                        }
+                    }
+                    Err(e) => eprintln!(
+                        "picket: cannot read the rule directory {}: {e}",
+                        rd.dir().display()
+                    ),
+                }
+            }
+        })?;
+    Ok(handle)
 }
 
 fn wait_for_stop_signal() -> anyhow::Result<()> {
@@ -253,7 +335,7 @@ impl FileWorker {
                         value,
                     }],
                 };
-                if self.writer.send(batch).is_err() {
+                if self.writer.send(EngineMsg::Batch(batch)).is_err() {
                     return;
                 }
             }
@@ -384,7 +466,7 @@ impl JournalWorker {
                         alerts: Vec::new(),
                         checkpoints: checkpoints.into_iter().collect(),
                     };
-                    if self.writer.send(batch).is_err() {
+                    if self.writer.send(EngineMsg::Batch(batch)).is_err() {
                         ended = true;
                     }
                 }

@@ -95,15 +95,42 @@ pub fn run(args: RunArgs) -> anyhow::Result<()> {
         };
     }
     let journal_only = matches!(args.journald, Some(JournaldArg::Only));
-    let (loaded, from) = crate::engine::load::resolve(args.rules.as_deref())?;
-    // A broken rule never stops the monitor: it is reported and the others run.
-    for e in &loaded.errors {
-        eprintln!("picket: rule not loaded: {e}");
-    }
-    eprintln!("picket: {} rules from {from}", loaded.rules.len());
+    // Rules from a directory are watched and reloaded; the built-in ones are fixed.
+    let system_rules = std::path::Path::new("/etc/picket/rules");
+    let rules_dir = args
+        .rules
+        .clone()
+        .or_else(|| system_rules.is_dir().then(|| system_rules.to_path_buf()));
+    let (rules, rule_dir) = match rules_dir {
+        Some(dir) => {
+            let mut rd = crate::engine::reload::RuleDir::new(&dir);
+            let scan = rd.rescan().map_err(|e| {
+                anyhow::anyhow!("cannot read the rule directory {}: {e}", dir.display())
+            })?;
+            // A broken rule never stops the monitor: it is reported and the others run.
+            for e in &scan.errors {
+                eprintln!("picket: rule not loaded: {e}");
+            }
+            eprintln!(
+                "picket: {} rules from {} (watched: edits take effect without a restart)",
+                scan.ruleset.len(),
+                dir.display()
+            );
+            (scan.ruleset, Some(rd))
+        }
+        None => {
+            let loaded = crate::engine::load::defaults();
+            eprintln!(
+                "picket: {} rules from the built-in default ruleset",
+                loaded.rules.len()
+            );
+            (loaded.ruleset(), None)
+        }
+    };
     daemon::run(DaemonOptions {
         config: cfg,
-        rules: loaded.ruleset(),
+        rules,
+        rule_dir,
         journal_only,
     })
 }

@@ -11,6 +11,7 @@ pub mod compile;
 pub mod condition;
 pub mod duration;
 pub mod load;
+pub mod reload;
 pub mod ruletest;
 pub mod runtime;
 pub mod spec;

@@ -157,6 +157,29 @@ impl Engine {
         &self.rules
     }
 
+    /// Swaps in a new rule set. A rule that is the same compiled rule as before (the same
+    /// `Arc`: its file did not change) keeps its windows, groups and suppressed alerts;
+    /// new and changed rules start empty. Pending updates of dropped rules are flushed first.
+    pub fn replace_rules(&mut self, rules: Arc<RuleSet>, out: &mut Vec<Alert>) {
+        self.flush(out);
+        let mut old: Vec<(Arc<Rule>, RuleState)> = self
+            .rules
+            .rules
+            .iter()
+            .cloned()
+            .zip(std::mem::take(&mut self.states))
+            .collect();
+        self.states = rules
+            .rules
+            .iter()
+            .map(|r| match old.iter().position(|(o, _)| Arc::ptr_eq(o, r)) {
+                Some(i) => old.swap_remove(i).1,
+                None => RuleState::default(),
+            })
+            .collect();
+        self.rules = rules;
+    }
+
     /// Groups currently tracked, over all rules (for metrics and the memory bound's test).
     pub fn tracked_groups(&self) -> usize {
         self.states.iter().map(|s| s.groups.len()).sum()
