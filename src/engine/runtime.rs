@@ -72,13 +72,14 @@ struct GroupState {
     /// The alert changed since the last [`Engine::flush`].
     dirty: bool,
     /// The alert still within its suppression period, and when that period ends.
-    alert: Option<Alert>,
+    alert: Option<Box<Alert>>,
     suppressed_until: Timestamp,
 }
 
 #[derive(Debug, Default)]
 struct RuleState {
-    groups: HashMap<Box<str>, GroupState>,
+    /// Boxed: the table moves pointers, not states, when it grows or churns.
+    groups: HashMap<Box<str>, Box<GroupState>>,
     order: VecDeque<(Box<str>, u64)>,
     next_gen: u64,
 }
@@ -95,7 +96,7 @@ impl RuleState {
                 if self.groups.get(&k).is_some_and(|s| s.gen == g) {
                     if let Some(old) = self.groups.remove(&k) {
                         if let (true, Some(a)) = (old.dirty, old.alert) {
-                            evicted.push(a);
+                            evicted.push(*a);
                         }
                     }
                 }
@@ -106,10 +107,10 @@ impl RuleState {
             self.order.push_back((k.clone(), gen));
             self.groups.insert(
                 k,
-                GroupState {
+                Box::new(GroupState {
                     gen,
                     ..Default::default()
-                },
+                }),
             );
             if self.order.len() > 2 * max + 64 {
                 let groups = &self.groups;
@@ -195,7 +196,7 @@ impl Engine {
                 if g.dirty {
                     g.dirty = false;
                     if let Some(a) = &g.alert {
-                        out.push(a.clone());
+                        out.push((**a).clone());
                     }
                 }
             }
@@ -322,7 +323,7 @@ impl Engine {
         if let Some((count, first_seen)) = fired {
             // The previous alert of this group may have an unflushed update.
             if let (true, Some(old)) = (g.dirty, g.alert.take()) {
-                self.evicted.push(old);
+                self.evicted.push(*old);
             }
             let mut group = std::collections::BTreeMap::new();
             for f in &rule.group_by {
@@ -361,7 +362,7 @@ impl Engine {
             match rule.suppress {
                 Some(s) => {
                     g.suppressed_until = e.ts.saturating_add_secs(s);
-                    g.alert = Some(alert);
+                    g.alert = Some(Box::new(alert));
                 }
                 None => g.alert = None,
             }
