@@ -6,6 +6,9 @@
 //! PAM echoes, invalid users, preauth disconnects, the odd accepted login with its session
 //! lines, CRON sessions and sudo. BSD stamps, one host, addresses from documentation
 //! ranges (203.0.113.0/24, 198.51.100.0/24). Deterministic: the same count gives the same file.
+//!
+//! `gen_authlog N distinct` instead writes N failed passwords from N distinct addresses
+//! (2001:db8::/32), for the engine's memory bound.
 
 use std::io::{self, BufWriter, Write};
 
@@ -37,6 +40,23 @@ fn main() -> io::Result<()> {
         .and_then(|s| s.parse().ok())
         .unwrap_or(1_000_000);
     let mut out = BufWriter::with_capacity(1 << 20, io::stdout().lock());
+    if std::env::args().nth(2).as_deref() == Some("distinct") {
+        for i in 0..n {
+            let s = i / 100;
+            writeln!(
+                out,
+                "2026-11-21T{:02}:{:02}:{:02}+00:00 web sshd[{}]: Failed password for root from 2001:db8:{:x}:{:x}::1 port {} ssh2",
+                (s / 3600) % 24,
+                (s / 60) % 60,
+                s % 60,
+                1000 + i % 30_000,
+                i >> 16,
+                i & 0xffff,
+                1024 + i % 60_000
+            )?;
+        }
+        return out.flush();
+    }
     let mut rng = Rng(0x9E37_79B9_7F4A_7C15);
     let mut secs: u64 = 10 * 86_400; // Jan 11 00:00:00
     let mut pid: u64 = 20_000;
