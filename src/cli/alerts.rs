@@ -6,7 +6,6 @@ use anyhow::Context;
 
 use super::output::terminal_safe;
 use super::{parse_duration, DataDirArg};
-use crate::config::Config;
 use crate::engine::AlertStatus;
 use crate::store::alerts::{query, AlertQuery};
 use crate::timestamp::Timestamp;
@@ -39,15 +38,7 @@ pub struct AlertsArgs {
 }
 
 pub fn run(args: AlertsArgs) -> anyhow::Result<()> {
-    let cfg = Config::load(args.config.as_deref())?;
-    let dir = args.data.data_dir.clone().unwrap_or_else(|| cfg.data_dir());
-    if !crate::store::db_path(&dir).exists() {
-        anyhow::bail!(
-            "no Picket store in {} (start `picket run` first, or pass --data-dir)",
-            dir.display()
-        );
-    }
-    let conn = crate::store::open_read_only(&dir)?;
+    let conn = super::open_store_read_only(&args.data, args.config.as_deref())?;
     let q = AlertQuery {
         status: args.status,
         since: args.since.map(|s| Timestamp::now().saturating_add_secs(-s)),

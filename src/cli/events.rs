@@ -5,7 +5,6 @@ use std::io::{self, BufWriter, Write};
 use anyhow::Context;
 
 use super::{output, parse_duration, DataDirArg};
-use crate::config::Config;
 use crate::event::EventType;
 use crate::store::events::{query, EventQuery};
 use crate::timestamp::Timestamp;
@@ -41,15 +40,7 @@ pub struct EventsArgs {
 }
 
 pub fn run(args: EventsArgs) -> anyhow::Result<()> {
-    let cfg = Config::load(args.config.as_deref())?;
-    let dir = args.data.data_dir.clone().unwrap_or_else(|| cfg.data_dir());
-    if !crate::store::db_path(&dir).exists() {
-        anyhow::bail!(
-            "no Picket store in {} (start `picket run` first, or pass --data-dir)",
-            dir.display()
-        );
-    }
-    let conn = crate::store::open_read_only(&dir)?;
+    let conn = super::open_store_read_only(&args.data, args.config.as_deref())?;
     let q = EventQuery {
         since: args.since.map(|s| Timestamp::now().saturating_add_secs(-s)),
         types: args.types.clone(),

@@ -48,6 +48,23 @@ pub struct DataDirArg {
     pub data_dir: Option<PathBuf>,
 }
 
+/// Opens the store for reading: the data dir from `--data-dir`, else picket.yaml's, else
+/// the default; a clear error when `picket run` has not created it yet.
+pub fn open_store_read_only(
+    data: &DataDirArg,
+    config: Option<&std::path::Path>,
+) -> anyhow::Result<rusqlite::Connection> {
+    let cfg = crate::config::Config::load(config)?;
+    let dir = data.data_dir.clone().unwrap_or_else(|| cfg.data_dir());
+    if !crate::store::db_path(&dir).exists() {
+        anyhow::bail!(
+            "no Picket store in {} (start `picket run` first, or pass --data-dir)",
+            dir.display()
+        );
+    }
+    Ok(crate::store::open_read_only(&dir)?)
+}
+
 /// Parses a duration such as `90s`, `15m`, `2h`, `7d`, `1w` into seconds.
 pub fn parse_duration(s: &str) -> Result<i64, String> {
     crate::engine::duration::parse_secs(s)

@@ -295,22 +295,14 @@ fn oom(ctx: &Ctx<'_>, r: &str, scope: Option<&str>, out: &mut Vec<Event>) -> Par
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::timestamp::Timestamp;
 
     fn run(msg: &str) -> (Parsed, Vec<Event>) {
-        let ctx = Ctx {
-            ts: Timestamp::from_micros(0),
-            host: "h",
-            program: "kernel",
-            tag: "kernel",
-            pid: None,
-            source: "test",
-            line: msg,
-            shared: &crate::parse::Shared::for_line("test", "h", "kernel"),
-        };
-        let mut out = Vec::new();
-        let r = Kernel::default().parse(&ctx, msg, &mut out);
-        (r, out)
+        crate::parse::feed_message(
+            |c, m, o| Kernel::default().parse(c, m, o),
+            "kernel",
+            None,
+            msg,
+        )
     }
     fn one(msg: &str) -> Event {
         let (r, mut out) = run(msg);

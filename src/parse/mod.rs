@@ -420,6 +420,32 @@ fn repeated(message: &str) -> Option<(u32, &str)> {
     Some((n, inner))
 }
 
+/// Runs one message through one parser, as the normalizer would: the scaffolding every
+/// parser's unit tests share.
+#[cfg(test)]
+pub(crate) fn feed_message(
+    parse: impl FnOnce(&Ctx<'_>, &str, &mut Vec<Event>) -> Parsed,
+    tag: &str,
+    pid: Option<u32>,
+    msg: &str,
+) -> (Parsed, Vec<Event>) {
+    let program = canonical_program(tag);
+    let shared = Shared::for_line("test", "h", program);
+    let ctx = Ctx {
+        ts: Timestamp::from_micros(0),
+        host: "h",
+        program,
+        tag,
+        pid,
+        source: "test",
+        line: msg,
+        shared: &shared,
+    };
+    let mut out = Vec::new();
+    let r = parse(&ctx, msg, &mut out);
+    (r, out)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

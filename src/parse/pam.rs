@@ -163,23 +163,9 @@ pub(crate) fn parse_message(ctx: &Ctx<'_>, message: &str, out: &mut Vec<Event>) 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::timestamp::Timestamp;
 
     fn run(tag: &str, msg: &str) -> (Parsed, Vec<Event>) {
-        let program = super::super::canonical_program(tag);
-        let ctx = Ctx {
-            ts: Timestamp::from_micros(0),
-            host: "h",
-            program,
-            tag,
-            pid: Some(1),
-            source: "test",
-            line: msg,
-            shared: &crate::parse::Shared::for_line("test", "h", program),
-        };
-        let mut out = Vec::new();
-        let r = Pam::default().parse(&ctx, msg, &mut out);
-        (r, out)
+        crate::parse::feed_message(|c, m, o| Pam::default().parse(c, m, o), tag, Some(1), msg)
     }
 
     #[test]

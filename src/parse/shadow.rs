@@ -426,22 +426,14 @@ fn usermod(ctx: &Ctx<'_>, m: &str, out: &mut Vec<Event>) -> Parsed {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::timestamp::Timestamp;
 
     fn run(program: &str, msg: &str) -> (Parsed, Vec<Event>) {
-        let ctx = Ctx {
-            ts: Timestamp::from_micros(0),
-            host: "h",
+        crate::parse::feed_message(
+            |c, m, o| ShadowUtils::default().parse(c, m, o),
             program,
-            tag: program,
-            pid: Some(9),
-            source: "test",
-            line: msg,
-            shared: &crate::parse::Shared::for_line("test", "h", program),
-        };
-        let mut out = Vec::new();
-        let r = ShadowUtils::default().parse(&ctx, msg, &mut out);
-        (r, out)
+            Some(9),
+            msg,
+        )
     }
     fn one(program: &str, msg: &str) -> Event {
         let (r, mut out) = run(program, msg);

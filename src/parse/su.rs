@@ -160,22 +160,9 @@ fn switch(m: &str) -> Option<Switch<'_>> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::timestamp::Timestamp;
 
     fn run_tag(tag: &str, msg: &str) -> (Parsed, Vec<Event>) {
-        let ctx = Ctx {
-            ts: Timestamp::from_micros(0),
-            host: "h",
-            program: "su",
-            tag,
-            pid: Some(1),
-            source: "test",
-            line: msg,
-            shared: &crate::parse::Shared::for_line("test", "h", "su"),
-        };
-        let mut out = Vec::new();
-        let r = parse(&ctx, msg, &mut out);
-        (r, out)
+        crate::parse::feed_message(parse, tag, Some(1), msg)
     }
     fn run(msg: &str) -> (Parsed, Vec<Event>) {
         run_tag("su", msg)

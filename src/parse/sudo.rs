@@ -199,22 +199,9 @@ fn attempts(reason: &str) -> Option<u32> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::timestamp::Timestamp;
 
     fn run(msg: &str) -> (Parsed, Vec<Event>) {
-        let ctx = Ctx {
-            ts: Timestamp::from_micros(0),
-            host: "h",
-            program: "sudo",
-            tag: "sudo",
-            pid: None,
-            source: "test",
-            line: msg,
-            shared: &crate::parse::Shared::for_line("test", "h", "sudo"),
-        };
-        let mut out = Vec::new();
-        let r = parse(&ctx, msg, &mut out);
-        (r, out)
+        crate::parse::feed_message(parse, "sudo", None, msg)
     }
 
     fn one(msg: &str) -> Event {
