@@ -12,7 +12,7 @@ fn every_rule_file_is_embedded() {
     let on_disk: BTreeSet<String> = std::fs::read_dir(&dir)
         .unwrap()
         .filter_map(|e| e.ok().map(|e| e.file_name().to_string_lossy().into_owned()))
-        .filter(|n| n.ends_with(".yaml"))
+        .filter(|n| n.ends_with(".yaml") || n.ends_with(".rhai"))
         .collect();
     let embedded: BTreeSet<String> = DEFAULT_RULES.iter().map(|(n, _)| n.to_string()).collect();
     assert_eq!(

@@ -95,6 +95,7 @@ pub fn run(args: RulesArgs) -> anyhow::Result<()> {
                     let v = serde_json::json!({
                         "id": r.id, "title": r.title, "severity": r.severity, "enabled": r.enabled,
                         "mitre": r.mitre, "tags": r.tags, "types": r.types, "file": r.file, "tests": r.tests.len(),
+                        "script": matches!(r.kind, crate::engine::compile::Kind::Script(_)),
                     });
                     println!("{v}");
                 } else {

@@ -54,6 +54,8 @@ pub enum Kind {
         within: i64,
         steps: Vec<Step>,
     },
+    /// A Rhai script (`*.rhai`): its `on_event` decides and raises the alerts.
+    Script(std::sync::Arc<super::script::Script>),
 }
 
 #[derive(Debug, Clone)]
@@ -297,7 +299,7 @@ pub fn compile(spec: RuleSpec, file: &Path) -> Result<Rule, Vec<CompileError>> {
     })
 }
 
-fn valid_mitre(s: &str) -> bool {
+pub(crate) fn valid_mitre(s: &str) -> bool {
     let Some(rest) = s.strip_prefix('T') else {
         return false;
     };

@@ -1,11 +1,12 @@
-//! Where rules come from: a directory of `*.yaml` files, or the default ruleset compiled
+//! Where rules come from: a directory of `*.yaml` and `*.rhai` files, or the default ruleset compiled
 //! into the binary (the repository's `rules/`), so Picket needs nothing but itself.
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use super::compile::{compile_yaml, CompileError, Rule};
+use super::compile::{CompileError, Rule};
 use super::runtime::RuleSet;
+use super::script::compile_file;
 
 /// The default ruleset, embedded. `tests/rules_default.rs` checks this list against the
 /// files in `rules/`.
@@ -67,6 +68,18 @@ pub const DEFAULT_RULES: &[(&str, &str)] = &[
         "firewall-drop-burst.yaml",
         include_str!("../../rules/firewall-drop-burst.yaml"),
     ),
+    (
+        "ssh-distributed-brute-force.rhai",
+        include_str!("../../rules/ssh-distributed-brute-force.rhai"),
+    ),
+    (
+        "sudo-rare-target.rhai",
+        include_str!("../../rules/sudo-rare-target.rhai"),
+    ),
+    (
+        "new-ssh-source-for-user.rhai",
+        include_str!("../../rules/new-ssh-source-for-user.rhai"),
+    ),
 ];
 
 /// Rules that compiled, and the errors of those that did not.
@@ -89,7 +102,7 @@ pub fn load_texts<'a>(texts: impl IntoIterator<Item = (PathBuf, &'a str)>) -> Lo
     let mut out = Loaded::default();
     for (path, text) in texts {
         out.files += 1;
-        match compile_yaml(text, &path) {
+        match compile_file(text, &path) {
             Ok(rule) => {
                 if let Some(first) = out.rules.iter().find(|r| r.id == rule.id) {
                     out.errors.push(CompileError {
@@ -121,12 +134,16 @@ pub fn defaults() -> Loaded {
     )
 }
 
-/// Every `*.yaml`/`*.yml` file of `dir`, in name order.
+/// Every `*.yaml`/`*.yml`/`*.rhai` file of `dir`, in name order.
 pub fn load_dir(dir: &Path) -> std::io::Result<Loaded> {
     let mut paths: Vec<PathBuf> = std::fs::read_dir(dir)?
         .filter_map(|e| e.ok().map(|e| e.path()))
         .filter(|p| {
-            p.is_file() && matches!(p.extension().and_then(|e| e.to_str()), Some("yaml" | "yml"))
+            p.is_file()
+                && matches!(
+                    p.extension().and_then(|e| e.to_str()),
+                    Some("yaml" | "yml" | "rhai")
+                )
         })
         .collect();
     paths.sort();

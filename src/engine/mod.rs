@@ -14,6 +14,7 @@ pub mod load;
 pub mod reload;
 pub mod ruletest;
 pub mod runtime;
+pub mod script;
 pub mod spec;
 
 pub use alert::{Alert, AlertStatus};

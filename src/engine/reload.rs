@@ -10,8 +10,9 @@ use std::hash::{Hash, Hasher};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use super::compile::{compile_yaml, CompileError, Rule};
+use super::compile::{CompileError, Rule};
 use super::runtime::RuleSet;
+use super::script::compile_file;
 
 #[derive(Debug)]
 struct FileState {
@@ -64,7 +65,7 @@ impl RuleDir {
             let path = entry?.path();
             let is_rule = matches!(
                 path.extension().and_then(|e| e.to_str()),
-                Some("yaml" | "yml")
+                Some("yaml" | "yml" | "rhai")
             );
             // Editors' temporary and backup files (`.x.yaml.swp`, `x.yaml~`) end otherwise.
             if !is_rule
@@ -89,7 +90,7 @@ impl RuleDir {
                 errors: Vec::new(),
             });
             state.text_hash = h;
-            match compile_yaml(&text, &path) {
+            match compile_file(&text, &path) {
                 Ok(rule) => {
                     state.rule = Some(Arc::new(rule));
                     state.errors.clear();

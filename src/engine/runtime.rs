@@ -12,6 +12,7 @@ use std::sync::Arc;
 use super::alert::{Alert, AlertStatus, MAX_EVIDENCE};
 use super::compile::{Kind, Rule};
 use super::condition::Field;
+use super::script::{Raised, ScriptState, ScriptStatus};
 use crate::event::{Event, EventType};
 use crate::timestamp::{Timestamp, MICROS_PER_SEC};
 
@@ -82,6 +83,8 @@ struct RuleState {
     groups: HashMap<Box<str>, Box<GroupState>>,
     order: VecDeque<(Box<str>, u64)>,
     next_gen: u64,
+    /// A script rule's own store and status.
+    script: Option<Arc<std::sync::Mutex<ScriptState>>>,
 }
 
 impl RuleState {
@@ -217,7 +220,147 @@ impl Engine {
             if rule.allowlist.allows(e) {
                 continue;
             }
+            if let Kind::Script(script) = &rule.kind {
+                self.offer_script(i, rule, script, e, out);
+                continue;
+            }
             self.offer(i, rule, e, out);
+        }
+    }
+
+    /// The status of each script rule in this engine (enabled or disabled, failures).
+    pub fn script_statuses(&self) -> Vec<(String, ScriptStatus)> {
+        self.rules
+            .rules
+            .iter()
+            .zip(&self.states)
+            .filter(|(r, _)| matches!(r.kind, Kind::Script(_)))
+            .map(|(r, s)| {
+                let st = s
+                    .script
+                    .as_ref()
+                    .map(|x| x.lock().unwrap_or_else(|p| p.into_inner()).status.clone())
+                    .unwrap_or_default();
+                (r.id.clone(), st)
+            })
+            .collect()
+    }
+
+    /// Keys a script rule's store holds (for the memory bound's test).
+    pub fn script_keys(&self) -> usize {
+        self.states
+            .iter()
+            .filter_map(|s| s.script.as_ref())
+            .map(|x| x.lock().unwrap_or_else(|p| p.into_inner()).len())
+            .sum()
+    }
+
+    fn offer_script(
+        &mut self,
+        i: usize,
+        rule: &Rule,
+        script: &super::script::Script,
+        e: &Event,
+        out: &mut Vec<Alert>,
+    ) {
+        let shared = self.states[i]
+            .script
+            .get_or_insert_with(Default::default)
+            .clone();
+        if shared
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .status
+            .disabled
+        {
+            return;
+        }
+        match script.call(&rule.file, &shared, e) {
+            Ok(raised) => {
+                shared
+                    .lock()
+                    .unwrap_or_else(|p| p.into_inner())
+                    .status
+                    .consecutive = 0;
+                for r in raised {
+                    self.raise_script(i, rule, r, e, out);
+                }
+            }
+            Err(msg) => {
+                let msg = format!("rule {}: {msg} (event: {})", rule.id, e.line);
+                let mut st = shared.lock().unwrap_or_else(|p| p.into_inner());
+                let s = &mut st.status;
+                s.failures += 1;
+                s.consecutive += 1;
+                if s.failures == 1 {
+                    eprintln!("picket: {msg}");
+                }
+                if s.consecutive >= super::script::MAX_CONSECUTIVE_FAILURES {
+                    s.disabled = true;
+                    eprintln!(
+                        "picket: rule {} disabled after {} failures in a row; last: {msg}",
+                        rule.id, s.consecutive
+                    );
+                }
+                s.last_error = Some(msg);
+            }
+        }
+    }
+
+    /// An alert a script raised, with the same suppression as YAML rules: the same group
+    /// within the rule's `suppress` period updates the alert instead of raising a new one.
+    fn raise_script(&mut self, i: usize, rule: &Rule, r: Raised, e: &Event, out: &mut Vec<Alert>) {
+        let mut key = String::new();
+        for (k, v) in &r.group {
+            key.push_str(k);
+            key.push('=');
+            key.push_str(v);
+            key.push('\u{1f}');
+        }
+        let max = self.max_groups;
+        let g = self.states[i].group(&key, max, &mut self.evicted);
+        g.last = e.ts;
+        if e.ts < g.suppressed_until {
+            if let Some(a) = g.alert.as_mut() {
+                a.is_new = false;
+                a.count += 1;
+                a.last_seen = a.last_seen.max(e.ts);
+                a.push_evidence(&e.line);
+                if !g.dirty {
+                    g.dirty = true;
+                    self.dirty.push((i, key.as_str().into()));
+                }
+                return;
+            }
+        }
+        if let (true, Some(old)) = (g.dirty, g.alert.take()) {
+            self.evicted.push(old);
+        }
+        let group_text: Vec<&str> = r.group.values().map(String::as_str).collect();
+        let mut alert = Alert {
+            key: format!("{}|{}|{}", rule.id, group_text.join(","), e.ts.as_micros()),
+            rule: rule.id.clone(),
+            title: r.title.unwrap_or_else(|| rule.title.clone()),
+            severity: r.severity.unwrap_or(rule.severity),
+            mitre: rule.mitre.clone(),
+            group: r.group,
+            count: r.count.unwrap_or(1),
+            first_seen: e.ts,
+            last_seen: e.ts,
+            status: AlertStatus::Open,
+            evidence: Vec::new(),
+            response: rule.response.clone(),
+            is_new: true,
+        };
+        alert.push_evidence(&e.line);
+        g.dirty = false;
+        out.push(alert.clone());
+        match rule.suppress {
+            Some(s) => {
+                g.suppressed_until = e.ts.saturating_add_secs(s);
+                g.alert = Some(alert);
+            }
+            None => g.alert = None,
         }
     }
 
@@ -310,6 +453,7 @@ impl Engine {
                 })
             }
             Kind::Sequence { within, steps } => sequence_step(g, *within, steps, step_mask, e.ts),
+            Kind::Script(_) => None,
         };
         // Reuse the oldest line's buffer: no allocation once the group is warm.
         let mut slot = if g.pending.len() >= PENDING_EVIDENCE {

@@ -1,0 +1,796 @@
+//! Rules written in Rhai (`*.rhai`).
+//!
+//! A script declares `const META = #{ id, title, severity, mitre, types, suppress, tests }`
+//! at its top level and `fn on_event(ev)`, which the engine calls for each event of the
+//! wanted types with the event as an object map. The script keeps state through a bounded
+//! per-rule store (`count`, `distinct`, `remember`, `recall`, all on event time) and raises
+//! alerts with `alert(#{ group: #{…}, title, severity, count })`.
+//!
+//! Sandbox: the Rhai engine has no file, network or process functions, no module
+//! resolver (`import` is refused at compile time), no `eval`, and limits on operations per
+//! call, call depth, expression depth and string, array and map sizes. A call that fails
+//! (including running out of operations) is reported with its position and the event; after
+//! [`MAX_CONSECUTIVE_FAILURES`] failures in a row the rule is disabled in that engine.
+
+use std::collections::{HashMap, VecDeque};
+use std::fmt;
+use std::path::Path;
+use std::str::FromStr;
+use std::sync::{Arc, Mutex};
+
+use rhai::{CallFnOptions, Dynamic, EvalAltResult, Map, NativeCallContext, AST};
+
+use super::compile::{CompileError, Kind, Rule};
+use super::condition::Matcher;
+use super::spec::{Severity, TestSpec};
+use crate::event::{Event, EventType};
+use crate::timestamp::MICROS_PER_SEC;
+
+/// Operations one `on_event` call may use.
+pub const MAX_OPERATIONS: u64 = 100_000;
+/// Function call nesting.
+pub const MAX_CALL_LEVELS: usize = 32;
+/// Longest string, in bytes.
+pub const MAX_STRING_SIZE: usize = 64 * 1024;
+/// Most elements of one array or one map.
+pub const MAX_ARRAY_SIZE: usize = 10_000;
+pub const MAX_MAP_SIZE: usize = 10_000;
+/// Most keys (counters, sets and remembered values together) one rule keeps; the least
+/// recently used key goes first.
+pub const MAX_KEYS: usize = 50_000;
+/// Most times one counter, or values one distinct set, holds.
+pub const MAX_PER_KEY: usize = 10_000;
+/// Failures in a row after which a rule is disabled.
+pub const MAX_CONSECUTIVE_FAILURES: u32 = 10;
+/// Most alerts one call may raise.
+const MAX_ALERTS_PER_CALL: usize = 16;
+
+/// A compiled script rule: the sandboxed engine and the script's functions.
+pub struct Script {
+    engine: rhai::Engine,
+    ast: AST,
+    /// Where `fn on_event` starts: the position of a failure Rhai does not place (such as
+    /// running out of operations).
+    on_event_line: usize,
+}
+
+impl fmt::Debug for Script {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Script")
+    }
+}
+
+/// How a script rule is doing in one engine.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ScriptStatus {
+    pub disabled: bool,
+    /// Failed calls, in all.
+    pub failures: u64,
+    /// Failed calls since the last one that succeeded.
+    pub consecutive: u32,
+    pub last_error: Option<String>,
+}
+
+/// An alert the script asked for.
+#[derive(Debug, Clone)]
+pub struct Raised {
+    pub group: std::collections::BTreeMap<String, String>,
+    pub title: Option<String>,
+    pub severity: Option<Severity>,
+    pub count: Option<u64>,
+}
+
+enum Entry {
+    Times(VecDeque<i64>),
+    Set(HashMap<Box<str>, i64>),
+    Value(Dynamic, i64),
+}
+
+/// A script rule's memory in one engine: bounded, on event time.
+#[derive(Default)]
+pub struct ScriptState {
+    entries: HashMap<Box<str>, (Entry, u64)>,
+    order: VecDeque<(Box<str>, u64)>,
+    next_gen: u64,
+    now: i64,
+    raised: Vec<Raised>,
+    pub status: ScriptStatus,
+}
+
+impl fmt::Debug for ScriptState {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ScriptState")
+            .field("keys", &self.entries.len())
+            .field("status", &self.status)
+            .finish()
+    }
+}
+
+impl ScriptState {
+    /// Keys currently held.
+    pub fn len(&self) -> usize {
+        self.entries.len()
+    }
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+
+    /// The entry for `key`, marked most recently used, created by `new` if absent.
+    fn entry(&mut self, key: String, new: impl FnOnce() -> Entry) -> &mut Entry {
+        let gen = self.next_gen;
+        self.next_gen += 1;
+        let k: Box<str> = key.into();
+        if !self.entries.contains_key(&k) {
+            while self.entries.len() >= MAX_KEYS {
+                let Some((old, g)) = self.order.pop_front() else {
+                    break;
+                };
+                if self.entries.get(&old).is_some_and(|(_, eg)| *eg == g) {
+                    self.entries.remove(&old);
+                }
+            }
+            self.entries.insert(k.clone(), (new(), gen));
+        }
+        self.order.push_back((k.clone(), gen));
+        if self.order.len() > 2 * MAX_KEYS + 64 {
+            let entries = &self.entries;
+            self.order
+                .retain(|(k, g)| entries.get(k).is_some_and(|(_, eg)| eg == g));
+        }
+        let slot = self.entries.get_mut(&k).expect("inserted above");
+        slot.1 = gen;
+        &mut slot.0
+    }
+
+    fn count(&mut self, key: &str, window: i64) -> i64 {
+        let now = self.now;
+        let from = now - window.max(0) * MICROS_PER_SEC;
+        let e = self.entry(format!("c\u{1f}{key}"), || Entry::Times(VecDeque::new()));
+        if !matches!(e, Entry::Times(_)) {
+            *e = Entry::Times(VecDeque::new());
+        }
+        let Entry::Times(t) = e else { unreachable!() };
+        while t.front().is_some_and(|x| *x < from) {
+            t.pop_front();
+        }
+        t.push_back(now);
+        while t.len() > MAX_PER_KEY {
+            t.pop_front();
+        }
+        t.len() as i64
+    }
+
+    fn distinct(&mut self, key: &str, value: &str, window: i64) -> i64 {
+        let now = self.now;
+        let from = now - window.max(0) * MICROS_PER_SEC;
+        let e = self.entry(format!("d\u{1f}{key}"), || Entry::Set(HashMap::new()));
+        if !matches!(e, Entry::Set(_)) {
+            *e = Entry::Set(HashMap::new());
+        }
+        let Entry::Set(s) = e else { unreachable!() };
+        s.retain(|_, t| *t >= from);
+        if s.len() < MAX_PER_KEY || s.contains_key(value) {
+            s.insert(value.into(), now);
+        }
+        s.len() as i64
+    }
+
+    fn remember(&mut self, key: &str, value: Dynamic, ttl: i64) {
+        let until = self
+            .now
+            .saturating_add(ttl.max(0).saturating_mul(MICROS_PER_SEC));
+        let e = self.entry(format!("v\u{1f}{key}"), || Entry::Value(Dynamic::UNIT, 0));
+        *e = Entry::Value(value, until);
+    }
+
+    fn recall(&mut self, key: &str) -> Dynamic {
+        let k = format!("v\u{1f}{key}");
+        match self.entries.get(k.as_str()) {
+            Some((Entry::Value(v, until), _)) if *until > self.now => {
+                let v = v.clone();
+                self.entry(k, || Entry::Value(Dynamic::UNIT, 0));
+                v
+            }
+            Some(_) => {
+                self.entries.remove(k.as_str());
+                Dynamic::UNIT
+            }
+            None => Dynamic::UNIT,
+        }
+    }
+}
+
+type Shared = Arc<Mutex<ScriptState>>;
+
+fn state_of(ctx: &NativeCallContext) -> Result<Shared, Box<EvalAltResult>> {
+    ctx.tag()
+        .and_then(|t| t.clone().try_cast::<Shared>())
+        .ok_or_else(|| "the state API is only available inside on_event".into())
+}
+
+fn lock(s: &Shared) -> std::sync::MutexGuard<'_, ScriptState> {
+    s.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+fn text(v: &Dynamic) -> String {
+    if v.is_string() {
+        v.clone().into_string().unwrap_or_default()
+    } else {
+        v.to_string()
+    }
+}
+
+/// The sandboxed engine every script runs in.
+pub fn sandbox() -> rhai::Engine {
+    let mut e = rhai::Engine::new();
+    e.set_module_resolver(rhai::module_resolvers::DummyModuleResolver::new());
+    e.disable_symbol("eval");
+    e.disable_symbol("import");
+    e.disable_symbol("export");
+    e.set_max_operations(MAX_OPERATIONS);
+    e.set_max_call_levels(MAX_CALL_LEVELS);
+    e.set_max_expr_depths(64, 32);
+    e.set_max_string_size(MAX_STRING_SIZE);
+    e.set_max_array_size(MAX_ARRAY_SIZE);
+    e.set_max_map_size(MAX_MAP_SIZE);
+    e.set_max_modules(0);
+    e.on_print(|_| {});
+    e.on_debug(|_, _, _| {});
+    e.register_fn(
+        "count",
+        |ctx: NativeCallContext, key: Dynamic, window: i64| -> Result<i64, Box<EvalAltResult>> {
+            Ok(lock(&state_of(&ctx)?).count(&text(&key), window))
+        },
+    );
+    e.register_fn(
+        "distinct",
+        |ctx: NativeCallContext,
+         key: Dynamic,
+         value: Dynamic,
+         window: i64|
+         -> Result<i64, Box<EvalAltResult>> {
+            Ok(lock(&state_of(&ctx)?).distinct(&text(&key), &text(&value), window))
+        },
+    );
+    e.register_fn(
+        "remember",
+        |ctx: NativeCallContext,
+         key: Dynamic,
+         value: Dynamic,
+         ttl: i64|
+         -> Result<(), Box<EvalAltResult>> {
+            lock(&state_of(&ctx)?).remember(&text(&key), value, ttl);
+            Ok(())
+        },
+    );
+    e.register_fn(
+        "recall",
+        |ctx: NativeCallContext, key: Dynamic| -> Result<Dynamic, Box<EvalAltResult>> {
+            Ok(lock(&state_of(&ctx)?).recall(&text(&key)))
+        },
+    );
+    e.register_fn(
+        "alert",
+        |ctx: NativeCallContext, m: Map| -> Result<(), Box<EvalAltResult>> {
+            let raised = raised_from(m)?;
+            let s = state_of(&ctx)?;
+            let mut st = lock(&s);
+            if st.raised.len() >= MAX_ALERTS_PER_CALL {
+                return Err("too many alerts in one call".into());
+            }
+            st.raised.push(raised);
+            Ok(())
+        },
+    );
+    e
+}
+
+fn raised_from(m: Map) -> Result<Raised, Box<EvalAltResult>> {
+    let mut r = Raised {
+        group: Default::default(),
+        title: None,
+        severity: None,
+        count: None,
+    };
+    for (k, v) in m {
+        match k.as_str() {
+            "group" => {
+                let g = v.try_cast::<Map>().ok_or("alert: `group` must be a map")?;
+                for (gk, gv) in g {
+                    if !gv.is_unit() {
+                        r.group.insert(gk.to_string(), text(&gv));
+                    }
+                }
+            }
+            "title" => r.title = Some(text(&v)),
+            "severity" => {
+                r.severity = Some(Severity::from_str(&text(&v)).map_err(|e| format!("alert: {e}"))?)
+            }
+            "count" => {
+                r.count = Some(
+                    v.as_int()
+                        .map_err(|_| "alert: `count` must be an integer")?
+                        .max(1) as u64,
+                )
+            }
+            other => {
+                return Err(format!(
+                    "alert: unknown field `{other}`: use group, title, severity or count"
+                )
+                .into())
+            }
+        }
+    }
+    Ok(r)
+}
+
+/// The event as the script sees it: its fields as strings (absent ones missing, so they
+/// read as `()`), `ts` in microseconds, `extra` as a map.
+pub fn event_map(e: &Event) -> Map {
+    let mut m = Map::new();
+    m.insert("ts".into(), Dynamic::from_int(e.ts.as_micros()));
+    m.insert("type".into(), e.kind.as_str().into());
+    m.insert("line".into(), e.line.as_str().into());
+    m.insert("source".into(), e.source.as_ref().into());
+    let mut put = |k: &str, v: Option<&str>| {
+        if let Some(v) = v {
+            m.insert(k.into(), v.into());
+        }
+    };
+    put("host", e.host.as_deref());
+    put("program", e.program.as_deref());
+    put("src_host", e.src_host.as_deref());
+    put("user", e.user.as_deref());
+    put("target_user", e.target_user.as_deref());
+    put("method", e.method.as_deref());
+    put("outcome", e.outcome.map(|o| o.as_str()));
+    put("command", e.command.as_deref());
+    put("package", e.package.as_deref());
+    put("version", e.version.as_deref());
+    put("process", e.process.as_deref());
+    put("path", e.path.as_deref());
+    if let Some(ip) = e.src_ip {
+        m.insert("src_ip".into(), ip.to_string().into());
+    }
+    if let Some(p) = e.src_port {
+        m.insert("src_port".into(), Dynamic::from_int(p.into()));
+    }
+    if let Some(p) = e.pid {
+        m.insert("pid".into(), Dynamic::from_int(p.into()));
+    }
+    if !e.extra.is_empty() {
+        let x: Map = e
+            .extra
+            .iter()
+            .map(|(k, v)| (k.as_ref().into(), v.as_str().into()))
+            .collect();
+        m.insert("extra".into(), Dynamic::from_map(x));
+    }
+    m
+}
+
+impl Script {
+    /// Runs `on_event` for one event. `Ok` holds the alerts it raised; `Err` the
+    /// failure's message, `file:line:col: message`.
+    pub fn call(&self, file: &Path, state: &Shared, e: &Event) -> Result<Vec<Raised>, String> {
+        {
+            let mut st = lock(state);
+            st.now = e.ts.as_micros();
+            st.raised.clear();
+        }
+        let opts = CallFnOptions::new()
+            .eval_ast(false)
+            .rewind_scope(true)
+            .with_tag(state.clone());
+        let r = self.engine.call_fn_with_options::<Dynamic>(
+            opts,
+            &mut rhai::Scope::new(),
+            &self.ast,
+            "on_event",
+            (Dynamic::from_map(event_map(e)),),
+        );
+        let raised = std::mem::take(&mut lock(state).raised);
+        match r {
+            Ok(_) => Ok(raised),
+            Err(err) => Err(describe_error(file, &err, self.on_event_line)),
+        }
+    }
+}
+
+/// `file:line:col: message` for the innermost error.
+fn describe_error(file: &Path, err: &EvalAltResult, fallback_line: usize) -> String {
+    let mut inner = err;
+    while let EvalAltResult::ErrorInFunctionCall(_, _, e, _) = inner {
+        inner = e;
+    }
+    let pos = inner.position();
+    let pos = if pos.is_none() { err.position() } else { pos };
+    let mut msg = inner.to_string();
+    // Rhai appends the position itself: keep one, in front.
+    if let Some(i) = msg.rfind(" (line ") {
+        msg.truncate(i);
+    }
+    format!(
+        "{}:{}:{}: {msg}",
+        file.display(),
+        pos.line().unwrap_or(fallback_line),
+        pos.position().unwrap_or(1)
+    )
+}
+
+fn meta_error(file: &Path, line: u32, message: impl Into<String>) -> CompileError {
+    CompileError {
+        file: file.to_path_buf(),
+        line,
+        column: 1,
+        message: message.into(),
+    }
+}
+
+/// Compiles a `*.rhai` rule.
+pub fn compile_script(source: &str, file: &Path) -> Result<Rule, Vec<CompileError>> {
+    let engine = sandbox();
+    let full = engine.compile(source).map_err(|e| {
+        let pos = e.position();
+        vec![CompileError {
+            file: file.to_path_buf(),
+            line: pos.line().unwrap_or(0) as u32,
+            column: pos.position().unwrap_or(0) as u32,
+            message: e.err_type().to_string(),
+        }]
+    })?;
+    let meta_line = source
+        .lines()
+        .position(|l| l.contains("META"))
+        .map_or(1, |i| i as u32 + 1);
+    let mut scope = rhai::Scope::new();
+    engine.run_ast_with_scope(&mut scope, &full).map_err(|e| {
+        vec![meta_error(
+            file,
+            meta_line,
+            describe_error(file, &e, meta_line as usize),
+        )]
+    })?;
+    let meta: Map = scope
+        .get_value::<Map>("META")
+        .ok_or_else(|| vec![meta_error(file, 1, "no `const META = #{ … }` map")])?;
+    if !full
+        .iter_functions()
+        .any(|f| f.name == "on_event" && f.params.len() == 1)
+    {
+        return Err(vec![meta_error(file, 1, "no `fn on_event(ev)`")]);
+    }
+    let mut errs = Vec::new();
+    let mut err = |m: String| errs.push(meta_error(file, meta_line, m));
+    let get_str = |k: &str| meta.get(k).map(text);
+    let id = get_str("id").unwrap_or_default();
+    if id.is_empty()
+        || id.len() > 64
+        || !id
+            .bytes()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == b'-' || c == b'_')
+    {
+        err(format!(
+            "META.id `{id}`: use 1 to 64 lowercase letters, digits, `-` or `_`"
+        ));
+    }
+    let title = get_str("title").unwrap_or_default();
+    if title.is_empty() {
+        err("META.title is missing".into());
+    }
+    let severity = match get_str("severity").as_deref().map(Severity::from_str) {
+        Some(Ok(s)) => s,
+        Some(Err(e)) => {
+            err(format!("META.severity: {e}"));
+            Severity::Low
+        }
+        None => {
+            err("META.severity is missing".into());
+            Severity::Low
+        }
+    };
+    let list = |k: &str| -> Vec<String> {
+        match meta.get(k) {
+            Some(v) if v.is_array() => v
+                .clone()
+                .into_array()
+                .unwrap_or_default()
+                .iter()
+                .map(text)
+                .collect(),
+            Some(v) if v.is_string() => vec![text(v)],
+            _ => Vec::new(),
+        }
+    };
+    let mitre = list("mitre");
+    for m in &mitre {
+        if !super::compile::valid_mitre(m) {
+            err(format!(
+                "META.mitre `{m}`: use an ATT&CK technique id like T1110 or T1110.001"
+            ));
+        }
+    }
+    let mut types = Vec::new();
+    for t in list("types") {
+        match EventType::from_str(&t) {
+            Ok(t) => types.push(t),
+            Err(_) => err(format!("META.types: unknown event type `{t}`")),
+        }
+    }
+    if types.is_empty() {
+        err("META.types: name the event types the rule wants".into());
+    }
+    let suppress = match meta.get("suppress") {
+        None => None,
+        Some(v) if v.is_int() => Some(v.as_int().unwrap_or(0)),
+        Some(v) => match super::duration::parse_secs(&text(v)) {
+            Ok(s) => Some(s),
+            Err(e) => {
+                err(format!("META.suppress: {e}"));
+                None
+            }
+        },
+    };
+    let enabled = meta
+        .get("enabled")
+        .is_none_or(|v| v.as_bool().unwrap_or(true));
+    let tests: Vec<TestSpec> = match meta.get("tests") {
+        None => Vec::new(),
+        Some(v) => rhai::serde::from_dynamic(v).unwrap_or_else(|e| {
+            err(format!("META.tests: {e}"));
+            Vec::new()
+        }),
+    };
+    let response = list("response");
+    let tags = list("tags");
+    let description = get_str("description").unwrap_or_default();
+    if !errs.is_empty() {
+        return Err(errs);
+    }
+    let on_event_line = source
+        .lines()
+        .position(|l| l.trim_start().starts_with("fn on_event"))
+        .map_or(0, |i| i + 1);
+    let script = Script {
+        on_event_line,
+        engine,
+        ast: full.clone_functions_only(),
+    };
+    Ok(Rule {
+        id,
+        title,
+        description,
+        severity,
+        enabled,
+        mitre,
+        tags,
+        types,
+        matcher: Matcher::default(),
+        kind: Kind::Script(Arc::new(script)),
+        group_by: Vec::new(),
+        suppress,
+        allowlist: Default::default(),
+        response,
+        tests,
+        file: file.to_path_buf(),
+    })
+}
+
+/// Compiles a rule file by its extension: `.rhai` as a script, anything else as YAML.
+pub fn compile_file(text: &str, file: &Path) -> Result<Rule, Vec<CompileError>> {
+    if file.extension().is_some_and(|e| e == "rhai") {
+        compile_script(text, file)
+    } else {
+        super::compile::compile_yaml(text, file)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine::compile::compile_yaml;
+    use crate::engine::runtime::{Engine, RuleSet};
+    use crate::timestamp::Timestamp;
+
+    fn script(src: &str) -> Arc<Rule> {
+        let text = format!(
+            "const META = #{{ id: \"s\", title: \"s\", severity: \"low\", types: [\"ROOT_LOGIN\"] }};\n{src}"
+        );
+        Arc::new(compile_script(&text, Path::new("t.rhai")).unwrap())
+    }
+
+    fn engine_with(rules: Vec<Arc<Rule>>) -> Engine {
+        Engine::new(Arc::new(RuleSet::new(rules)))
+    }
+
+    fn root_login(secs: i64) -> Event {
+        let mut e = Event::new(
+            Timestamp::from_secs(secs),
+            EventType::RootLogin,
+            "t",
+            &format!("line {secs}"),
+        );
+        e.user = Some("root".into());
+        e
+    }
+
+    fn status(eng: &Engine) -> ScriptStatus {
+        eng.script_statuses()
+            .into_iter()
+            .find(|(id, _)| id == "s")
+            .unwrap()
+            .1
+    }
+
+    const YAML: &str = "id: y\ntitle: y\nseverity: low\nmatch: { type: ROOT_LOGIN }\n";
+
+    #[test]
+    fn an_endless_loop_is_stopped_and_other_rules_keep_firing() {
+        for body in ["loop {}", "while true {}", "let i = 0; loop { i += 1; }"] {
+            let s = script(&format!("fn on_event(ev) {{\n  {body}\n}}\n"));
+            let y = Arc::new(compile_yaml(YAML, Path::new("y.yaml")).unwrap());
+            let mut eng = engine_with(vec![s, y]);
+            let mut out = Vec::new();
+            for t in 0..3 {
+                eng.on_event(&root_login(t), &mut out);
+            }
+            assert_eq!(out.len(), 3, "the YAML rule fired on every event");
+            assert!(out.iter().all(|a| a.rule == "y"));
+            let st = status(&eng);
+            assert_eq!(st.failures, 3);
+            assert!(!st.disabled);
+            let err = st.last_error.unwrap();
+            assert!(err.contains("Too many operations"), "{err}");
+            assert!(err.contains("t.rhai:2:"), "{err}");
+            assert!(err.ends_with("(event: line 2)"), "{err}");
+        }
+    }
+
+    #[test]
+    fn a_failing_script_is_reported_with_its_position_and_disabled_after_repeated_failures() {
+        let s = script("fn on_event(ev) {\n    let x = 1;\n    throw \"boom\";\n}\n");
+        let mut eng = engine_with(vec![s]);
+        let mut out = Vec::new();
+        for t in 0..(MAX_CONSECUTIVE_FAILURES as i64 - 1) {
+            eng.on_event(&root_login(t), &mut out);
+        }
+        let st = status(&eng);
+        assert!(!st.disabled);
+        let err = st.last_error.unwrap();
+        assert!(err.starts_with("rule s: t.rhai:4:5: "), "{err}");
+        assert!(err.contains("boom"), "{err}");
+        assert!(err.ends_with("(event: line 8)"), "{err}");
+        for t in 100..105 {
+            eng.on_event(&root_login(t), &mut out);
+        }
+        let st = status(&eng);
+        assert!(st.disabled);
+        assert_eq!(
+            st.failures, MAX_CONSECUTIVE_FAILURES as u64,
+            "a disabled rule is no longer called"
+        );
+        assert!(out.is_empty());
+    }
+
+    #[test]
+    fn a_success_resets_the_consecutive_failures() {
+        let s = script("fn on_event(ev) {\n  if ev.ts % 2000000 == 0 { throw \"even\"; }\n}\n");
+        let mut eng = engine_with(vec![s]);
+        let mut out = Vec::new();
+        for t in 0..100 {
+            eng.on_event(&root_login(t), &mut out);
+        }
+        let st = status(&eng);
+        assert!(!st.disabled);
+        assert_eq!(st.failures, 50);
+    }
+
+    #[test]
+    fn eval_and_import_are_refused() {
+        let text = |body: &str| {
+            format!("const META = #{{ id: \"s\", title: \"s\", severity: \"low\", types: [\"SUDO\"] }};\n{body}")
+        };
+        let bad = [
+            "fn on_event(ev) { eval(\"1\") }",
+            "import \"x\" as x;\nfn on_event(ev) {}",
+            "fn on_event(ev) { import \"x\" as x; }",
+        ];
+        for b in bad {
+            assert!(
+                compile_script(&text(b), Path::new("t.rhai")).is_err(),
+                "{b} compiled"
+            );
+        }
+        // Not even through a function pointer.
+        let s = compile_script(
+            &text("fn on_event(ev) { let f = Fn(\"ev\" + \"al\"); f.call(\"1\") }"),
+            Path::new("t.rhai"),
+        );
+        if let Ok(rule) = s {
+            let Kind::Script(sc) = &rule.kind else {
+                unreachable!()
+            };
+            let st: Shared = Default::default();
+            let mut e = root_login(1);
+            e.kind = EventType::Sudo;
+            assert!(sc.call(Path::new("t.rhai"), &st, &e).is_err());
+        }
+    }
+
+    #[test]
+    fn string_and_array_sizes_are_limited() {
+        for (body, want) in [
+            ("let s = \"xxxxxxxx\"; loop { s += s; }", "Length of string"),
+            (
+                "let a = []; loop { a += [1, 2, 3, 4, 5, 6, 7, 8, 9, 10]; }",
+                "Size of array",
+            ),
+        ] {
+            let s = script(&format!("fn on_event(ev) {{\n  {body}\n}}\n"));
+            let mut eng = engine_with(vec![s]);
+            eng.on_event(&root_login(1), &mut Vec::new());
+            let err = status(&eng).last_error.unwrap();
+            assert!(err.contains(want), "{body}: {err}");
+        }
+    }
+
+    #[test]
+    fn the_state_api_stays_bounded() {
+        let mut st = ScriptState::default();
+        for i in 0..1_000_000i64 {
+            st.now = i * 1000;
+            st.count(&i.to_string(), 60);
+        }
+        assert!(st.len() <= MAX_KEYS, "{}", st.len());
+        assert!(st.order.len() <= 2 * MAX_KEYS + 64);
+        // One key with many values and times: capped per key too.
+        for i in 0..(MAX_PER_KEY as i64 * 2) {
+            st.now = 2_000_000_000 + i;
+            st.distinct("k", &i.to_string(), 3600);
+            st.count("k", 3600);
+        }
+        assert_eq!(st.distinct("k", "x", 3600), MAX_PER_KEY as i64);
+        assert_eq!(st.count("k", 3600), MAX_PER_KEY as i64);
+    }
+
+    #[test]
+    fn state_is_on_event_time_and_survives_an_unchanged_rule_reload() {
+        let s = script(
+            "fn on_event(ev) {\n  let seen = recall(\"u\");\n  remember(\"u\", ev.ts, 60);\n  if count(\"c\", 10) >= 3 && seen != () { alert(#{ group: #{ user: ev.user }, title: \"three\" }); }\n}\n",
+        );
+        let rules = Arc::new(RuleSet::new(vec![s]));
+        let mut eng = Engine::new(rules.clone());
+        let mut out = Vec::new();
+        eng.on_event(&root_login(0), &mut out);
+        eng.on_event(&root_login(1), &mut out);
+        eng.replace_rules(Arc::new(RuleSet::new(rules.rules().to_vec())), &mut out);
+        eng.on_event(&root_login(2), &mut out);
+        assert_eq!(out.len(), 1, "the count survived the reload");
+        assert_eq!(out[0].title, "three");
+        assert_eq!(out[0].group["user"], "root");
+        assert_eq!(out[0].evidence, vec!["line 2".to_string()]);
+        // Twenty seconds later the window is empty again.
+        out.clear();
+        eng.on_event(&root_login(30), &mut out);
+        assert!(out.is_empty());
+    }
+
+    #[test]
+    fn bad_metadata_is_reported() {
+        let e = compile_script(
+            "const META = #{ id: \"Bad Id\", title: \"t\", severity: \"huge\", mitre: [\"X1\"], types: [\"NOPE\"] };\nfn on_event(ev) {}\n",
+            Path::new("b.rhai"),
+        )
+        .unwrap_err();
+        let all: Vec<String> = e.iter().map(|e| e.to_string()).collect();
+        assert_eq!(all.len(), 5, "{all:?}");
+        assert!(all.iter().all(|m| m.starts_with("b.rhai:1:")), "{all:?}");
+        let syntax =
+            compile_script("fn on_event(ev) {\n  let = 1;\n}\n", Path::new("c.rhai")).unwrap_err();
+        assert!(
+            syntax[0].to_string().starts_with("c.rhai:2:"),
+            "{}",
+            syntax[0]
+        );
+    }
+}
