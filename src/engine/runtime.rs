@@ -334,7 +334,7 @@ impl Engine {
             }
         }
         if let (true, Some(old)) = (g.dirty, g.alert.take()) {
-            self.evicted.push(old);
+            self.evicted.push(*old);
         }
         let group_text: Vec<&str> = r.group.values().map(String::as_str).collect();
         let mut alert = Alert {
@@ -358,7 +358,7 @@ impl Engine {
         match rule.suppress {
             Some(s) => {
                 g.suppressed_until = e.ts.saturating_add_secs(s);
-                g.alert = Some(alert);
+                g.alert = Some(Box::new(alert));
             }
             None => g.alert = None,
         }
