@@ -82,8 +82,44 @@ pub struct Raised {
 
 enum Entry {
     Times(VecDeque<i64>),
-    Set(HashMap<Box<str>, i64>),
+    Set(DistinctSet),
     Value(Dynamic, i64),
+}
+
+/// Distinct values with the time each was last seen, and the order they were seen in, so
+/// expiry pops from the front instead of scanning the set on every call (a distributed
+/// attack fills the set to its cap).
+#[derive(Default)]
+struct DistinctSet {
+    last_seen: HashMap<Box<str>, i64>,
+    /// (time, value) in arrival order; an entry is stale when the value was seen again later.
+    arrivals: VecDeque<(i64, Box<str>)>,
+}
+
+impl DistinctSet {
+    /// Adds `value` at `now`, forgets values last seen before `from`, and returns how many
+    /// distinct values remain (at most `cap`; new values beyond it are not recorded).
+    fn observe(&mut self, value: &str, now: i64, from: i64, cap: usize) -> usize {
+        while let Some((t, v)) = self.arrivals.front() {
+            if *t >= from {
+                break;
+            }
+            if self.last_seen.get(v) == Some(t) {
+                self.last_seen.remove(v);
+            }
+            self.arrivals.pop_front();
+        }
+        if self.last_seen.len() < cap || self.last_seen.contains_key(value) {
+            self.last_seen.insert(value.into(), now);
+            self.arrivals.push_back((now, value.into()));
+        }
+        // Repeats of known values leave stale arrivals behind: compact when they dominate.
+        if self.arrivals.len() > 4 * cap.max(16) {
+            let live = &self.last_seen;
+            self.arrivals.retain(|(t, v)| live.get(v) == Some(t));
+        }
+        self.last_seen.len()
+    }
 }
 
 /// A script rule's memory in one engine: bounded, on event time.
@@ -163,16 +199,14 @@ impl ScriptState {
     fn distinct(&mut self, key: &str, value: &str, window: i64) -> i64 {
         let now = self.now;
         let from = now - window.max(0) * MICROS_PER_SEC;
-        let e = self.entry(format!("d\u{1f}{key}"), || Entry::Set(HashMap::new()));
+        let e = self.entry(format!("d\u{1f}{key}"), || {
+            Entry::Set(DistinctSet::default())
+        });
         if !matches!(e, Entry::Set(_)) {
-            *e = Entry::Set(HashMap::new());
+            *e = Entry::Set(DistinctSet::default());
         }
         let Entry::Set(s) = e else { unreachable!() };
-        s.retain(|_, t| *t >= from);
-        if s.len() < MAX_PER_KEY || s.contains_key(value) {
-            s.insert(value.into(), now);
-        }
-        s.len() as i64
+        s.observe(value, now, from, MAX_PER_KEY) as i64
     }
 
     fn remember(&mut self, key: &str, value: Dynamic, ttl: i64) {
@@ -582,6 +616,31 @@ pub fn compile_file(text: &str, file: &Path) -> Result<Rule, Vec<CompileError>> 
         compile_script(text, file)
     } else {
         super::compile::compile_yaml(text, file)
+    }
+}
+
+#[cfg(test)]
+mod distinct_set_tests {
+    use super::DistinctSet;
+
+    #[test]
+    fn expires_by_time_refreshes_repeats_and_caps() {
+        let mut s = DistinctSet::default();
+        assert_eq!(s.observe("a", 0, -100, 3), 1);
+        assert_eq!(s.observe("b", 10, -90, 3), 2);
+        assert_eq!(s.observe("a", 50, -50, 3), 2, "a seen again");
+        assert_eq!(s.observe("c", 60, -40, 3), 3);
+        assert_eq!(s.observe("d", 61, -39, 3), 3, "capped");
+        // At from = 20: b (10) expires; a was refreshed at 50 and stays.
+        assert_eq!(s.observe("a", 70, 20, 3), 2);
+        for t in 0..1000 {
+            s.observe("a", 100 + t, 20, 3);
+        }
+        assert!(
+            s.arrivals.len() <= 4 * 16,
+            "stale arrivals are compacted: {}",
+            s.arrivals.len()
+        );
     }
 }
 
