@@ -77,6 +77,71 @@ struct GroupState {
     suppressed_until: Timestamp,
 }
 
+impl GroupState {
+    /// Within the suppression period a matching event updates the alert instead of raising
+    /// one. `Some(newly_dirty)` when it did: the caller queues a newly dirty group for
+    /// [`Engine::flush`].
+    fn absorb(&mut self, e: &Event) -> Option<bool> {
+        if e.ts >= self.suppressed_until {
+            return None;
+        }
+        let a = self.alert.as_mut()?;
+        a.is_new = false;
+        a.count += 1;
+        a.last_seen = a.last_seen.max(e.ts);
+        a.push_evidence(&e.line);
+        let newly_dirty = !self.dirty;
+        self.dirty = true;
+        Some(newly_dirty)
+    }
+
+    /// Records a newly fired alert: the previous one's unflushed update goes to `evicted`,
+    /// and the new one is kept for suppression when the rule has a period.
+    fn raise(
+        &mut self,
+        alert: Alert,
+        suppress: Option<i64>,
+        evicted: &mut Vec<Alert>,
+        out: &mut Vec<Alert>,
+    ) {
+        if let (true, Some(old)) = (self.dirty, self.alert.take()) {
+            evicted.push(*old);
+        }
+        self.dirty = false;
+        out.push(alert.clone());
+        self.alert = suppress.map(|s| {
+            self.suppressed_until = alert.last_seen.saturating_add_secs(s);
+            Box::new(alert)
+        });
+    }
+}
+
+/// A new alert of `rule` with its fields filled from the rule.
+fn new_alert(
+    rule: &Rule,
+    group_key: &str,
+    group: std::collections::BTreeMap<String, String>,
+    count: u64,
+    first_seen: Timestamp,
+    last_seen: Timestamp,
+) -> Alert {
+    Alert {
+        key: format!("{}|{}|{}", rule.id, group_key, first_seen.as_micros()),
+        rule: rule.id.clone(),
+        title: rule.title.clone(),
+        severity: rule.severity,
+        mitre: rule.mitre.clone(),
+        group,
+        count,
+        first_seen,
+        last_seen,
+        status: AlertStatus::Open,
+        evidence: Vec::new(),
+        response: rule.response.clone(),
+        is_new: true,
+    }
+}
+
 #[derive(Debug, Default)]
 struct RuleState {
     /// Boxed: the table moves pointers, not states, when it grows or churns.
@@ -320,48 +385,29 @@ impl Engine {
         let max = self.max_groups;
         let g = self.states[i].group(&key, max, &mut self.evicted);
         g.last = e.ts;
-        if e.ts < g.suppressed_until {
-            if let Some(a) = g.alert.as_mut() {
-                a.is_new = false;
-                a.count += 1;
-                a.last_seen = a.last_seen.max(e.ts);
-                a.push_evidence(&e.line);
-                if !g.dirty {
-                    g.dirty = true;
-                    self.dirty.push((i, key.as_str().into()));
-                }
-                return;
+        if let Some(newly_dirty) = g.absorb(e) {
+            if newly_dirty {
+                self.dirty.push((i, key.as_str().into()));
             }
-        }
-        if let (true, Some(old)) = (g.dirty, g.alert.take()) {
-            self.evicted.push(*old);
+            return;
         }
         let group_text: Vec<&str> = r.group.values().map(String::as_str).collect();
-        let mut alert = Alert {
-            key: format!("{}|{}|{}", rule.id, group_text.join(","), e.ts.as_micros()),
-            rule: rule.id.clone(),
-            title: r.title.unwrap_or_else(|| rule.title.clone()),
-            severity: r.severity.unwrap_or(rule.severity),
-            mitre: rule.mitre.clone(),
-            group: r.group,
-            count: r.count.unwrap_or(1),
-            first_seen: e.ts,
-            last_seen: e.ts,
-            status: AlertStatus::Open,
-            evidence: Vec::new(),
-            response: rule.response.clone(),
-            is_new: true,
-        };
-        alert.push_evidence(&e.line);
-        g.dirty = false;
-        out.push(alert.clone());
-        match rule.suppress {
-            Some(s) => {
-                g.suppressed_until = e.ts.saturating_add_secs(s);
-                g.alert = Some(Box::new(alert));
-            }
-            None => g.alert = None,
+        let mut alert = new_alert(
+            rule,
+            &group_text.join(","),
+            r.group.clone(),
+            r.count.unwrap_or(1),
+            e.ts,
+            e.ts,
+        );
+        if let Some(t) = r.title {
+            alert.title = t;
         }
+        if let Some(sev) = r.severity {
+            alert.severity = sev;
+        }
+        alert.push_evidence(&e.line);
+        g.raise(alert, rule.suppress, &mut self.evicted, out);
     }
 
     fn offer(&mut self, i: usize, rule: &Rule, e: &Event, out: &mut Vec<Alert>) {
@@ -405,14 +451,9 @@ impl Engine {
             Kind::Sequence { steps, .. } => step_mask & (1 << (steps.len() - 1).min(63)) != 0,
             _ => true,
         };
-        if is_trigger && e.ts < g.suppressed_until {
-            if let Some(a) = g.alert.as_mut() {
-                a.is_new = false;
-                a.count += 1;
-                a.last_seen = a.last_seen.max(e.ts);
-                a.push_evidence(&e.line);
-                if !g.dirty {
-                    g.dirty = true;
+        if is_trigger {
+            if let Some(newly_dirty) = g.absorb(e) {
+                if newly_dirty {
                     self.dirty.push((i, key.as_str().into()));
                 }
                 self.key_buf = key;
@@ -465,51 +506,21 @@ impl Engine {
         slot.push_str(&e.line);
         g.pending.push_back(slot);
         if let Some((count, first_seen)) = fired {
-            // The previous alert of this group may have an unflushed update.
-            if let (true, Some(old)) = (g.dirty, g.alert.take()) {
-                self.evicted.push(*old);
-            }
             let mut group = std::collections::BTreeMap::new();
             for f in &rule.group_by {
                 if let Some(v) = f.get(e) {
                     group.insert(f.name().into_owned(), v.into_owned());
                 }
             }
-            let mut alert = Alert {
-                key: format!(
-                    "{}|{}|{}",
-                    rule.id,
-                    key.trim_end_matches('\u{1f}').replace('\u{1f}', ","),
-                    first_seen.as_micros()
-                ),
-                rule: rule.id.clone(),
-                title: rule.title.clone(),
-                severity: rule.severity,
-                mitre: rule.mitre.clone(),
-                group,
-                count,
-                first_seen,
-                last_seen: e.ts,
-                status: AlertStatus::Open,
-                evidence: Vec::new(),
-                response: rule.response.clone(),
-                is_new: true,
-            };
+            let group_key = key.trim_end_matches('\u{1f}').replace('\u{1f}', ",");
+            let mut alert = new_alert(rule, &group_key, group, count, first_seen, e.ts);
             for l in &g.pending {
                 alert.push_evidence(l);
             }
             g.pending.clear();
-            g.dirty = false;
             g.times.clear();
             g.values.clear();
-            out.push(alert.clone());
-            match rule.suppress {
-                Some(s) => {
-                    g.suppressed_until = e.ts.saturating_add_secs(s);
-                    g.alert = Some(Box::new(alert));
-                }
-                None => g.alert = None,
-            }
+            g.raise(alert, rule.suppress, &mut self.evicted, out);
         }
         debug_assert!(g.pending.len() <= MAX_EVIDENCE);
         self.key_buf = key;
