@@ -33,6 +33,29 @@ pub enum RulesCommand {
         #[arg(value_name = "DIR")]
         dir: Option<PathBuf>,
     },
+    /// Write the rules of DIR (default: the rules Picket would run) as one versioned bundle.
+    Export {
+        #[arg(value_name = "DIR")]
+        dir: Option<PathBuf>,
+        /// yaml or json.
+        #[arg(long, value_enum, default_value = "yaml")]
+        format: BundleFormat,
+        /// Write to FILE instead of stdout.
+        #[arg(long, value_name = "FILE")]
+        out: Option<PathBuf>,
+    },
+    /// Add a bundle's rules to a rule directory: all or nothing. Every rule must compile and
+    /// no id may already exist there (unless --replace); exit 1 with every reason otherwise.
+    Import {
+        #[arg(value_name = "FILE")]
+        file: PathBuf,
+        /// The rule directory to write to [default: /etc/picket/rules].
+        #[arg(long, value_name = "DIR", default_value = "/etc/picket/rules")]
+        dir: PathBuf,
+        /// Overwrite rules whose ids already exist.
+        #[arg(long)]
+        replace: bool,
+    },
     /// List the rules with their severity, ATT&CK ids and whether they are enabled.
     List {
         #[arg(value_name = "DIR")]
@@ -43,8 +66,53 @@ pub enum RulesCommand {
     },
 }
 
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+pub enum BundleFormat {
+    Yaml,
+    Json,
+}
+
 pub fn run(args: RulesArgs) -> anyhow::Result<()> {
     match args.command {
+        RulesCommand::Export { dir, format, out } => {
+            let system = std::path::Path::new("/etc/picket/rules");
+            let dir = dir.or_else(|| system.is_dir().then(|| system.to_path_buf()));
+            let bundle = crate::engine::bundle::export(dir.as_deref())?;
+            let text = match format {
+                BundleFormat::Json => serde_json::to_string_pretty(&bundle)? + "\n",
+                BundleFormat::Yaml => serde_saphyr::to_string(&bundle)
+                    .map_err(|e| anyhow::anyhow!("writing YAML: {e}"))?,
+            };
+            match out {
+                Some(path) => std::fs::write(&path, text)
+                    .map_err(|e| anyhow::anyhow!("cannot write {}: {e}", path.display()))?,
+                None => print!("{text}"),
+            }
+            eprintln!("{} rules exported", bundle.rules.len());
+            Ok(())
+        }
+        RulesCommand::Import { file, dir, replace } => {
+            let text = std::fs::read_to_string(&file)
+                .map_err(|e| anyhow::anyhow!("cannot read {}: {e}", file.display()))?;
+            match crate::engine::bundle::import(&text, &file, &dir, replace) {
+                Ok(done) => {
+                    for f in &done.written {
+                        println!("wrote {f}");
+                    }
+                    for f in &done.removed {
+                        println!("removed {f} (its rule id now comes from the bundle)");
+                    }
+                    Ok(())
+                }
+                Err(problems) => {
+                    for p in &problems {
+                        println!("{p}");
+                    }
+                    println!("nothing was imported");
+                    std::process::exit(1);
+                }
+            }
+        }
         RulesCommand::Validate { dir } => {
             let (loaded, from) = resolve(dir.as_deref())?;
             for e in &loaded.errors {

@@ -7,6 +7,7 @@
 //!   own `tests:`.
 
 pub mod alert;
+pub mod bundle;
 pub mod compile;
 pub mod condition;
 pub mod duration;
