@@ -87,7 +87,7 @@ pub fn run(opts: DaemonOptions) -> anyhow::Result<()> {
         crate::store::db_path(&data_dir).display()
     );
     for log in &plan.files {
-        let name = file_checkpoint_name(&log.path);
+        let name = crate::sources::tail::checkpoint_name(&log.path);
         let saved = crate::store::load_checkpoint(&conn, &name)?;
         let start = match cfg.start_at {
             StartPosition::End => StartAt::End,
@@ -283,11 +283,6 @@ fn wait_for_stop_signal() -> anyhow::Result<()> {
     Ok(())
 }
 
-/// The checkpoint name of a tailed file.
-pub fn file_checkpoint_name(path: &Path) -> String {
-    format!("file:{}", path.display())
-}
-
 struct FileWorker {
     path: PathBuf,
     format: Option<InputFormat>,
@@ -301,7 +296,7 @@ struct FileWorker {
 
 impl FileWorker {
     fn run(self) {
-        let source = file_checkpoint_name(&self.path);
+        let source = crate::sources::tail::checkpoint_name(&self.path);
         let mut tailer = Tailer::new(self.path.clone(), self.saved.as_deref(), self.start);
         let mut normalizer: Option<Normalizer> = None;
         let mut events: Vec<Event> = Vec::new();

@@ -34,13 +34,10 @@ pub struct EventsArgs {
     pub limit: usize,
     #[command(flatten)]
     pub data: DataDirArg,
-    /// picket.yaml to take `data_dir` from.
-    #[arg(long, value_name = "FILE")]
-    pub config: Option<std::path::PathBuf>,
 }
 
 pub fn run(args: EventsArgs) -> anyhow::Result<()> {
-    let conn = super::open_store_read_only(&args.data, args.config.as_deref())?;
+    let conn = super::open_store_read_only(&args.data)?;
     let q = EventQuery {
         since: args.since.map(|s| Timestamp::now().saturating_add_secs(-s)),
         types: args.types.clone(),

@@ -46,15 +46,15 @@ pub struct DataDirArg {
     /// ~/.local/share/picket, or `data_dir` from picket.yaml].
     #[arg(long, value_name = "DIR")]
     pub data_dir: Option<PathBuf>,
+    /// picket.yaml to take `data_dir` from.
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
 }
 
 /// Opens the store for reading: the data dir from `--data-dir`, else picket.yaml's, else
 /// the default; a clear error when `picket run` has not created it yet.
-pub fn open_store_read_only(
-    data: &DataDirArg,
-    config: Option<&std::path::Path>,
-) -> anyhow::Result<rusqlite::Connection> {
-    let cfg = crate::config::Config::load(config)?;
+pub fn open_store_read_only(data: &DataDirArg) -> anyhow::Result<rusqlite::Connection> {
+    let cfg = crate::config::Config::load(data.config.as_deref())?;
     let dir = data.data_dir.clone().unwrap_or_else(|| cfg.data_dir());
     if !crate::store::db_path(&dir).exists() {
         anyhow::bail!(

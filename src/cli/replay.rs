@@ -95,7 +95,7 @@ pub fn run(args: ReplayArgs) -> anyhow::Result<()> {
     } else {
         None
     };
-    let mut alerts = AlertLog::default();
+    let mut alerts = crate::engine::AlertLog::default();
     if !args.json && !args.stats && !args.alerts {
         output::write_table_header(&mut out)?;
     }
@@ -221,30 +221,5 @@ pub fn run(args: ReplayArgs) -> anyhow::Result<()> {
     match out.flush() {
         Err(e) if e.kind() == io::ErrorKind::BrokenPipe => Ok(()),
         r => r.context("writing to stdout"),
-    }
-}
-
-/// Alerts as the engine emits them (new, then updated), folded to their final state in
-/// order of first firing.
-#[derive(Default)]
-struct AlertLog {
-    order: Vec<String>,
-    last: std::collections::HashMap<String, crate::engine::Alert>,
-}
-
-impl AlertLog {
-    fn record(&mut self, raised: Vec<crate::engine::Alert>) {
-        for a in raised {
-            if !self.last.contains_key(&a.key) {
-                self.order.push(a.key.clone());
-            }
-            self.last.insert(a.key.clone(), a);
-        }
-    }
-    fn finish(mut self) -> Vec<crate::engine::Alert> {
-        self.order
-            .iter()
-            .filter_map(|k| self.last.remove(k))
-            .collect()
     }
 }

@@ -82,3 +82,29 @@ impl Alert {
         }
     }
 }
+
+/// Alerts as the engine emits them (new, then updated) folded to their final state, in
+/// order of first firing: what `picket replay --alerts` prints and rule tests compare.
+#[derive(Debug, Default)]
+pub struct AlertLog {
+    order: Vec<String>,
+    last: std::collections::HashMap<String, Alert>,
+}
+
+impl AlertLog {
+    pub fn record(&mut self, raised: impl IntoIterator<Item = Alert>) {
+        for a in raised {
+            if !self.last.contains_key(&a.key) {
+                self.order.push(a.key.clone());
+            }
+            self.last.insert(a.key.clone(), a);
+        }
+    }
+
+    pub fn finish(mut self) -> Vec<Alert> {
+        self.order
+            .iter()
+            .filter_map(|k| self.last.remove(k))
+            .collect()
+    }
+}

@@ -18,7 +18,7 @@ pub mod runtime;
 pub mod script;
 pub mod spec;
 
-pub use alert::{Alert, AlertStatus};
+pub use alert::{Alert, AlertLog, AlertStatus};
 pub use compile::{CompileError, Rule};
 pub use runtime::{Engine, RuleSet};
 pub use spec::Severity;

@@ -1,7 +1,6 @@
 //! Runs a rule's own `tests:`: log lines (or events) in, the expected alerts out, on a
 //! fresh engine holding only that rule — the same path `picket replay --alerts` takes.
 
-use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use super::alert::Alert;
@@ -59,15 +58,9 @@ pub fn alerts_for(rules: Arc<RuleSet>, events: &[Event]) -> Vec<Alert> {
         engine.on_event(e, &mut out);
     }
     engine.flush(&mut out);
-    let mut order: Vec<String> = Vec::new();
-    let mut last: BTreeMap<String, Alert> = BTreeMap::new();
-    for a in out {
-        if !last.contains_key(&a.key) {
-            order.push(a.key.clone());
-        }
-        last.insert(a.key.clone(), a);
-    }
-    order.into_iter().filter_map(|k| last.remove(&k)).collect()
+    let mut log = super::alert::AlertLog::default();
+    log.record(out);
+    log.finish()
 }
 
 /// Runs every test of `rule`.

@@ -194,7 +194,6 @@ pub struct Normalizer {
     zone: LocalZone,
     years: YearInference,
     format: InputFormat,
-    source: String,
     shared: Shared,
     stats: Stats,
 }
@@ -217,7 +216,6 @@ impl Normalizer {
             zone,
             years,
             format,
-            source: source.to_string(),
             shared: Shared::new(source),
             stats: Stats::default(),
         }
@@ -230,7 +228,7 @@ impl Normalizer {
         &self.stats
     }
     pub fn source(&self) -> &str {
-        &self.source
+        &self.shared.source
     }
     /// Moves the year reference forward (live tails call this with the wall clock).
     pub fn advance_reference(&mut self, now: Timestamp) {
@@ -258,7 +256,7 @@ impl Normalizer {
         let before = out.len();
         let outcome = match self.format {
             InputFormat::Syslog => self.syslog_line(&line, out),
-            InputFormat::Dpkg => dpkg::parse_line(&line, &self.source, &mut self.zone, out),
+            InputFormat::Dpkg => dpkg::parse_line(&line, &self.shared.source, &mut self.zone, out),
             InputFormat::JournalJson => match crate::sources::journald::Entry::from_json(&line) {
                 Some(entry) => self.journal_entry(&entry, out),
                 None => None,
@@ -362,7 +360,7 @@ impl Normalizer {
             program,
             tag,
             pid,
-            source: &self.source,
+            source: &self.shared.source,
             line,
             shared: &self.shared,
         };

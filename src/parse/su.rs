@@ -87,10 +87,7 @@ fn switch(m: &str) -> Option<Switch<'_>> {
     };
     if let Some(r) = rest.strip_prefix("(to ") {
         let (target, r) = r.split_once(") ")?;
-        let (user, tty) = match r.rsplit_once(" on ") {
-            Some((u, t)) => (u, Some(t)),
-            None => (r, None),
-        };
+        let (user, tty) = split_tty(r);
         return Some(Switch {
             ok,
             user,
@@ -129,10 +126,7 @@ fn switch(m: &str) -> Option<Switch<'_>> {
         } else {
             (false, r.strip_prefix("failed for ")?)
         };
-        let (user, tty) = match r.rsplit_once(" on ") {
-            Some((u, t)) => (u, Some(t)),
-            None => (r, None),
-        };
+        let (user, tty) = split_tty(r);
         return Some(Switch {
             ok,
             user,
@@ -155,6 +149,14 @@ fn switch(m: &str) -> Option<Switch<'_>> {
         target,
         tty: Some(tty),
     })
+}
+
+/// `USER on TTY` → (user, tty); the tty is optional.
+fn split_tty(r: &str) -> (&str, Option<&str>) {
+    match r.rsplit_once(" on ") {
+        Some((u, t)) => (u, Some(t)),
+        None => (r, None),
+    }
 }
 
 #[cfg(test)]

@@ -177,6 +177,11 @@ enum Step {
     Exhausted,
 }
 
+/// The store checkpoint name of a tailed path, `file:PATH` (also the events' `source`).
+pub fn checkpoint_name(path: &Path) -> String {
+    format!("file:{}", path.display())
+}
+
 impl Tailer {
     /// A tailer for `path`, resuming from `saved` (a checkpoint value this tailer returned
     /// earlier) if given. Nothing is opened until the first poll.
@@ -210,7 +215,7 @@ impl Tailer {
 
     /// The store checkpoint name: `file:PATH`.
     pub fn checkpoint_name(&self) -> String {
-        format!("file:{}", self.path.display())
+        checkpoint_name(&self.path)
     }
 
     pub fn path(&self) -> &Path {
