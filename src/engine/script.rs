@@ -52,6 +52,10 @@ pub struct Script {
     /// Where `fn on_event` starts: the position of a failure Rhai does not place (such as
     /// running out of operations).
     on_event_line: usize,
+    /// The event fields `on_event` reads, when that can be told from its source; the map
+    /// the script gets is built with only these (building all of them for every event
+    /// was the largest cost of a script rule). `None`: build all.
+    fields: Option<Vec<String>>,
 }
 
 impl fmt::Debug for Script {
@@ -91,9 +95,9 @@ enum Entry {
 /// attack fills the set to its cap).
 #[derive(Default)]
 struct DistinctSet {
-    last_seen: HashMap<Box<str>, i64>,
+    last_seen: HashMap<Arc<str>, i64>,
     /// (time, value) in arrival order; an entry is stale when the value was seen again later.
-    arrivals: VecDeque<(i64, Box<str>)>,
+    arrivals: VecDeque<(i64, Arc<str>)>,
 }
 
 impl DistinctSet {
@@ -109,9 +113,19 @@ impl DistinctSet {
             }
             self.arrivals.pop_front();
         }
-        if self.last_seen.len() < cap || self.last_seen.contains_key(value) {
-            self.last_seen.insert(value.into(), now);
-            self.arrivals.push_back((now, value.into()));
+        // One allocation per new value, shared by the set and the arrival queue.
+        let known = self.last_seen.get_key_value(value).map(|(k, _)| k.clone());
+        match known {
+            Some(k) => {
+                self.last_seen.insert(k.clone(), now);
+                self.arrivals.push_back((now, k));
+            }
+            None if self.last_seen.len() < cap => {
+                let k: Arc<str> = value.into();
+                self.last_seen.insert(k.clone(), now);
+                self.arrivals.push_back((now, k));
+            }
+            None => {}
         }
         // Repeats of known values leave stale arrivals behind: compact when they dominate.
         if self.arrivals.len() > 4 * cap.max(16) {
@@ -125,8 +139,10 @@ impl DistinctSet {
 /// A script rule's memory in one engine: bounded, on event time.
 #[derive(Default)]
 pub struct ScriptState {
-    entries: HashMap<Box<str>, (Entry, u64)>,
-    order: VecDeque<(Box<str>, u64)>,
+    entries: HashMap<Arc<str>, (Entry, u64)>,
+    order: VecDeque<(Arc<str>, u64)>,
+    /// Reused buffer for `kind\u{1f}key`, so a lookup of a known key allocates nothing.
+    key_buf: String,
     next_gen: u64,
     now: i64,
     raised: Vec<Raised>,
@@ -151,29 +167,38 @@ impl ScriptState {
         self.entries.is_empty()
     }
 
-    /// The entry for `key`, marked most recently used, created by `new` if absent.
-    fn entry(&mut self, key: String, new: impl FnOnce() -> Entry) -> &mut Entry {
+    /// The entry for `kind\u{1f}key`, marked most recently used, created by `new` if
+    /// absent.
+    fn entry(&mut self, kind: char, key: &str, new: impl FnOnce() -> Entry) -> &mut Entry {
         let gen = self.next_gen;
         self.next_gen += 1;
-        let k: Box<str> = key.into();
-        if !self.entries.contains_key(&k) {
-            while self.entries.len() >= MAX_KEYS {
-                let Some((old, g)) = self.order.pop_front() else {
-                    break;
-                };
-                if self.entries.get(&old).is_some_and(|(_, eg)| *eg == g) {
-                    self.entries.remove(&old);
+        self.key_buf.clear();
+        self.key_buf.push(kind);
+        self.key_buf.push('\u{1f}');
+        self.key_buf.push_str(key);
+        let k: Arc<str> = match self.entries.get_key_value(self.key_buf.as_str()) {
+            Some((k, _)) => k.clone(),
+            None => {
+                while self.entries.len() >= MAX_KEYS {
+                    let Some((old, g)) = self.order.pop_front() else {
+                        break;
+                    };
+                    if self.entries.get(&old).is_some_and(|(_, eg)| *eg == g) {
+                        self.entries.remove(&old);
+                    }
                 }
+                let k: Arc<str> = self.key_buf.as_str().into();
+                self.entries.insert(k.clone(), (new(), gen));
+                k
             }
-            self.entries.insert(k.clone(), (new(), gen));
-        }
-        self.order.push_back((k.clone(), gen));
+        };
         if self.order.len() > 2 * MAX_KEYS + 64 {
             let entries = &self.entries;
             self.order
                 .retain(|(k, g)| entries.get(k).is_some_and(|(_, eg)| eg == g));
         }
-        let slot = self.entries.get_mut(&k).expect("inserted above");
+        self.order.push_back((k.clone(), gen));
+        let slot = self.entries.get_mut(&k).expect("present above");
         slot.1 = gen;
         &mut slot.0
     }
@@ -181,7 +206,7 @@ impl ScriptState {
     fn count(&mut self, key: &str, window: i64) -> i64 {
         let now = self.now;
         let from = now - window.max(0) * MICROS_PER_SEC;
-        let e = self.entry(format!("c\u{1f}{key}"), || Entry::Times(VecDeque::new()));
+        let e = self.entry('c', key, || Entry::Times(VecDeque::new()));
         if !matches!(e, Entry::Times(_)) {
             *e = Entry::Times(VecDeque::new());
         }
@@ -199,9 +224,7 @@ impl ScriptState {
     fn distinct(&mut self, key: &str, value: &str, window: i64) -> i64 {
         let now = self.now;
         let from = now - window.max(0) * MICROS_PER_SEC;
-        let e = self.entry(format!("d\u{1f}{key}"), || {
-            Entry::Set(DistinctSet::default())
-        });
+        let e = self.entry('d', key, || Entry::Set(DistinctSet::default()));
         if !matches!(e, Entry::Set(_)) {
             *e = Entry::Set(DistinctSet::default());
         }
@@ -213,7 +236,7 @@ impl ScriptState {
         let until = self
             .now
             .saturating_add(ttl.max(0).saturating_mul(MICROS_PER_SEC));
-        let e = self.entry(format!("v\u{1f}{key}"), || Entry::Value(Dynamic::UNIT, 0));
+        let e = self.entry('v', key, || Entry::Value(Dynamic::UNIT, 0));
         *e = Entry::Value(value, until);
     }
 
@@ -222,7 +245,7 @@ impl ScriptState {
         match self.entries.get(k.as_str()) {
             Some((Entry::Value(v, until), _)) if *until > self.now => {
                 let v = v.clone();
-                self.entry(k, || Entry::Value(Dynamic::UNIT, 0));
+                self.entry('v', key, || Entry::Value(Dynamic::UNIT, 0));
                 v
             }
             Some(_) => {
@@ -236,14 +259,28 @@ impl ScriptState {
 
 type Shared = Arc<Mutex<ScriptState>>;
 
-fn state_of(ctx: &NativeCallContext) -> Result<Shared, Box<EvalAltResult>> {
-    ctx.tag()
-        .and_then(|t| t.clone().try_cast::<Shared>())
+thread_local! {
+    /// The state of the rule whose `on_event` runs on this thread. A thread-local rather
+    /// than Rhai's call tag: a tag is a boxed `Dynamic`, allocated and cloned per call.
+    static CURRENT: std::cell::RefCell<Option<Shared>> = const { std::cell::RefCell::new(None) };
+}
+
+fn state_of(_ctx: &NativeCallContext) -> Result<Shared, Box<EvalAltResult>> {
+    CURRENT
+        .with(|c| c.borrow().clone())
         .ok_or_else(|| "the state API is only available inside on_event".into())
 }
 
 fn lock(s: &Shared) -> std::sync::MutexGuard<'_, ScriptState> {
     s.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+/// `v` as text, borrowed when it is a string (the common case: no copy per call).
+fn with_text<R>(v: &Dynamic, f: impl FnOnce(&str) -> R) -> R {
+    match v.read_lock::<rhai::ImmutableString>() {
+        Some(s) => f(s.as_str()),
+        None => f(&v.to_string()),
+    }
 }
 
 fn text(v: &Dynamic) -> String {
@@ -273,7 +310,8 @@ pub fn sandbox() -> rhai::Engine {
     e.register_fn(
         "count",
         |ctx: NativeCallContext, key: Dynamic, window: i64| -> Result<i64, Box<EvalAltResult>> {
-            Ok(lock(&state_of(&ctx)?).count(&text(&key), window))
+            let s = state_of(&ctx)?;
+            Ok(with_text(&key, |k| lock(&s).count(k, window)))
         },
     );
     e.register_fn(
@@ -283,7 +321,10 @@ pub fn sandbox() -> rhai::Engine {
          value: Dynamic,
          window: i64|
          -> Result<i64, Box<EvalAltResult>> {
-            Ok(lock(&state_of(&ctx)?).distinct(&text(&key), &text(&value), window))
+            let s = state_of(&ctx)?;
+            Ok(with_text(&key, |k| {
+                with_text(&value, |v| lock(&s).distinct(k, v, window))
+            }))
         },
     );
     e.register_fn(
@@ -293,14 +334,16 @@ pub fn sandbox() -> rhai::Engine {
          value: Dynamic,
          ttl: i64|
          -> Result<(), Box<EvalAltResult>> {
-            lock(&state_of(&ctx)?).remember(&text(&key), value, ttl);
+            let s = state_of(&ctx)?;
+            with_text(&key, |k| lock(&s).remember(k, value, ttl));
             Ok(())
         },
     );
     e.register_fn(
         "recall",
         |ctx: NativeCallContext, key: Dynamic| -> Result<Dynamic, Box<EvalAltResult>> {
-            Ok(lock(&state_of(&ctx)?).recall(&text(&key)))
+            let s = state_of(&ctx)?;
+            Ok(with_text(&key, |k| lock(&s).recall(k)))
         },
     );
     e.register_fn(
@@ -360,14 +403,24 @@ fn raised_from(m: Map) -> Result<Raised, Box<EvalAltResult>> {
 
 /// The event as the script sees it: its fields as strings (absent ones missing, so they
 /// read as `()`), `ts` in microseconds, `extra` as a map.
-pub fn event_map(e: &Event) -> Map {
+/// With `fields`, only those are built.
+pub fn event_map(e: &Event, fields: Option<&[String]>) -> Map {
+    let want = |k: &str| fields.is_none_or(|f| f.iter().any(|x| x == k));
     let mut m = Map::new();
-    m.insert("ts".into(), Dynamic::from_int(e.ts.as_micros()));
-    m.insert("type".into(), e.kind.as_str().into());
-    m.insert("line".into(), e.line.as_str().into());
-    m.insert("source".into(), e.source.as_ref().into());
+    if want("ts") {
+        m.insert("ts".into(), Dynamic::from_int(e.ts.as_micros()));
+    }
+    if want("type") {
+        m.insert("type".into(), e.kind.as_str().into());
+    }
+    if want("line") {
+        m.insert("line".into(), e.line.as_str().into());
+    }
+    if want("source") {
+        m.insert("source".into(), e.source.as_ref().into());
+    }
     let mut put = |k: &str, v: Option<&str>| {
-        if let Some(v) = v {
+        if let Some(v) = v.filter(|_| want(k)) {
             m.insert(k.into(), v.into());
         }
     };
@@ -383,16 +436,16 @@ pub fn event_map(e: &Event) -> Map {
     put("version", e.version.as_deref());
     put("process", e.process.as_deref());
     put("path", e.path.as_deref());
-    if let Some(ip) = e.src_ip {
+    if let Some(ip) = e.src_ip.filter(|_| want("src_ip")) {
         m.insert("src_ip".into(), ip.to_string().into());
     }
-    if let Some(p) = e.src_port {
+    if let Some(p) = e.src_port.filter(|_| want("src_port")) {
         m.insert("src_port".into(), Dynamic::from_int(p.into()));
     }
-    if let Some(p) = e.pid {
+    if let Some(p) = e.pid.filter(|_| want("pid")) {
         m.insert("pid".into(), Dynamic::from_int(p.into()));
     }
-    if !e.extra.is_empty() {
+    if !e.extra.is_empty() && want("extra") {
         let x: Map = e
             .extra
             .iter()
@@ -412,17 +465,16 @@ impl Script {
             st.now = e.ts.as_micros();
             st.raised.clear();
         }
-        let opts = CallFnOptions::new()
-            .eval_ast(false)
-            .rewind_scope(true)
-            .with_tag(state.clone());
+        let opts = CallFnOptions::new().eval_ast(false).rewind_scope(true);
+        let previous = CURRENT.with(|c| c.replace(Some(state.clone())));
         let r = self.engine.call_fn_with_options::<Dynamic>(
             opts,
             &mut rhai::Scope::new(),
             &self.ast,
             "on_event",
-            (Dynamic::from_map(event_map(e)),),
+            (Dynamic::from_map(event_map(e, self.fields.as_deref())),),
         );
+        CURRENT.with(|c| *c.borrow_mut() = previous);
         let raised = std::mem::take(&mut lock(state).raised);
         match r {
             Ok(_) => Ok(raised),
@@ -585,8 +637,13 @@ pub fn compile_script(source: &str, file: &Path) -> Result<Rule, Vec<CompileErro
         .lines()
         .position(|l| l.trim_start().starts_with("fn on_event"))
         .map_or(0, |i| i + 1);
+    let fields = full
+        .iter_functions()
+        .find(|f| f.name == "on_event")
+        .and_then(|f| fields_read(source, f.params[0]));
     let script = Script {
         on_event_line,
+        fields,
         engine,
         ast: full.clone_functions_only(),
     };
@@ -608,6 +665,36 @@ pub fn compile_script(source: &str, file: &Path) -> Result<Rule, Vec<CompileErro
         tests,
         file: file.to_path_buf(),
     })
+}
+
+/// The fields a script reads from its event parameter `param`, if every use of that name
+/// in the source is a plain `param.field` access. Any other use (passing the event on,
+/// indexing it, copying it, even the word in a comment) gives `None`: all fields. A field
+/// named only inside a string is harmless: it is merely built.
+fn fields_read(source: &str, param: &str) -> Option<Vec<String>> {
+    let ident = |c: char| c.is_ascii_alphanumeric() || c == '_';
+    let mut fields: Vec<String> = Vec::new();
+    let mut declarations = 0;
+    for (at, _) in source.match_indices(param) {
+        let before = source[..at].chars().next_back();
+        let after = &source[at + param.len()..];
+        if before.is_some_and(ident) || after.chars().next().is_some_and(ident) {
+            continue; // part of a longer word
+        }
+        if source[..at].trim_end().ends_with("on_event(") && declarations == 0 {
+            declarations += 1;
+            continue;
+        }
+        let rest = after.trim_start().strip_prefix('.')?.trim_start();
+        let name: String = rest.chars().take_while(|&c| ident(c)).collect();
+        if name.is_empty() || rest[name.len()..].trim_start().starts_with('(') {
+            return None; // not a field, or a method call on the whole map (`ev.keys()`)
+        }
+        if !fields.contains(&name) {
+            fields.push(name);
+        }
+    }
+    Some(fields)
 }
 
 /// Compiles a rule file by its extension: `.rhai` as a script, anything else as YAML.
@@ -832,6 +919,29 @@ mod tests {
         out.clear();
         eng.on_event(&root_login(30), &mut out);
         assert!(out.is_empty());
+    }
+
+    #[test]
+    fn only_the_fields_a_script_reads_are_built() {
+        let src = "fn on_event(ev) {\n  if ev.user == () { return; }\n  count(ev . src_ip, 5);\n  let event = 1; // prevents nothing\n}\n";
+        assert_eq!(
+            fields_read(src, "ev"),
+            Some(vec!["user".to_string(), "src_ip".to_string()])
+        );
+        for whole in [
+            "fn on_event(ev) { helper(ev) }",
+            "fn on_event(ev) { let x = ev; }",
+            "fn on_event(ev) { ev[\"user\"] }",
+            "fn on_event(ev) { ev.keys() }",
+            "// ev is the event\nfn on_event(ev) { ev.user }",
+        ] {
+            assert_eq!(fields_read(whole, "ev"), None, "{whole}");
+        }
+        let e = root_login(5);
+        let m = event_map(&e, Some(&["user".to_string()]));
+        assert_eq!(m.len(), 1);
+        assert_eq!(event_map(&e, None).len(), event_map(&e, None).len());
+        assert!(event_map(&e, None).len() > 3);
     }
 
     #[test]
