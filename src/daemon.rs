@@ -31,6 +31,8 @@ pub struct DaemonOptions {
     pub rules: Arc<RuleSet>,
     /// The directory they came from, watched for changes (none for the built-in rules).
     pub rule_dir: Option<crate::engine::reload::RuleDir>,
+    /// Files of that directory that did not compile.
+    pub rule_errors: Vec<crate::engine::CompileError>,
     /// Read only the journal, no log files.
     pub journal_only: bool,
 }
@@ -70,14 +72,58 @@ pub fn run(opts: DaemonOptions) -> anyhow::Result<()> {
     if opts.journal_only {
         plan.files.clear();
     }
-    let writer = Writer::start(&data_dir, cfg.retention)
+    let live = crate::web::live::Live::new();
+    let writer = Writer::start_with_hook(&data_dir, cfg.retention, Some(live.commit_hook()))
         .with_context(|| format!("starting the store in {}", data_dir.display()))?;
     let conn = crate::store::open(&data_dir)?;
     let stop = Arc::new(AtomicBool::new(false));
-    let (sink, engine_stage) = start_engine(opts.rules.clone(), writer.sender())?;
+    let board = crate::web::board::RuleBoard::new(
+        opts.rules.clone(),
+        opts.rule_errors,
+        opts.rule_dir.as_ref().map(|rd| rd.dir().to_path_buf()),
+    );
+    let (sink, engine_stage) = start_engine(
+        opts.rules.clone(),
+        writer.sender(),
+        board.clone(),
+        live.clone(),
+    )?;
     let rule_watcher = match opts.rule_dir {
-        Some(rd) => Some(watch_rules(rd, sink.clone(), stop.clone())?),
+        Some(rd) => Some(watch_rules(
+            rd,
+            sink.clone(),
+            stop.clone(),
+            board.clone(),
+            live.clone(),
+        )?),
         None => None,
+    };
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .thread_name("picket-web")
+        .enable_all()
+        .build()?;
+    let listener = rt
+        .block_on(tokio::net::TcpListener::bind(cfg.listen))
+        .with_context(|| {
+            format!(
+                "cannot listen on {} (is another picket running? choose another address with --listen)",
+                cfg.listen
+            )
+        })?;
+    let web = crate::web::WebState::new(
+        crate::web::db::Db::open(&data_dir, 4)?,
+        live.clone(),
+        board,
+        crate::web::host::HostMetrics::default(),
+    );
+    let (web_stop_tx, web_stop) = tokio::sync::watch::channel(false);
+    rt.spawn(web.host.clone().run(web_stop.clone()));
+    let server = {
+        let mut web_stop = web_stop.clone();
+        rt.spawn(crate::web::serve(web.clone(), listener, async move {
+            let _ = web_stop.changed().await;
+        }))
     };
     let zone = cfg.zone();
     let mut workers: Vec<JoinHandle<()>> = Vec::new();
@@ -137,13 +183,17 @@ pub fn run(opts: DaemonOptions) -> anyhow::Result<()> {
         eprintln!("picket: no log to read: none of {} exists and the journal is off; pass --log PATH or --journald on", DEFAULT_LOGS.join(", "));
     }
     eprintln!(
-        "picket: the web API and dashboard ({}) are not part of this build yet",
+        "picket: dashboard and API on http://{} (create an account with `picket user add NAME`)",
         cfg.listen
     );
     drop(conn);
 
-    wait_for_stop_signal()?;
+    rt.block_on(wait_for_stop_signal())?;
     eprintln!("picket: stopping");
+    let _ = web_stop_tx.send(true);
+    // Open event streams would hold a graceful shutdown forever: give it a moment.
+    let _ = rt.block_on(async { tokio::time::timeout(Duration::from_secs(2), server).await });
+    rt.shutdown_timeout(Duration::from_secs(1));
     stop.store(true, Ordering::SeqCst);
     for w in workers {
         let _ = w.join();
@@ -175,6 +225,8 @@ const ENGINE_QUEUE: usize = 64;
 fn start_engine(
     rules: Arc<RuleSet>,
     writer: WriterSender,
+    board: crate::web::board::RuleBoard,
+    live: crate::web::live::Live,
 ) -> anyhow::Result<(Sink, JoinHandle<()>)> {
     let (tx, rx) = std::sync::mpsc::sync_channel::<EngineMsg>(ENGINE_QUEUE);
     let handle = std::thread::Builder::new()
@@ -195,6 +247,9 @@ fn start_engine(
                     engine.on_event(e, &mut batch.alerts);
                 }
                 engine.flush(&mut batch.alerts);
+                if board.set_scripts(engine.script_statuses()) {
+                    live.send(crate::web::live::LiveMsg::Rules);
+                }
                 for a in batch.alerts.iter().filter(|a| a.is_new) {
                     eprintln!(
                         "picket: alert {} [{}] {} {:?}",
@@ -221,6 +276,8 @@ fn watch_rules(
     mut rd: crate::engine::reload::RuleDir,
     sink: Sink,
     stop: Arc<AtomicBool>,
+    board: crate::web::board::RuleBoard,
+    live: crate::web::live::Live,
 ) -> anyhow::Result<JoinHandle<()>> {
     use notify_debouncer_full::{new_debouncer, notify::RecursiveMode};
     let (tx, rx) = std::sync::mpsc::channel();
@@ -252,6 +309,8 @@ fn watch_rules(
                             }
                             last_errors = errors;
                         }
+                        board.set_rules(scan.ruleset.clone(), scan.errors.clone());
+                        live.send(crate::web::live::LiveMsg::Rules);
                         if scan.changed {
                             eprintln!("picket: rules reloaded: {} rules", scan.ruleset.len());
                             if sink.send(EngineMsg::Rules(scan.ruleset)).is_err() {
@@ -269,18 +328,12 @@ fn watch_rules(
     Ok(handle)
 }
 
-fn wait_for_stop_signal() -> anyhow::Result<()> {
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()?;
-    rt.block_on(async {
-        let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
-        tokio::select! {
-            r = tokio::signal::ctrl_c() => r,
-            _ = term.recv() => Ok(()),
-        }
-    })?;
-    Ok(())
+async fn wait_for_stop_signal() -> std::io::Result<()> {
+    let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
+    tokio::select! {
+        r = tokio::signal::ctrl_c() => r,
+        _ = term.recv() => Ok(()),
+    }
 }
 
 struct FileWorker {

@@ -4,6 +4,7 @@
 //! → store, response and notifications → API and dashboard. Each module owns one stage;
 //! see DESIGN.md in the repository for the whole picture.
 
+pub mod auth;
 pub mod cli;
 pub mod config;
 pub mod daemon;
@@ -15,3 +16,4 @@ pub mod replay;
 pub mod sources;
 pub mod store;
 pub mod timestamp;
+pub mod web;

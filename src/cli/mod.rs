@@ -1,5 +1,6 @@
 //! The command line: one module per subcommand, sharing output helpers.
 
+pub mod accounts;
 pub mod alerts;
 pub mod events;
 pub mod output;
@@ -37,6 +38,8 @@ pub enum Command {
     Events(events::EventsArgs),
     Alerts(alerts::AlertsArgs),
     Rules(rules::RulesArgs),
+    User(accounts::UserArgs),
+    Token(accounts::TokenArgs),
 }
 
 /// `--data-dir` shared by the commands that use the store.

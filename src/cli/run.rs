@@ -97,11 +97,25 @@ pub fn run(args: RunArgs) -> anyhow::Result<()> {
     let journal_only = matches!(args.journald, Some(JournaldArg::Only));
     // Rules from a directory are watched and reloaded; the built-in ones are fixed.
     let system_rules = std::path::Path::new("/etc/picket/rules");
+    if args.rules.is_none() && !system_rules.exists() && unsafe { libc::geteuid() } == 0 {
+        // First run as root: give the rules a home where people (and the dashboard's
+        // editor) can change them.
+        match crate::engine::bundle::seed_defaults(system_rules) {
+            Ok(n) => eprintln!(
+                "picket: copied the {n} default rules to {} (edit them there)",
+                system_rules.display()
+            ),
+            Err(e) => eprintln!(
+                "picket: cannot create {}: {e}; using the built-in rules (read-only)",
+                system_rules.display()
+            ),
+        }
+    }
     let rules_dir = args
         .rules
         .clone()
         .or_else(|| system_rules.is_dir().then(|| system_rules.to_path_buf()));
-    let (rules, rule_dir) = match rules_dir {
+    let (rules, rule_dir, errors) = match rules_dir {
         Some(dir) => {
             let mut rd = crate::engine::reload::RuleDir::new(&dir);
             let scan = rd.rescan().map_err(|e| {
@@ -116,7 +130,7 @@ pub fn run(args: RunArgs) -> anyhow::Result<()> {
                 scan.ruleset.len(),
                 dir.display()
             );
-            (scan.ruleset, Some(rd))
+            (scan.ruleset, Some(rd), scan.errors)
         }
         None => {
             let loaded = crate::engine::load::defaults();
@@ -124,13 +138,14 @@ pub fn run(args: RunArgs) -> anyhow::Result<()> {
                 "picket: {} rules from the built-in default ruleset",
                 loaded.rules.len()
             );
-            (loaded.ruleset(), None)
+            (loaded.ruleset(), None, Vec::new())
         }
     };
     daemon::run(DaemonOptions {
         config: cfg,
         rules,
         rule_dir,
+        rule_errors: errors,
         journal_only,
     })
 }

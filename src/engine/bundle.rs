@@ -60,6 +60,16 @@ fn sources(dir: Option<&Path>) -> std::io::Result<Vec<(String, String)>> {
     Ok(out)
 }
 
+/// Creates `dir` with the built-in default rules in it; how many were written.
+pub fn seed_defaults(dir: &Path) -> std::io::Result<usize> {
+    std::fs::create_dir_all(dir)?;
+    let all = sources(None)?;
+    for (name, text) in &all {
+        std::fs::write(dir.join(name), text)?;
+    }
+    Ok(all.len())
+}
+
 /// A bundle of the rules in `dir` (the built-in ruleset when `None`).
 pub fn export(dir: Option<&Path>) -> std::io::Result<Bundle> {
     Ok(Bundle {
@@ -71,7 +81,7 @@ pub fn export(dir: Option<&Path>) -> std::io::Result<Bundle> {
     })
 }
 
-fn valid_file_name(name: &str) -> bool {
+pub fn valid_file_name(name: &str) -> bool {
     let ext_ok = [".yaml", ".yml", ".rhai"]
         .iter()
         .any(|e| name.ends_with(e) && name.len() > e.len());

@@ -7,26 +7,30 @@ use rusqlite::{params, params_from_iter, types::Value, Connection, OptionalExten
 use crate::engine::{Alert, AlertStatus};
 use crate::timestamp::Timestamp;
 
-/// Inserts a new alert or updates the one with the same key (never its status).
-pub fn upsert(conn: &Connection, a: &Alert) -> rusqlite::Result<()> {
+/// Inserts a new alert or updates the one with the same key (never its status); returns
+/// its row id.
+pub fn upsert(conn: &Connection, a: &Alert) -> rusqlite::Result<i64> {
     let json = serde_json::to_string(a)
         .map_err(|e| rusqlite::Error::ToSqlConversionFailure(Box::new(e)))?;
     let mut stmt = conn.prepare_cached(
         "INSERT INTO alerts (key, rule, severity, status, first_seen, last_seen, count, src_ip, json)
          VALUES (?1, ?2, ?3, 'open', ?4, ?5, ?6, ?7, ?8)
-         ON CONFLICT(key) DO UPDATE SET last_seen = excluded.last_seen, count = excluded.count, json = excluded.json",
+         ON CONFLICT(key) DO UPDATE SET last_seen = excluded.last_seen, count = excluded.count, json = excluded.json
+         RETURNING id",
     )?;
-    stmt.execute(params![
-        a.key,
-        a.rule,
-        a.severity.as_str(),
-        a.first_seen.as_micros(),
-        a.last_seen.as_micros(),
-        a.count as i64,
-        a.group.get("src_ip"),
-        json
-    ])?;
-    Ok(())
+    stmt.query_row(
+        params![
+            a.key,
+            a.rule,
+            a.severity.as_str(),
+            a.first_seen.as_micros(),
+            a.last_seen.as_micros(),
+            a.count as i64,
+            a.group.get("src_ip"),
+            json
+        ],
+        |r| r.get(0),
+    )
 }
 
 /// An alert with its row id.
@@ -37,14 +41,33 @@ pub struct StoredAlert {
     pub alert: Alert,
 }
 
-/// Filters for an alert listing, newest (by last_seen) first.
+/// Filters for an alert listing, newest (by last_seen, then id) first.
 #[derive(Debug, Clone, Default)]
 pub struct AlertQuery {
     pub status: Option<AlertStatus>,
+    pub severities: Vec<crate::engine::Severity>,
     pub since: Option<Timestamp>,
+    pub until: Option<Timestamp>,
     pub rule: Option<String>,
-    pub before_id: Option<i64>,
+    /// Free text: a substring of the title, the rule or the group's values (in the JSON).
+    pub text: Option<String>,
+    /// Only alerts after this (last_seen, id) in the listing's order: cursor pagination.
+    pub after: Option<(Timestamp, i64)>,
     pub limit: usize,
+}
+
+/// `LIKE` pattern matching `text` literally anywhere.
+pub(crate) fn like_pattern(text: &str) -> String {
+    let mut p = String::with_capacity(text.len() + 2);
+    p.push('%');
+    for c in text.chars() {
+        if matches!(c, '%' | '_' | '\\') {
+            p.push('\\');
+        }
+        p.push(c);
+    }
+    p.push('%');
+    p
 }
 
 pub fn query(conn: &Connection, q: &AlertQuery) -> rusqlite::Result<Vec<StoredAlert>> {
@@ -54,31 +77,45 @@ pub fn query(conn: &Connection, q: &AlertQuery) -> rusqlite::Result<Vec<StoredAl
         sql.push_str(" AND status = ?");
         args.push(Value::Text(s.as_str().into()));
     }
+    if !q.severities.is_empty() {
+        sql.push_str(" AND severity IN (");
+        for (i, s) in q.severities.iter().enumerate() {
+            sql.push_str(if i == 0 { "?" } else { ",?" });
+            args.push(Value::Text(s.as_str().into()));
+        }
+        sql.push(')');
+    }
     if let Some(t) = q.since {
         sql.push_str(" AND last_seen >= ?");
+        args.push(Value::Integer(t.as_micros()));
+    }
+    if let Some(t) = q.until {
+        sql.push_str(" AND last_seen < ?");
         args.push(Value::Integer(t.as_micros()));
     }
     if let Some(r) = &q.rule {
         sql.push_str(" AND rule = ?");
         args.push(Value::Text(r.clone()));
     }
-    if let Some(b) = q.before_id {
-        sql.push_str(" AND id < ?");
-        args.push(Value::Integer(b));
+    if let Some(t) = q.text.as_deref().filter(|t| !t.is_empty()) {
+        sql.push_str(" AND (rule LIKE ? ESCAPE '\\' OR json_extract(json, '$.title') LIKE ? ESCAPE '\\' OR json_extract(json, '$.group') LIKE ? ESCAPE '\\')");
+        let p = like_pattern(t);
+        for _ in 0..3 {
+            args.push(Value::Text(p.clone()));
+        }
+    }
+    if let Some((ts, id)) = q.after {
+        sql.push_str(" AND (last_seen, id) < (?, ?)");
+        args.push(Value::Integer(ts.as_micros()));
+        args.push(Value::Integer(id));
     }
     sql.push_str(" ORDER BY last_seen DESC, id DESC LIMIT ?");
     args.push(Value::Integer(q.limit.max(1) as i64));
-    let mut stmt = conn.prepare(&sql)?;
-    let rows = stmt.query_map(params_from_iter(args), |r| {
-        Ok((
-            r.get::<_, i64>(0)?,
-            r.get::<_, String>(1)?,
-            r.get::<_, String>(2)?,
-        ))
-    })?;
+    let mut stmt = conn.prepare_cached(&sql)?;
+    let mut rows = stmt.query(params_from_iter(args))?;
     let mut out = Vec::new();
-    for row in rows {
-        let (id, status, json) = row?;
+    while let Some(r) = rows.next()? {
+        let (id, status, json): (i64, String, String) = (r.get(0)?, r.get(1)?, r.get(2)?);
         let mut alert: Alert = serde_json::from_str(&json).map_err(|e| {
             rusqlite::Error::FromSqlConversionFailure(2, rusqlite::types::Type::Text, Box::new(e))
         })?;
@@ -86,6 +123,27 @@ pub fn query(conn: &Connection, q: &AlertQuery) -> rusqlite::Result<Vec<StoredAl
         out.push(StoredAlert { id, alert });
     }
     Ok(out)
+}
+
+/// How many alerts each status has.
+pub fn counts(conn: &Connection) -> rusqlite::Result<Vec<(AlertStatus, i64)>> {
+    let mut stmt = conn.prepare_cached("SELECT status, count(*) FROM alerts GROUP BY status")?;
+    let rows = stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?)))?;
+    let mut out = Vec::new();
+    for row in rows {
+        let (s, n) = row?;
+        if let Ok(s) = s.parse() {
+            out.push((s, n));
+        }
+    }
+    Ok(out)
+}
+
+/// Alerts per rule (for the rules list's hit counts).
+pub fn per_rule(conn: &Connection) -> rusqlite::Result<std::collections::HashMap<String, i64>> {
+    let mut stmt = conn.prepare_cached("SELECT rule, count(*) FROM alerts GROUP BY rule")?;
+    let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
+    rows.collect()
 }
 
 /// Sets an alert's status; `false` when there is no such alert.

@@ -46,6 +46,43 @@ const MIGRATIONS: &[&str] = &[
     CREATE INDEX alerts_last_seen ON alerts (last_seen);
     CREATE INDEX alerts_status_last_seen ON alerts (status, last_seen);
     CREATE INDEX alerts_rule_last_seen ON alerts (rule, last_seen);",
+    // 3: dashboard accounts, their sessions and API tokens, and the audit log.
+    "CREATE TABLE users (
+        id      INTEGER PRIMARY KEY,
+        name    TEXT    NOT NULL UNIQUE,
+        role    TEXT    NOT NULL,            -- admin | viewer
+        hash    TEXT    NOT NULL,            -- argon2id PHC string
+        created INTEGER NOT NULL
+    );
+    CREATE TABLE sessions (
+        hash    BLOB    PRIMARY KEY,         -- SHA-256 of the cookie value
+        user_id INTEGER NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+        csrf    TEXT    NOT NULL,
+        address TEXT,
+        created INTEGER NOT NULL,
+        expires INTEGER NOT NULL
+    );
+    CREATE TABLE tokens (
+        id        INTEGER PRIMARY KEY,
+        name      TEXT    NOT NULL,
+        user_id   INTEGER NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+        hash      BLOB    NOT NULL UNIQUE,   -- SHA-256 of the token
+        created   INTEGER NOT NULL,
+        last_used INTEGER,
+        revoked   INTEGER
+    );
+    CREATE TABLE audit (
+        id      INTEGER PRIMARY KEY,
+        ts      INTEGER NOT NULL,
+        user    TEXT,
+        address TEXT,
+        action  TEXT    NOT NULL,
+        target  TEXT,
+        detail  TEXT,
+        ok      INTEGER NOT NULL
+    );
+    CREATE INDEX alerts_last_seen_id ON alerts (last_seen, id);
+    CREATE INDEX events_ts_id ON events (ts, id);",
 ];
 
 /// The schema version this build writes.

@@ -6,7 +6,9 @@
 //! offset (lines read twice). Readers (CLI, API) open their own connections; WAL lets them
 //! read while the writer writes.
 
+pub mod accounts;
 pub mod alerts;
+pub mod audit;
 pub mod events;
 pub mod migrations;
 pub mod writer;

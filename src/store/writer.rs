@@ -49,6 +49,22 @@ impl Default for Retention {
     }
 }
 
+/// What one commit stored, for live subscribers (the dashboard's stream): every alert
+/// inserted or updated, with its row id, and the newest events (at most
+/// [`COMMITTED_EVENTS`] per commit; `events_stored` says how many there were).
+#[derive(Debug, Clone, Default)]
+pub struct Committed {
+    pub alerts: Vec<super::alerts::StoredAlert>,
+    pub events: Vec<super::events::StoredEvent>,
+    pub events_stored: usize,
+}
+
+/// Most events one [`Committed`] carries.
+pub const COMMITTED_EVENTS: usize = 100;
+
+/// Called by the writer thread after each commit. It must not block.
+pub type CommitHook = Box<dyn Fn(Committed) + Send>;
+
 enum Msg {
     Batch(Batch),
     Flush(SyncSender<Result<(), String>>),
@@ -71,13 +87,22 @@ const RETENTION_CHUNK: i64 = 50_000;
 impl Writer {
     /// Starts the writer on `data_dir`'s database (created and migrated if needed).
     pub fn start(data_dir: &Path, retention: Retention) -> Result<Writer, StoreError> {
+        Writer::start_with_hook(data_dir, retention, None)
+    }
+
+    /// [`Writer::start`], calling `hook` with what each commit stored.
+    pub fn start_with_hook(
+        data_dir: &Path,
+        retention: Retention,
+        hook: Option<CommitHook>,
+    ) -> Result<Writer, StoreError> {
         let conn = super::open(data_dir)?;
         let path = super::db_path(data_dir);
         // Bounded: a flood of events applies back-pressure to the sources.
         let (tx, rx) = sync_channel::<Msg>(256);
         let handle = std::thread::Builder::new()
             .name("picket-store".into())
-            .spawn(move || run(conn, path, rx, retention))
+            .spawn(move || run(conn, path, rx, retention, hook))
             .map_err(|e| StoreError::DataDir {
                 path: data_dir.to_path_buf(),
                 source: e,
@@ -161,6 +186,7 @@ fn run(
     path: PathBuf,
     rx: Receiver<Msg>,
     retention: Retention,
+    hook: Option<CommitHook>,
 ) -> Result<(), String> {
     let mut pending: Vec<Batch> = Vec::new();
     let mut pending_events = 0usize;
@@ -187,9 +213,13 @@ fn run(
         let due = oldest.is_some_and(|t| t.elapsed() >= MAX_BATCH_DELAY)
             || pending_events >= MAX_BATCH_EVENTS;
         if !pending.is_empty() && (due || flush_ack.is_some() || closing) {
-            let result = commit(&mut conn, &pending).map_err(report);
-            if let Err(e) = &result {
-                eprintln!("picket: {e}; {pending_events} events not stored");
+            match commit(&mut conn, &pending, hook.is_some()).map_err(report) {
+                Ok(c) => {
+                    if let Some(h) = &hook {
+                        h(c);
+                    }
+                }
+                Err(e) => eprintln!("picket: {e}; {pending_events} events not stored"),
             }
             pending.clear();
             pending_events = 0;
@@ -210,7 +240,10 @@ fn run(
     }
 }
 
-fn commit(conn: &mut Connection, batches: &[Batch]) -> rusqlite::Result<()> {
+/// Commits `batches` in one transaction; with `report`, says what was stored.
+fn commit(conn: &mut Connection, batches: &[Batch], report: bool) -> rusqlite::Result<Committed> {
+    let mut done = Committed::default();
+    let mut event_ids: Vec<(i64, &Event)> = Vec::new();
     let tx = conn.transaction()?;
     {
         let mut insert = tx.prepare_cached(
@@ -235,16 +268,40 @@ fn commit(conn: &mut Connection, batches: &[Batch]) -> rusqlite::Result<()> {
                     &*e.source,
                     json
                 ])?;
+                if report {
+                    if event_ids.len() == 2 * COMMITTED_EVENTS {
+                        event_ids.drain(..COMMITTED_EVENTS);
+                    }
+                    event_ids.push((tx.last_insert_rowid(), e));
+                }
             }
+            done.events_stored += b.events.len();
             for a in &b.alerts {
-                super::alerts::upsert(&tx, a)?;
+                let id = super::alerts::upsert(&tx, a)?;
+                if report {
+                    // One entry per alert: a later update in the same commit replaces it.
+                    done.alerts.retain(|s| s.id != id);
+                    done.alerts.push(super::alerts::StoredAlert {
+                        id,
+                        alert: a.clone(),
+                    });
+                }
             }
             for c in &b.checkpoints {
                 save.execute(params![c.name, c.value, now])?;
             }
         }
     }
-    tx.commit()
+    tx.commit()?;
+    let skip = event_ids.len().saturating_sub(COMMITTED_EVENTS);
+    done.events = event_ids[skip..]
+        .iter()
+        .map(|(id, e)| super::events::StoredEvent {
+            id: *id,
+            event: (*e).clone(),
+        })
+        .collect();
+    Ok(done)
 }
 
 /// Deletes events past their age, then the oldest beyond the row cap, a chunk at a time.
