@@ -111,6 +111,7 @@ pub fn run(opts: DaemonOptions) -> anyhow::Result<()> {
                 cfg.listen
             )
         })?;
+    let bound = listener.local_addr().unwrap_or(cfg.listen);
     let web = crate::web::WebState::new(
         crate::web::db::Db::open(&data_dir, 4)?,
         live.clone(),
@@ -184,7 +185,7 @@ pub fn run(opts: DaemonOptions) -> anyhow::Result<()> {
     }
     eprintln!(
         "picket: dashboard and API on http://{} (create an account with `picket user add NAME`)",
-        cfg.listen
+        bound
     );
     drop(conn);
 

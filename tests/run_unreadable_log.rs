@@ -32,6 +32,10 @@ fn an_unreadable_log_is_named_once_with_the_fix_and_the_rest_is_read() {
             "beginning",
             "--data-dir",
             data.to_str().unwrap(),
+            "--listen",
+            "127.0.0.1:0",
+            "--rules",
+            concat!(env!("CARGO_MANIFEST_DIR"), "/rules"),
         ])
         .args([
             "--log",

@@ -23,4 +23,5 @@ pub fn corpus(rel: &str) -> PathBuf {
     assert!(p.exists(), "corpus file missing: {}", p.display());
     p
 }
+pub mod http;
 pub mod sys;

@@ -265,10 +265,19 @@ pub struct Picket {
 }
 
 impl Picket {
+    /// `picket run ARGS`, on an ephemeral port unless ARGS say `--listen`, and with the
+    /// repository's rules unless they say `--rules` (a root test must not seed
+    /// /etc/picket/rules on the machine).
     pub fn start(args: &[&str]) -> Picket {
-        let child = Command::new(env!("CARGO_BIN_EXE_picket"))
-            .arg("run")
-            .args(args)
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_picket"));
+        cmd.arg("run").args(args);
+        if !args.contains(&"--listen") {
+            cmd.args(["--listen", "127.0.0.1:0"]);
+        }
+        if !args.contains(&"--rules") {
+            cmd.args(["--rules", concat!(env!("CARGO_MANIFEST_DIR"), "/rules")]);
+        }
+        let child = cmd
             .stdin(Stdio::null())
             .spawn()
             .expect("starting picket run");
