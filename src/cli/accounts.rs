@@ -99,9 +99,7 @@ pub enum TokenCommand {
 
 /// The store, created if needed (accounts can be made before the first `picket run`).
 fn open_store(data: &DataDirArg) -> anyhow::Result<rusqlite::Connection> {
-    let cfg = crate::config::Config::load(data.config.as_deref())?;
-    let dir = data.data_dir.clone().unwrap_or_else(|| cfg.data_dir());
-    Ok(crate::store::open(&dir)?)
+    Ok(crate::store::open(&data.dir()?)?)
 }
 
 fn read_password(from_stdin: bool) -> anyhow::Result<String> {

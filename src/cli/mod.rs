@@ -54,11 +54,18 @@ pub struct DataDirArg {
     pub config: Option<PathBuf>,
 }
 
-/// Opens the store for reading: the data dir from `--data-dir`, else picket.yaml's, else
-/// the default; a clear error when `picket run` has not created it yet.
+impl DataDirArg {
+    /// The data dir: `--data-dir`, else picket.yaml's, else the default.
+    pub fn dir(&self) -> anyhow::Result<PathBuf> {
+        let cfg = crate::config::Config::load(self.config.as_deref())?;
+        Ok(self.data_dir.clone().unwrap_or_else(|| cfg.data_dir()))
+    }
+}
+
+/// Opens the store for reading, with a clear error when `picket run` has not created it
+/// yet.
 pub fn open_store_read_only(data: &DataDirArg) -> anyhow::Result<rusqlite::Connection> {
-    let cfg = crate::config::Config::load(data.config.as_deref())?;
-    let dir = data.data_dir.clone().unwrap_or_else(|| cfg.data_dir());
+    let dir = data.dir()?;
     if !crate::store::db_path(&dir).exists() {
         anyhow::bail!(
             "no Picket store in {} (start `picket run` first, or pass --data-dir)",

@@ -674,15 +674,15 @@ pub fn compile_script(source: &str, file: &Path) -> Result<Rule, Vec<CompileErro
 fn fields_read(source: &str, param: &str) -> Option<Vec<String>> {
     let ident = |c: char| c.is_ascii_alphanumeric() || c == '_';
     let mut fields: Vec<String> = Vec::new();
-    let mut declarations = 0;
+    let mut declared = false;
     for (at, _) in source.match_indices(param) {
         let before = source[..at].chars().next_back();
         let after = &source[at + param.len()..];
         if before.is_some_and(ident) || after.chars().next().is_some_and(ident) {
             continue; // part of a longer word
         }
-        if source[..at].trim_end().ends_with("on_event(") && declarations == 0 {
-            declarations += 1;
+        if !declared && source[..at].trim_end().ends_with("on_event(") {
+            declared = true;
             continue;
         }
         let rest = after.trim_start().strip_prefix('.')?.trim_start();

@@ -56,20 +56,6 @@ pub struct AlertQuery {
     pub limit: usize,
 }
 
-/// `LIKE` pattern matching `text` literally anywhere.
-pub(crate) fn like_pattern(text: &str) -> String {
-    let mut p = String::with_capacity(text.len() + 2);
-    p.push('%');
-    for c in text.chars() {
-        if matches!(c, '%' | '_' | '\\') {
-            p.push('\\');
-        }
-        p.push(c);
-    }
-    p.push('%');
-    p
-}
-
 pub fn query(conn: &Connection, q: &AlertQuery) -> rusqlite::Result<Vec<StoredAlert>> {
     let mut sql = String::from("SELECT id, status, json FROM alerts WHERE 1=1");
     let mut args: Vec<Value> = Vec::new();
@@ -77,14 +63,12 @@ pub fn query(conn: &Connection, q: &AlertQuery) -> rusqlite::Result<Vec<StoredAl
         sql.push_str(" AND status = ?");
         args.push(Value::Text(s.as_str().into()));
     }
-    if !q.severities.is_empty() {
-        sql.push_str(" AND severity IN (");
-        for (i, s) in q.severities.iter().enumerate() {
-            sql.push_str(if i == 0 { "?" } else { ",?" });
-            args.push(Value::Text(s.as_str().into()));
-        }
-        sql.push(')');
-    }
+    super::sql::push_in(
+        &mut sql,
+        &mut args,
+        "severity",
+        q.severities.iter().map(|s| s.as_str()),
+    );
     if let Some(t) = q.since {
         sql.push_str(" AND last_seen >= ?");
         args.push(Value::Integer(t.as_micros()));
@@ -99,7 +83,7 @@ pub fn query(conn: &Connection, q: &AlertQuery) -> rusqlite::Result<Vec<StoredAl
     }
     if let Some(t) = q.text.as_deref().filter(|t| !t.is_empty()) {
         sql.push_str(" AND (rule LIKE ? ESCAPE '\\' OR json_extract(json, '$.title') LIKE ? ESCAPE '\\' OR json_extract(json, '$.group') LIKE ? ESCAPE '\\')");
-        let p = like_pattern(t);
+        let p = super::sql::like_pattern(t);
         for _ in 0..3 {
             args.push(Value::Text(p.clone()));
         }

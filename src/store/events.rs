@@ -38,21 +38,19 @@ pub fn query(conn: &Connection, q: &EventQuery) -> rusqlite::Result<Vec<StoredEv
         sql.push_str(" AND ts < ?");
         args.push(Value::Integer(u.as_micros()));
     }
-    if !q.types.is_empty() {
-        sql.push_str(" AND type IN (");
-        for (i, t) in q.types.iter().enumerate() {
-            sql.push_str(if i == 0 { "?" } else { ",?" });
-            args.push(Value::Text(t.as_str().to_string()));
-        }
-        sql.push(')');
-    }
+    super::sql::push_in(
+        &mut sql,
+        &mut args,
+        "type",
+        q.types.iter().map(|t| t.as_str()),
+    );
     if let Some(ip) = &q.src_ip {
         sql.push_str(" AND src_ip = ?");
         args.push(Value::Text(ip.clone()));
     }
     if let Some(t) = q.text.as_deref().filter(|t| !t.is_empty()) {
         sql.push_str(" AND json_extract(json, '$.line') LIKE ? ESCAPE '\\'");
-        args.push(Value::Text(super::alerts::like_pattern(t)));
+        args.push(Value::Text(super::sql::like_pattern(t)));
     }
     if let Some((ts, id)) = q.after {
         sql.push_str(" AND (ts, id) < (?, ?)");

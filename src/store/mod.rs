@@ -11,6 +11,7 @@ pub mod alerts;
 pub mod audit;
 pub mod events;
 pub mod migrations;
+mod sql;
 pub mod writer;
 
 use std::path::{Path, PathBuf};

@@ -244,6 +244,9 @@ fn run(
 fn commit(conn: &mut Connection, batches: &[Batch], report: bool) -> rusqlite::Result<Committed> {
     let mut done = Committed::default();
     let mut event_ids: Vec<(i64, &Event)> = Vec::new();
+    // The last emission of each alert in this commit, in order of first emission.
+    let mut alert_ids: Vec<(i64, &crate::engine::Alert)> = Vec::new();
+    let mut alert_slot: std::collections::HashMap<i64, usize> = Default::default();
     let tx = conn.transaction()?;
     {
         let mut insert = tx.prepare_cached(
@@ -279,12 +282,13 @@ fn commit(conn: &mut Connection, batches: &[Batch], report: bool) -> rusqlite::R
             for a in &b.alerts {
                 let id = super::alerts::upsert(&tx, a)?;
                 if report {
-                    // One entry per alert: a later update in the same commit replaces it.
-                    done.alerts.retain(|s| s.id != id);
-                    done.alerts.push(super::alerts::StoredAlert {
-                        id,
-                        alert: a.clone(),
-                    });
+                    match alert_slot.get(&id) {
+                        Some(&i) => alert_ids[i].1 = a,
+                        None => {
+                            alert_slot.insert(id, alert_ids.len());
+                            alert_ids.push((id, a));
+                        }
+                    }
                 }
             }
             for c in &b.checkpoints {
@@ -293,6 +297,13 @@ fn commit(conn: &mut Connection, batches: &[Batch], report: bool) -> rusqlite::R
         }
     }
     tx.commit()?;
+    done.alerts = alert_ids
+        .into_iter()
+        .map(|(id, a)| super::alerts::StoredAlert {
+            id,
+            alert: a.clone(),
+        })
+        .collect();
     let skip = event_ids.len().saturating_sub(COMMITTED_EVENTS);
     done.events = event_ids[skip..]
         .iter()

@@ -235,18 +235,9 @@ pub async fn timeline(state: &WebState, req: &Req) -> ApiResult {
 }
 
 pub async fn events(state: &WebState, req: &Req) -> ApiResult {
-    let mut types = Vec::new();
-    for t in req
-        .param("type")
-        .unwrap_or("")
-        .split(',')
-        .filter(|t| !t.is_empty())
-    {
-        types.push(
-            EventType::from_str(t.trim())
-                .map_err(|_| ApiError::bad_request(format!("type `{t}`: not an event type")))?,
-        );
-    }
+    let types = h::list_param(req, "type", |t| {
+        EventType::from_str(t).map_err(|_| format!("type `{t}`: not an event type"))
+    })?;
     let src_ip = match req.param("src_ip") {
         None => None,
         Some(v) => Some(
@@ -266,10 +257,7 @@ pub async fn events(state: &WebState, req: &Req) -> ApiResult {
         limit,
     };
     let rows = state.db.run(move |c| Ok(events::query(c, &q)?)).await?;
-    let next = (rows.len() == limit)
-        .then(|| rows.last().map(|r| h::make_cursor(r.event.ts, r.id)))
-        .flatten();
-    h::json(&json!({ "items": rows, "next_cursor": next }))
+    h::page(&rows, limit, |r| h::make_cursor(r.event.ts, r.id))
 }
 
 pub async fn alerts(state: &WebState, req: &Req) -> ApiResult {
@@ -278,15 +266,7 @@ pub async fn alerts(state: &WebState, req: &Req) -> ApiResult {
         .map(AlertStatus::from_str)
         .transpose()
         .map_err(ApiError::bad_request)?;
-    let mut severities = Vec::new();
-    for s in req
-        .param("severity")
-        .unwrap_or("")
-        .split(',')
-        .filter(|s| !s.is_empty())
-    {
-        severities.push(Severity::from_str(s.trim()).map_err(ApiError::bad_request)?);
-    }
+    let severities = h::list_param(req, "severity", Severity::from_str)?;
     let limit = h::limit(req)?;
     let q = alerts::AlertQuery {
         status,
@@ -299,10 +279,7 @@ pub async fn alerts(state: &WebState, req: &Req) -> ApiResult {
         limit,
     };
     let rows = state.db.run(move |c| Ok(alerts::query(c, &q)?)).await?;
-    let next = (rows.len() == limit)
-        .then(|| rows.last().map(|r| h::make_cursor(r.alert.last_seen, r.id)))
-        .flatten();
-    h::json(&json!({ "items": rows, "next_cursor": next }))
+    h::page(&rows, limit, |r| h::make_cursor(r.alert.last_seen, r.id))
 }
 
 pub async fn alert_counts(state: &WebState) -> ApiResult {
@@ -421,10 +398,7 @@ pub async fn audit(state: &WebState, req: &Req) -> ApiResult {
         .db
         .run(move |c| Ok(audit::query(c, before, limit)?))
         .await?;
-    let next = (rows.len() == limit)
-        .then(|| rows.last().map(|r| r.id.to_string()))
-        .flatten();
-    h::json(&json!({ "items": rows, "next_cursor": next }))
+    h::page(&rows, limit, |r| r.id.to_string())
 }
 
 /// Records a change made through the API (for handlers outside this module).

@@ -8,6 +8,7 @@ use std::sync::Arc;
 use serde::Deserialize;
 use serde_json::json;
 use warp::http::HeaderValue;
+use warp::Reply;
 
 use super::board::{file_name, summary};
 use super::gate::Principal;
@@ -347,22 +348,13 @@ pub fn export(state: &WebState, req: &Req) -> ApiResult {
             )))
         }
     };
-    let mut r = warp::reply::with_header(text, "content-type", ct).into_response_ok();
+    let mut r = warp::reply::with_header(text, "content-type", ct).into_response();
     r.headers_mut().insert(
         "content-disposition",
         HeaderValue::from_str(&format!("attachment; filename=\"picket-rules.{ext}\""))
             .map_err(ApiError::internal)?,
     );
     Ok(r)
-}
-
-trait IntoResponseOk {
-    fn into_response_ok(self) -> warp::reply::Response;
-}
-impl<T: warp::Reply> IntoResponseOk for T {
-    fn into_response_ok(self) -> warp::reply::Response {
-        self.into_response()
-    }
 }
 
 pub async fn import(state: &WebState, req: &Req, who: &Principal) -> ApiResult {

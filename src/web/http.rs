@@ -221,6 +221,31 @@ pub fn limit(req: &Req) -> Result<usize, ApiError> {
     }
 }
 
+/// A comma-separated parameter (`type=A,B`), each part parsed; empty when absent.
+pub fn list_param<T>(
+    req: &Req,
+    name: &str,
+    parse: impl Fn(&str) -> Result<T, String>,
+) -> Result<Vec<T>, ApiError> {
+    req.param(name)
+        .unwrap_or("")
+        .split(',')
+        .filter(|p| !p.is_empty())
+        .map(|p| parse(p.trim()).map_err(ApiError::bad_request))
+        .collect()
+}
+
+/// One page of a listing: `{items, next_cursor}`, the cursor taken from the last row when
+/// the page is full.
+pub fn page<T: serde::Serialize>(
+    rows: &[T],
+    limit: usize,
+    cursor: impl Fn(&T) -> String,
+) -> ApiResult {
+    let next = rows.last().filter(|_| rows.len() == limit).map(cursor);
+    json(&serde_json::json!({ "items": rows, "next_cursor": next }))
+}
+
 /// A time parameter: RFC 3339, or a span back from now (`15m`, `24h`, `7d`).
 pub fn time_param(req: &Req, name: &str) -> Result<Option<crate::timestamp::Timestamp>, ApiError> {
     use crate::timestamp::Timestamp;

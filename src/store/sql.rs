@@ -1,0 +1,53 @@
+//! Pieces of the dynamic `WHERE` clauses the listings build.
+
+use rusqlite::types::Value;
+
+/// `LIKE` pattern matching `text` literally anywhere (with `ESCAPE '\\'`).
+pub fn like_pattern(text: &str) -> String {
+    let mut p = String::with_capacity(text.len() + 2);
+    p.push('%');
+    for c in text.chars() {
+        if matches!(c, '%' | '_' | '\\') {
+            p.push('\\');
+        }
+        p.push(c);
+    }
+    p.push('%');
+    p
+}
+
+/// Appends ` AND column IN (?,…)` with one argument per value; nothing when `values` is
+/// empty.
+pub fn push_in<'a>(
+    sql: &mut String,
+    args: &mut Vec<Value>,
+    column: &str,
+    values: impl IntoIterator<Item = &'a str>,
+) {
+    let values: Vec<&str> = values.into_iter().collect();
+    if values.is_empty() {
+        return;
+    }
+    sql.push_str(&format!(" AND {column} IN ("));
+    for (i, v) in values.iter().enumerate() {
+        sql.push_str(if i == 0 { "?" } else { ",?" });
+        args.push(Value::Text(v.to_string()));
+    }
+    sql.push(')');
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn in_lists_and_like_patterns() {
+        let (mut sql, mut args) = (String::from("WHERE 1=1"), Vec::new());
+        push_in(&mut sql, &mut args, "type", []);
+        assert_eq!(sql, "WHERE 1=1");
+        push_in(&mut sql, &mut args, "type", ["A", "B"]);
+        assert_eq!(sql, "WHERE 1=1 AND type IN (?,?)");
+        assert_eq!(args.len(), 2);
+        assert_eq!(like_pattern("50%_a\\b"), "%50\\%\\_a\\\\b%");
+    }
+}
