@@ -8,6 +8,7 @@ fn main() {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Run(a) => picket::cli::run::run(a),
+        Command::Demo(a) => picket::cli::demo::run(a),
         Command::Replay(a) => picket::cli::replay::run(a),
         Command::Events(a) => picket::cli::events::run(a),
         Command::Alerts(a) => picket::cli::alerts::run(a),

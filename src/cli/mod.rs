@@ -2,6 +2,7 @@
 
 pub mod accounts;
 pub mod alerts;
+pub mod demo;
 pub mod events;
 pub mod output;
 pub mod replay;
@@ -34,6 +35,7 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     Run(run::RunArgs),
+    Demo(demo::DemoArgs),
     Replay(replay::ReplayArgs),
     Events(events::EventsArgs),
     Alerts(alerts::AlertsArgs),

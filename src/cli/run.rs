@@ -115,13 +115,25 @@ pub fn run(args: RunArgs) -> anyhow::Result<()> {
         .rules
         .clone()
         .or_else(|| system_rules.is_dir().then(|| system_rules.to_path_buf()));
-    let (rules, rule_dir, errors) = match rules_dir {
+    let (rules, rule_dir, errors) = load_rules(rules_dir.as_deref())?;
+    daemon::run(DaemonOptions {
+        config: cfg,
+        rules,
+        rule_dir,
+        rule_errors: errors,
+        journal_only,
+    })
+}
+
+/// The rules a daemon starts with: those of `dir`, watched for changes (a broken file is
+/// reported and the others run), else the built-in default ruleset.
+pub(crate) fn load_rules(dir: Option<&std::path::Path>) -> anyhow::Result<LoadedRules> {
+    Ok(match dir {
         Some(dir) => {
-            let mut rd = crate::engine::reload::RuleDir::new(&dir);
+            let mut rd = crate::engine::reload::RuleDir::new(dir);
             let scan = rd.rescan().map_err(|e| {
                 anyhow::anyhow!("cannot read the rule directory {}: {e}", dir.display())
             })?;
-            // A broken rule never stops the monitor: it is reported and the others run.
             for e in &scan.errors {
                 eprintln!("picket: rule not loaded: {e}");
             }
@@ -140,12 +152,12 @@ pub fn run(args: RunArgs) -> anyhow::Result<()> {
             );
             (loaded.ruleset(), None, Vec::new())
         }
-    };
-    daemon::run(DaemonOptions {
-        config: cfg,
-        rules,
-        rule_dir,
-        rule_errors: errors,
-        journal_only,
     })
 }
+
+/// A rule set, the directory it was read from (watched), and the files that failed.
+pub(crate) type LoadedRules = (
+    std::sync::Arc<crate::engine::RuleSet>,
+    Option<crate::engine::reload::RuleDir>,
+    Vec<crate::engine::CompileError>,
+);
