@@ -7,31 +7,12 @@ mod common;
 
 use std::io::{BufRead, BufReader, Write};
 use std::net::TcpStream;
-use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use common::http::{free_port, request, Resp};
-use common::sys::{wait_for, Picket};
+use common::sys::{picket_cli as picket, wait_for, Picket};
 
 const XSS: &str = "<img src=x onerror=alert(1)>";
-
-fn picket(args: &[&str], stdin: &str) -> String {
-    let mut c = Command::new(env!("CARGO_BIN_EXE_picket"))
-        .args(args)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    c.stdin.take().unwrap().write_all(stdin.as_bytes()).unwrap();
-    let out = c.wait_with_output().unwrap();
-    assert!(
-        out.status.success(),
-        "picket {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).unwrap()
-}
 
 struct Client {
     addr: String,

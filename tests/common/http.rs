@@ -80,6 +80,14 @@ pub fn request(
             r.read_exact(&mut chunk).unwrap();
             raw.extend_from_slice(&chunk[..n]);
         }
+    } else if let Some(n) = headers
+        .iter()
+        .find(|(k, _)| k.eq_ignore_ascii_case("content-length"))
+        .and_then(|(_, v)| v.parse::<usize>().ok())
+    {
+        // Some servers (ChromeDriver) keep the connection open despite `close`.
+        raw.resize(n, 0);
+        r.read_exact(&mut raw).unwrap();
     } else {
         r.read_to_end(&mut raw).unwrap();
     }

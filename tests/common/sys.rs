@@ -304,3 +304,24 @@ impl Drop for Picket {
         let _ = self.child.wait();
     }
 }
+
+/// Runs `picket ARGS` with `stdin`, panicking with its error output on failure; its
+/// standard output.
+pub fn picket_cli(args: &[&str], stdin: &str) -> String {
+    use std::io::Write;
+    let mut c = Command::new(env!("CARGO_BIN_EXE_picket"))
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    c.stdin.take().unwrap().write_all(stdin.as_bytes()).unwrap();
+    let out = c.wait_with_output().unwrap();
+    assert!(
+        out.status.success(),
+        "picket {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap()
+}

@@ -15,9 +15,21 @@ export class ApiError extends Error {
   }
 }
 
+// A hint (no secret) that this browser has a session, so the login page only asks the
+// server when it may be worth it (a 401 there is logged by the browser as an error).
+const HINT = 'picket.signed-in';
+export function sessionHint(on) {
+  try {
+    if (on === undefined) return localStorage.getItem(HINT) === '1';
+    if (on) localStorage.setItem(HINT, '1'); else localStorage.removeItem(HINT);
+  } catch (_) { /* storage disabled */ }
+  return !!on;
+}
+
 export function setSession(s) {
   session = s || null;
   csrf = s && typeof s.csrf === 'string' ? s.csrf : null;
+  sessionHint(!!session);
 }
 export function getSession() { return session; }
 export function isAdmin() { return !!(session && session.user && session.user.role === 'admin'); }
@@ -26,6 +38,7 @@ let redirecting = false;
 export function toLogin() {
   if (redirecting) return;
   redirecting = true;
+  sessionHint(false);
   location.assign('/login.html');
 }
 
@@ -104,7 +117,7 @@ export function errorText(err) {
   if (!err) return 'Unknown error';
   if (!(err instanceof ApiError)) return String(err.message || err);
   let msg = err.message;
-  if (err.code === 'rate_limited' && err.retryAfter) msg += ' (retry in ' + err.retryAfter + ' s)';
+  if (err.code === 'rate_limited' && err.retryAfter && !/\d\s*s\b/.test(msg)) msg += ' (retry in ' + err.retryAfter + ' s)';
   if (err.code === 'forbidden' && session && !isAdmin()) msg += ' — your role is read-only';
   return msg;
 }

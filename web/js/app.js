@@ -1,17 +1,18 @@
 // App shell: session, hash router, navigation, top bar metrics, global keys.
 import { loadSession, logout, get, errorText, isAdmin } from './api.js';
-import { h, clear, setMeasured, fmtDuration, closeTopPanel, closeAllPanels, debounce, toast } from './dom.js';
+import { h, clear, setMeasured, fmtDuration, closeTopPanel, closeAllPanels, throttle, toast } from './dom.js';
 import * as stream from './stream.js';
-import * as overview from './page-overview.js';
-import * as alerts from './page-alerts.js';
-import * as events from './page-events.js';
-import * as rules from './page-rules.js';
-import * as audit from './page-audit.js';
-import * as settings from './page-settings.js';
-import * as placeholder from './page-placeholder.js';
 
+// Pages are loaded when first visited: the first load carries only the shell and the
+// page shown (login + Overview ≈ 140 KB instead of every page's code up front).
+const placeholder = () => import('./page-placeholder.js');
 const PAGES = {
-  overview, alerts, events, rules, audit, settings,
+  overview: () => import('./page-overview.js'),
+  alerts: () => import('./page-alerts.js'),
+  events: () => import('./page-events.js'),
+  rules: () => import('./page-rules.js'),
+  audit: () => import('./page-audit.js'),
+  settings: () => import('./page-settings.js'),
   processes: placeholder, ports: placeholder, config: placeholder, incidents: placeholder, devices: placeholder,
 };
 const TITLES = {
@@ -33,7 +34,8 @@ function parseHash() {
   return { name: parts[0] || 'overview', params: parts.slice(1), query: new URLSearchParams(query) };
 }
 
-function route() {
+let routeToken = 0;
+async function route() {
   const r = parseHash();
   if (!PAGES[r.name]) { location.replace('#/overview'); return; }
   for (const a of document.querySelectorAll('#nav a[data-route]')) {
@@ -48,13 +50,26 @@ function route() {
   if (current && current.page && current.page.unmount) {
     try { current.page.unmount(); } catch (err) { console.error(err); }
   }
+  const token = ++routeToken;
+  current = { name: r.name, page: null };
   closeAllPanels();
-  clear(main);
+  clear(main).appendChild(h('p', { class: 'loading', text: 'Loading…' }));
   main.scrollTop = 0;
   window.scrollTo(0, 0);
+  let mod;
+  try {
+    mod = await PAGES[r.name]();
+  } catch (err) {
+    if (token !== routeToken) return;
+    clear(main).appendChild(h('div', { class: 'error-box' }, h('p', { text: 'This page failed to load: ' + errorText(err) }),
+      h('button', { type: 'button', class: 'btn', text: 'Reload', on: { click: () => location.reload() } })));
+    return;
+  }
+  if (token !== routeToken) return; // another route won meanwhile
+  clear(main);
   let page = null;
   try {
-    page = PAGES[r.name].mount(main, ctx) || {};
+    page = mod.mount(main, ctx) || {};
   } catch (err) {
     console.error(err);
     main.appendChild(h('div', { class: 'error-box', text: 'This page failed to load: ' + errorText(err) }));
@@ -91,17 +106,22 @@ function applyMetrics(m) {
   setMeasured(el('topbar-score'), m.security_score, (v) => String(v) + (typeof v === 'number' ? ' / 100' : ''));
   uptimeBase = typeof m.uptime_s === 'number' ? { s: m.uptime_s, at: Date.now() } : null;
   renderUptime();
-  if (typeof m.alerts_open === 'number') setOpenAlerts(m.alerts_open);
+  // The server computes metrics at most every 5 s: a snapshot can be older than the count
+  // just fetched after a status change. /api/alerts/counts wins for a while.
+  if (typeof m.alerts_open === 'number' && !countsFresh()) setOpenAlerts(m.alerts_open);
 }
+let countsAt = 0;
+function countsFresh() { return Date.now() - countsAt < 7000; }
 async function refreshCountsNow() {
   try {
     const c = await get('/api/alerts/counts');
+    countsAt = Date.now();
     if (c && typeof c.open === 'number') setOpenAlerts(c.open);
     stream.publish('counts', c);
     return c;
   } catch (_) { return null; }
 }
-const refreshCountsSoon = debounce(refreshCountsNow, 400);
+const refreshCountsSoon = throttle(refreshCountsNow, 500);
 function refreshCounts(now) { if (now) return refreshCountsNow(); refreshCountsSoon(); return null; }
 
 function setLive(state) {
@@ -158,6 +178,7 @@ async function boot() {
   stream.on('metrics', applyMetrics);
   stream.on('alert', () => refreshCounts());
   stream.on('alert_status', () => refreshCounts());
+  stream.on('lagged', () => refreshCounts());
   stream.start();
   setLive(stream.streamState());
   setInterval(renderUptime, 30000);

@@ -43,6 +43,20 @@ export function debounce(fn, ms) {
   return d;
 }
 
+// Calls fn at most once per ms, the last call always honoured (a steady stream of calls,
+// which would starve a debounce, still runs fn every ms).
+export function throttle(fn, ms) {
+  let t = null, last = 0, args = null;
+  const run = () => { t = null; last = Date.now(); const a = args; args = null; fn(...a); };
+  const d = (...a) => {
+    args = a;
+    if (t) return;
+    t = setTimeout(run, Math.max(0, last + ms - Date.now()));
+  };
+  d.cancel = () => { clearTimeout(t); t = null; args = null; };
+  return d;
+}
+
 // ---------- formatting ----------
 export const NOT_MEASURED = 'not yet measured';
 const pad = (n, w = 2) => String(n).padStart(w, '0');
@@ -97,6 +111,7 @@ export function fmtCompact(n) {
   if (n >= 1e6) return (n / 1e6).toFixed(n >= 1e7 ? 0 : 1) + 'M';
   if (n >= 1e4) return (n / 1e3).toFixed(0) + 'k';
   if (n >= 1e3) return (n / 1e3).toFixed(1) + 'k';
+  if (n > 0 && n < 100 && !Number.isInteger(n)) return String(Math.round(n * 10) / 10); // axis ticks like 2.5
   return String(Math.round(n));
 }
 export function fmtBytes(b) {

@@ -1,5 +1,5 @@
 // Login page: POST /api/login, show the server's message (bad credentials, rate limit).
-import { request, ApiError, errorText } from './api.js';
+import { request, ApiError, errorText, sessionHint } from './api.js';
 
 const form = document.getElementById('login-form');
 const user = document.getElementById('username');
@@ -24,10 +24,12 @@ form.addEventListener('submit', async (e) => {
   showError('');
   try {
     await request('POST', '/api/login', { body: { username: user.value, password: pass.value }, noRedirect: true });
+    sessionHint(true);
     location.replace('/');
   } catch (err) {
     let msg = errorText(err);
     if (err instanceof ApiError && err.status === 401 && !msg) msg = 'Wrong user name or password.';
+    msg = msg.charAt(0).toUpperCase() + msg.slice(1);
     showError(msg);
     pass.value = '';
     pass.focus();
@@ -38,5 +40,8 @@ form.addEventListener('submit', async (e) => {
 
 submit.disabled = false; // enabled only once this script handles the form
 
-// Already signed in? Go straight to the dashboard.
-request('GET', '/api/session', { noRedirect: true }).then(() => location.replace('/')).catch(() => {});
+// Already signed in? Go straight to the dashboard. Only asked when this browser signed in
+// before and did not sign out: a fresh visit makes no request that fails.
+if (sessionHint()) {
+  request('GET', '/api/session', { noRedirect: true }).then(() => location.replace('/')).catch(() => sessionHint(false));
+}

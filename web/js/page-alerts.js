@@ -69,9 +69,11 @@ export function mount(main, ctx) {
   ]);
 
   // ----- behaviour -----
+  const listHash = () => '#/alerts' + (st.status !== 'open' ? '?status=' + st.status : '');
   function setTab(s) {
     if (s === st.status) return;
     st.status = s;
+    if (!st.detailId && location.hash !== listHash()) history.replaceState(null, '', listHash());
     for (const b of tabs.children) b.setAttribute('aria-selected', String(b.dataset.status === s));
     for (const b of bulkBtns) b.hidden = b.dataset.bulk === s;
     reload();
@@ -160,6 +162,7 @@ export function mount(main, ctx) {
       h('td', { class: 'hide-sm' }, statusBadge(a.status)),
     );
     tr.replaceChildren(...cells);
+    tr.dataset.status = String(a.status ?? '');
     tr.classList.toggle('selected', st.detailId === id);
   }
   function rowFor(id) { return tbody.querySelector('tr[data-alert-id="' + CSS.escape(String(id)) + '"]'); }
@@ -216,6 +219,9 @@ export function mount(main, ctx) {
   }
 
   // ----- detail panel -----
+  // The status buttons are made once per panel and only updated afterwards: a live update
+  // of the alert (its count, its status) never replaces the button a person (or a browser
+  // test) is about to press. They are there for every role; a viewer's are disabled.
   let panel = null;
   function openDetail(id) {
     id = String(id);
@@ -223,40 +229,57 @@ export function mount(main, ctx) {
     for (const tr of tbody.querySelectorAll('tr.selected')) tr.classList.remove('selected');
     const tr = rowFor(id);
     if (tr) tr.classList.add('selected');
-    st.detailId = id;
-    panel = openPanel({ id: 'alert-detail', title: a ? (a.title ?? '') : 'Alert ' + id, label: 'alert details', onClose: onDetailClosed });
     if (location.hash !== '#/alerts/' + seg(id)) history.replaceState(null, '', '#/alerts/' + seg(id));
-    if (a) renderDetail(a); else panel.body.appendChild(h('p', { class: 'loading', text: 'Loading…' }));
+    const reuse = panel && st.detailId === id;
+    st.detailId = id;
+    if (!reuse) {
+      panel = openPanel({ id: 'alert-detail', title: a ? (a.title ?? '') : 'Alert ' + id, label: 'alert details', onClose: onDetailClosed });
+      panel.el.dataset.alertId = id;
+      panel.current = null;
+      panel.busy = false;
+      panel.buttons = STATUSES.map((s) => h('button', { type: 'button', class: 'btn btn-sm' + (s === 'resolved' ? ' btn-primary' : ''),
+        dataset: { setStatus: s }, text: VERB[s], disabled: true, 'aria-pressed': 'false', title: admin ? 'Mark as ' + s : 'Read-only role',
+        on: admin ? { click: () => { if (panel && panel.current) setStatus(panel.current, s); } } : null }));
+      panel.content = h('div', { class: 'detail-content' });
+      panel.body.append(
+        h('div', { class: 'detail-actions', role: 'group', 'aria-label': 'Set status' }, h('span', { class: 'lbl', text: 'Set status:' }), panel.buttons),
+        admin ? null : h('p', { class: 'notice', id: 'alert-readonly', text: 'Read-only: your role cannot change alert status.' }),
+        panel.content);
+    }
+    if (a) renderDetail(a); else if (!reuse) panel.content.appendChild(h('p', { class: 'loading', text: 'Loading…' }));
     get('/api/alerts/' + seg(id)).then((full) => {
       if (st.detailId !== id || !full) return;
       if (st.items.has(id)) st.items.set(id, full);
       renderDetail(full);
     }).catch((err) => {
-      if (st.detailId !== id) return;
-      if (!a) { clear(panel.body).appendChild(h('div', { class: 'error-box', text: errorText(err) })); }
+      if (st.detailId !== id || !panel) return;
+      if (!panel.current) clear(panel.content).appendChild(h('div', { class: 'error-box', text: errorText(err) }));
     });
   }
   function onDetailClosed() {
     st.detailId = null;
     panel = null;
     for (const tr of tbody.querySelectorAll('tr.selected')) tr.classList.remove('selected');
-    if (/^#\/alerts\/./.test(location.hash)) history.replaceState(null, '', '#/alerts');
+    if (/^#\/alerts\/./.test(location.hash)) history.replaceState(null, '', listHash());
+  }
+  function updateButtons() {
+    if (!panel) return;
+    const cur = panel.current;
+    for (const b of panel.buttons) {
+      const s = b.dataset.setStatus, here = !!cur && cur.status === s;
+      b.disabled = !admin || !cur || panel.busy || here;
+      b.setAttribute('aria-pressed', String(here));
+      b.title = !admin ? 'Read-only role' : here ? 'Already ' + s : 'Mark as ' + s;
+    }
   }
   function renderDetail(a) {
     if (!panel || st.detailId !== String(a.id)) return;
+    panel.current = a;
     panel.heading.textContent = a.title ?? '(untitled)';
-    const body = clear(panel.body);
-    if (admin) {
-      const acts = h('div', { class: 'detail-actions', role: 'group', 'aria-label': 'Set status' }, h('span', { class: 'lbl', text: 'Set status:' }));
-      for (const s of STATUSES) {
-        acts.appendChild(h('button', { type: 'button', class: 'btn btn-sm' + (s === 'resolved' ? ' btn-primary' : ''), dataset: { setStatus: s },
-          text: VERB[s], disabled: a.status === s, 'aria-pressed': String(a.status === s), title: a.status === s ? 'Already ' + s : 'Mark as ' + s,
-          on: { click: () => setStatus(a, s) } }));
-      }
-      body.appendChild(acts);
-    } else {
-      body.appendChild(h('p', { class: 'notice', text: 'Read-only: your role cannot change alert status.' }));
-    }
+    panel.el.dataset.alertId = String(a.id);
+    panel.el.dataset.status = String(a.status ?? '');
+    updateButtons();
+    const body = clear(panel.content);
     const rule = a.rule != null ? h('a', { href: '#/rules/' + seg(a.rule), class: 'mono', text: String(a.rule) }) : null;
     const g = a.group && typeof a.group === 'object' ? a.group : {};
     let related = null;
@@ -284,20 +307,28 @@ export function mount(main, ctx) {
   }
   async function setStatus(a, status) {
     const id = String(a.id);
-    for (const b of panel ? panel.body.querySelectorAll('button[data-set-status]') : []) b.disabled = true;
+    const p = panel;
+    if (!p || p.busy) return;
+    p.busy = true;
+    updateButtons();
     try {
       const updated = await patch('/api/alerts/' + seg(id), { status });
       const na = updated && updated.id != null ? updated : { ...a, status };
       toast('Alert ' + id + ' is now ' + status + '.', 'ok');
       if (na.status !== st.status) removeRow(id);
       else { st.items.set(id, na); const tr = rowFor(id); if (tr) fillRow(tr, na); }
+      p.busy = false;
       renderDetail(na);
-      const b = panel && panel.body.querySelector('button[data-set-status]:not(:disabled)');
-      if (b) b.focus();
+      const ae = document.activeElement;
+      if (panel === p && (!ae || ae === document.body || ae.disabled)) { // the pressed button is disabled now
+        const b = p.buttons.find((x) => !x.disabled);
+        if (b) b.focus({ preventScroll: true });
+      }
       ctx.refreshCounts(true);
     } catch (err) {
+      p.busy = false;
       toast('Status not changed: ' + errorText(err), 'error');
-      renderDetail(a);
+      if (panel === p) updateButtons();
     }
   }
 
@@ -312,7 +343,7 @@ export function mount(main, ctx) {
     }
     return true;
   }
-  cleanups.push(stream.on('alert', (a) => {
+  function liveAlert(a) {
     if (!a || a.id == null) return;
     const id = String(a.id);
     const tr = rowFor(id);
@@ -328,15 +359,24 @@ export function mount(main, ctx) {
       updateSelection();
     } else if (tr && a.status !== st.status) removeRow(id);
     if (st.detailId === id) renderDetail(a);
-  }));
+  }
+  cleanups.push(stream.on('alert', liveAlert));
   cleanups.push(stream.on('alert_status', (s) => {
     if (!s || s.id == null) return;
     const id = String(s.id);
     const a = st.items.get(id);
-    if (a) a.status = s.status;
-    if (a && s.status !== st.status) removeRow(id);
-    if (st.detailId === id && a) renderDetail(a);
+    if (a) {
+      a.status = s.status;
+      if (s.status !== st.status) removeRow(id);
+      else { const tr = rowFor(id); if (tr) fillRow(tr, a); }
+    } else if (s.status === st.status) {
+      // Moved into the tab shown (e.g. reopened elsewhere): fetch it to list it.
+      const token = st.token;
+      get('/api/alerts/' + seg(id)).then((full) => { if (token === st.token && full && full.status === st.status) liveAlert(full); }).catch(() => {});
+    }
+    if (st.detailId === id && panel && panel.current && panel.current.status !== s.status) renderDetail({ ...panel.current, status: s.status });
   }));
+  cleanups.push(stream.on('lagged', () => { if (!st.selected.size) reload(); }));
   cleanups.push(stream.on('counts', (c) => {
     if (!c) return;
     for (const s of STATUSES) countEls[s].textContent = typeof c[s] === 'number' ? fmtCount(c[s]) : '—';
@@ -350,6 +390,8 @@ export function mount(main, ctx) {
     update(nctx) {
       if (nctx.params[0]) { openDetail(nctx.params[0]); return true; }
       if (st.detailId) closePanel('alert-detail');
+      const qs = nctx.query.get('status');
+      if (STATUSES.includes(qs) && qs !== st.status) setTab(qs);
       return true;
     },
     unmount() { st.token++; cleanups.forEach((f) => f()); closePanel('alert-detail', true); },

@@ -164,7 +164,7 @@ export function mount(main, ctx) {
         moreBtn.hidden = !st.cursor;
         const shown = events.size;
         moreInfo.textContent = shown
-          ? 'Showing ' + fmtCount(shown) + ' events' + (st.dropped ? ' (' + fmtCount(st.dropped) + ' newer ones scrolled out)' : '') + (st.cursor ? '' : ' — end of results')
+          ? 'Showing ' + fmtCount(shown) + (shown === 1 ? ' event' : ' events') + (st.dropped ? ' (' + fmtCount(st.dropped) + ' newer ones scrolled out)' : '') + (st.cursor ? '' : ' — end of results')
           : '';
       }
     }
@@ -264,6 +264,10 @@ export function mount(main, ctx) {
     if (!ev || (st.types.size && !st.types.has(ev.type))) return;
     if (st.src_ip && ev.src_ip !== st.src_ip) return;
     if (st.until) return;
+    if (st.q) {
+      const q = st.q.toLowerCase();
+      if (![ev.line, ev.user, ev.src_ip].some((x) => typeof x === 'string' && x.toLowerCase().includes(q))) return;
+    }
     st.fresh++;
     freshBtn.hidden = false;
     freshBtn.textContent = fmtCount(st.fresh) + ' new event' + (st.fresh === 1 ? '' : 's') + ' · show';

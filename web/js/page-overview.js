@@ -1,6 +1,6 @@
 // Overview: metric cards, activity timeline, live alert feed, host CPU/memory/disk charts.
 import { get, seg, errorText } from './api.js';
-import { h, append, clear, setMeasured, fmtCount, fmtPct, fmtBytes, fmtRel, sevBadge, statusBadge, groupPills, debounce, NOT_MEASURED } from './dom.js';
+import { h, append, clear, setMeasured, fmtCount, fmtPct, fmtBytes, fmtRel, sevBadge, statusBadge, groupPills, throttle, NOT_MEASURED } from './dom.js';
 import { timelineChart, sparkChart } from './charts.js';
 import * as stream from './stream.js';
 
@@ -95,6 +95,7 @@ export function mount(main) {
   function applyMetrics(m) {
     if (!m || typeof m !== 'object') return;
     for (const k of ['events_today', 'alerts_open', 'alerts_new_today', 'events_total', 'devices', 'security_score']) {
+      if (k === 'alerts_open' && Date.now() - countsAt < 7000) continue; // a fresher count came from /api/alerts/counts
       setMeasured(cards[k].value, m[k]);
     }
     const hs = m.host, series = m.series || {};
@@ -152,9 +153,16 @@ export function mount(main) {
     }
   }
 
-  const reloadTimelineSoon = debounce(loadTimeline, 5000);
+  let countsAt = 0;
+  const reloadTimelineSoon = throttle(loadTimeline, 5000);
   cleanups.push(
     stream.on('metrics', applyMetrics),
+    stream.on('counts', (c) => {
+      if (!c || typeof c.open !== 'number') return;
+      countsAt = Date.now();
+      setMeasured(cards.alerts_open.value, c.open);
+    }),
+    stream.on('lagged', () => { loadFeed(); reloadTimelineSoon(); }),
     stream.on('alert', (a) => { upsert(a, true); reloadTimelineSoon(); }),
     stream.on('alert_status', (s) => {
       if (!s || s.id == null) return;

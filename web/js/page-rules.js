@@ -1,7 +1,7 @@
 // Rules: the list (with files that do not compile), enable toggles, import/export, and
 // the editor (line-numbered textarea; validate, run tests, save).
 import { get, put, patch, post, request, seg, isAdmin, errorText, ApiError } from './api.js';
-import { h, append, clear, debounce, toast, fmtCount, sevBadge, statusBadge, mitreLinks, emptyRow, fieldList } from './dom.js';
+import { h, append, clear, debounce, throttle, toast, fmtCount, sevBadge, statusBadge, mitreLinks, emptyRow, fieldList } from './dom.js';
 import * as stream from './stream.js';
 
 const YAML_TEMPLATE = `# What this rule detects and why.
@@ -66,12 +66,15 @@ function posText(e) {
 
 // ======================= list =======================
 function mountList(main) {
-  const admin = isAdmin();
+  let admin = isAdmin();
   const cleanups = [];
   let rules = [];
   let alive = true;
+  let lastText = null; // the last /api/rules answer, to skip re-rendering an unchanged list
 
-  const errorsBox = h('section', { class: 'error-box', hidden: true, 'aria-live': 'polite' });
+  const errorsBox = h('section', { class: 'error-box', id: 'rules-file-errors-box', hidden: true, 'aria-live': 'polite' });
+  const readOnlyNote = h('p', { class: 'notice', id: 'rules-readonly', hidden: true,
+    text: 'Picket runs its built-in rules, which cannot be changed here: start it with --rules DIR to edit, enable or import rules.' });
   const search = h('input', { type: 'search', id: 'rules-search', 'data-search': '', placeholder: 'Filter by id, title, tag…  ( / )', 'aria-label': 'Filter rules', autocomplete: 'off' });
   const tbody = h('tbody');
   const summary = h('p', { class: 'page-sub' });
@@ -92,9 +95,10 @@ function mountList(main) {
   append(main, [
     h('div', { class: 'page-head' },
       h('div', null, h('h1', { text: 'Rules' }), summary), h('span', { class: 'spacer' }),
-      admin ? h('a', { href: '#/rules/new', id: 'rule-new', class: 'btn btn-primary', 'data-icon': 'plus', text: 'New rule' }) : null,
+      admin ? h('a', { href: '#/rules/new', id: 'rule-new', class: 'btn btn-primary admin-only', 'data-icon': 'plus', text: 'New rule' }) : null,
       h('a', { href: '/api/rules/export?format=yaml', class: 'btn', 'data-icon': 'download', download: 'picket-rules.yaml', id: 'rules-export', text: 'Export YAML' }),
       h('a', { href: '/api/rules/export?format=json', class: 'btn', 'data-icon': 'download', download: 'picket-rules.json', text: 'JSON' })),
+    readOnlyNote,
     errorsBox,
     importCard,
     h('div', { class: 'toolbar' }, h('div', { class: 'grow' }, search)),
@@ -115,7 +119,7 @@ function mountList(main) {
   function row(r) {
     const rid = String(r.id);
     const sw = h('button', { type: 'button', class: 'switch', role: 'switch', 'aria-checked': String(!!r.enabled), 'aria-label': 'Enabled: ' + rid,
-      disabled: !admin, title: admin ? (r.enabled ? 'Disable' : 'Enable') + ' this rule' : 'Read-only role', dataset: { toggle: rid } });
+      disabled: !admin, title: admin ? (r.enabled ? 'Disable' : 'Enable') + ' this rule' : isAdmin() ? 'The built-in rules cannot be changed' : 'Read-only role', dataset: { toggle: rid } });
     sw.addEventListener('click', (e) => { e.stopPropagation(); toggle(r, sw); });
     const tr = h('tr', { class: 'clickable', dataset: { ruleId: rid } },
       h('td', { class: 'cell-title' }, h('a', { href: '#/rules/' + seg(rid), class: 'rule-link', text: r.title ?? rid }), h('span', { class: 'rule-id', text: rid })),
@@ -132,7 +136,10 @@ function mountList(main) {
     sw.disabled = true;
     try {
       const upd = await patch('/api/rules/' + seg(r.id), { enabled: !r.enabled });
+      const hits = r.hits;
       Object.assign(r, upd && upd.id != null ? upd : { enabled: !r.enabled });
+      if (typeof hits === 'number' && !(r.hits > hits)) r.hits = hits; // the PATCH answer counts no hits
+      lastText = null; // the reload the file watcher triggers must re-render
       toast('Rule ' + r.id + (r.enabled ? ' enabled.' : ' disabled.'), 'ok');
       const tr = sw.closest('tr');
       if (tr) tr.replaceWith(row(r));
@@ -156,7 +163,16 @@ function mountList(main) {
     try {
       const res = await get('/api/rules', { limit: 500 });
       if (!alive) return;
+      const text = JSON.stringify(res);
+      if (text === lastText) return;
+      lastText = text;
       rules = Array.isArray(res && res.items) ? res.items : [];
+      const editable = !(res && res.editable === false);
+      readOnlyNote.hidden = editable;
+      if (!editable && admin) {
+        admin = false; // built-in rule set: nothing can be saved, enabled or imported
+        for (const el of main.querySelectorAll('.admin-only, #rule-new')) el.hidden = true;
+      }
       renderErrors(res && res.errors);
       const active = rules.filter((r) => r.status === 'active').length;
       summary.textContent = rules.length + ' rules · ' + active + ' active' + (rules.length - active ? ' · ' + (rules.length - active) + ' disabled or failed' : '');
@@ -176,12 +192,20 @@ function mountList(main) {
       const json = /^\s*[[{]/.test(text);
       const res = await request('POST', '/api/rules/import?replace=' + (replace.checked ? 'true' : 'false'), {
         raw: text, contentType: json ? 'application/json' : 'application/yaml' });
-      const ids = Array.isArray(res && res.imported) ? res.imported : [];
-      importResult.replaceChildren(h('p', { class: 'ok-yes', text: 'Imported ' + ids.length + ' rule' + (ids.length === 1 ? '' : 's') + ':' }),
-        h('ul', null, ids.map((x) => h('li', null, h('a', { href: '#/rules/' + seg(x), class: 'mono', text: String(x) })))));
-      toast('Imported ' + ids.length + ' rules.', 'ok');
+      const got = Array.isArray(res && res.imported) ? res.imported.map(String) : [];
+      toast('Imported ' + got.length + ' rule' + (got.length === 1 ? '' : 's') + '.', 'ok');
       fileIn.value = '';
-      load();
+      lastText = null;
+      await load();
+      // API.md promises rule ids; the server may answer with file paths: link what we can.
+      const base = (x) => x.replace(/^.*[\\/]/, '');
+      const ruleFor = (x) => rules.find((r) => r.id === x) || rules.find((r) => r.file === base(x));
+      importResult.replaceChildren(h('p', { class: 'ok-yes', text: 'Imported ' + got.length + ' rule' + (got.length === 1 ? '' : 's') + ':' }),
+        h('ul', { class: 'import-list' }, got.map((x) => {
+          const r = ruleFor(x);
+          return h('li', null, r ? h('a', { href: '#/rules/' + seg(r.id), class: 'mono', text: String(r.id) }) : h('span', { class: 'mono', text: base(x) }),
+            r && r.file ? h('span', { class: 'faint', text: ' ' + String(r.file) }) : null);
+        })));
     } catch (err) {
       const title = err instanceof ApiError && err.code === 'conflict' ? 'Not imported: these ids already exist (tick "Replace" to overwrite them).'
         : 'Not imported: ' + errorText(err);
@@ -195,7 +219,8 @@ function mountList(main) {
   }
 
   search.addEventListener('input', debounce(render, 120));
-  cleanups.push(stream.on('rules', () => load()));
+  const loadSoon = throttle(load, 1500);
+  cleanups.push(stream.on('rules', () => loadSoon()), stream.on('lagged', () => loadSoon()), () => loadSoon.cancel());
   load();
   return { unmount() { alive = false; cleanups.forEach((f) => f()); } };
 }
@@ -369,7 +394,7 @@ function mountEditor(main, ctx, ruleId) {
         testList.appendChild(h('li', { dataset: { ok: String(!!c.ok) } },
           h('span', { class: c.ok ? 'pass' : 'fail', text: c.ok ? '✓ pass' : '✗ fail' }),
           h('span', { text: String(c.name ?? '') }),
-          c.message ? h('span', { class: 'msg', text: String(c.message) }) : null));
+          c.message && !(c.ok && c.message === 'passed') ? h('span', { class: 'msg', text: String(c.message) }) : null));
       }
       showErrors([], 'Compiles.');
       toast(failed ? failed + ' test' + (failed === 1 ? '' : 's') + ' failed.' : 'All tests passed.', failed ? 'error' : 'ok');
@@ -393,8 +418,10 @@ function mountEditor(main, ctx, ruleId) {
       showErrors([], 'Saved. The rule reloads within a second.');
       toast('Saved ' + (r && r.file ? String(r.file) : fileIn.value) + '.', 'ok');
       if (r && r.id != null) {
-        summary = r;
+        const hits = summary && typeof summary.hits === 'number' ? summary.hits : 0;
+        summary = { ...r, hits: Math.max(hits, typeof r.hits === 'number' ? r.hits : 0) }; // the PUT answer counts no hits
         renderInfo();
+        refreshInfo();
         if (isNew) { location.hash = '#/rules/' + seg(r.id); }
       }
     } catch (err) {
@@ -430,9 +457,18 @@ function mountEditor(main, ctx, ruleId) {
     editor.value = '';
     editor.placeholder = 'Loading…';
     try {
-      const r = await get('/api/rules/' + seg(ruleId));
+      let r;
+      // A rule just created (or imported) is known once hot reload has read its file,
+      // within a second or so: a 404 is retried for a few seconds before it is shown.
+      for (let attempt = 0; ; attempt++) {
+        try { r = await get('/api/rules/' + seg(ruleId)); break; } catch (err) {
+          if (!(err instanceof ApiError && err.status === 404) || attempt >= 8 || !alive) throw err;
+          await new Promise((res) => setTimeout(res, 500));
+        }
+      }
       if (!alive) return;
-      summary = r;
+      const { source: _src, ...sum } = r || {};
+      summary = sum;
       fileIn.value = String(r.file ?? '');
       editor.value = original = typeof r.source === 'string' ? r.source : '';
       editor.placeholder = '';
@@ -448,10 +484,17 @@ function mountEditor(main, ctx, ruleId) {
   }
 
   renderGutter();
-  cleanups.push(stream.on('rules', () => {
+  const refreshInfo = throttle(() => {
     if (isNew || !alive) return;
-    get('/api/rules/' + seg(ruleId)).then((r) => { if (alive && r) { summary = r; renderInfo(); } }).catch(() => {});
-  }));
+    get('/api/rules/' + seg(ruleId)).then((r) => {
+      if (!alive || !r) return;
+      const { source: _src, ...next } = r;
+      if (JSON.stringify(next) === JSON.stringify(summary)) return;
+      summary = next;
+      renderInfo();
+    }).catch(() => {});
+  }, 1500);
+  cleanups.push(stream.on('rules', () => refreshInfo()), () => refreshInfo.cancel());
   load();
   return { unmount() { alive = false; cleanups.forEach((f) => f()); } };
 }

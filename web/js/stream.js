@@ -2,7 +2,7 @@
 // stream is down, and a retry of the stream with backoff.
 import { get } from './api.js';
 
-const NAMES = ['alert', 'alert_status', 'event', 'metrics', 'rules'];
+const NAMES = ['alert', 'alert_status', 'event', 'metrics', 'rules', 'lagged'];
 const subs = new Map(); // name → Set(fn); plus 'state'
 let es = null;
 let state = 'connecting';
@@ -38,6 +38,9 @@ export function start() {
   if (started) return;
   started = true;
   connect();
+  // Learn which alerts exist now, so that polling after a stream drop reports the alerts
+  // raised while the stream was down instead of taking them for old ones.
+  setTimeout(() => { if (!seeded) seed(); }, 1500);
   document.addEventListener('visibilitychange', () => {
     if (document.visibilityState === 'visible' && !es) { clearTimeout(retryTimer); connect(); }
   });
@@ -91,6 +94,15 @@ function startPolling() {
 function stopPolling() {
   clearInterval(pollTimer);
   pollTimer = null;
+}
+
+async function seed() {
+  try {
+    const list = await get('/api/alerts', { limit: 50 });
+    if (seeded) return;
+    for (const a of Array.isArray(list && list.items) ? list.items : []) if (a && a.id != null && !seen.has(a.id)) seen.set(a.id, alertSig(a));
+    seeded = true;
+  } catch (_) { /* the first poll seeds instead */ }
 }
 
 let polling = false;

@@ -1,0 +1,480 @@
+//! The dashboard in a real browser (Debian's Chromium through ChromeDriver) against a
+//! real `picket run` tailing a log: logging in, an alert arriving live within two
+//! seconds of its log line, resolving it, a broken rule's error shown at its line,
+//! hostile log text staying text, a viewer who cannot change anything, and `picket demo`
+//! coming alive. A failing test leaves a screenshot in target/tmp/browser-screenshots/.
+
+#[path = "common/browser.rs"]
+mod browser;
+mod common;
+
+use std::io::Write;
+use std::net::TcpStream;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use browser::{Browser, Page};
+use common::http::{free_port, request};
+use common::sys::{picket_cli, wait_for, Picket};
+use serde_json::{json, Value};
+
+const XSS: &str = "<img src=x onerror=alert(1)>";
+const ADMIN_PW: &str = "correct horse battery";
+const VIEWER_PW: &str = "viewer password";
+
+/// A `picket run` tailing an empty auth.log with the SSH rules, with an admin (alice) and
+/// a viewer (bob), and an API token for the test's own checks.
+struct Monitor {
+    _dir: tempfile::TempDir,
+    log: PathBuf,
+    rules: PathBuf,
+    addr: String,
+    token: String,
+    _picket: Picket,
+}
+
+impl Monitor {
+    fn start() -> Monitor {
+        let dir = tempfile::tempdir().unwrap();
+        let data = dir.path().join("data");
+        let rules = dir.path().join("rules");
+        std::fs::create_dir(&rules).unwrap();
+        for f in ["ssh-brute-force.yaml", "ssh-root-login.yaml"] {
+            std::fs::copy(
+                Path::new(env!("CARGO_MANIFEST_DIR")).join("rules").join(f),
+                rules.join(f),
+            )
+            .unwrap();
+        }
+        let log = dir.path().join("auth.log");
+        std::fs::write(&log, "").unwrap();
+        let d = data.to_str().unwrap();
+        picket_cli(
+            &["user", "add", "alice", "--password-stdin", "--data-dir", d],
+            &format!("{ADMIN_PW}\n"),
+        );
+        picket_cli(
+            &[
+                "user",
+                "add",
+                "bob",
+                "--role",
+                "viewer",
+                "--password-stdin",
+                "--data-dir",
+                d,
+            ],
+            &format!("{VIEWER_PW}\n"),
+        );
+        let token = picket_cli(
+            &[
+                "token",
+                "create",
+                "tests",
+                "--user",
+                "alice",
+                "--data-dir",
+                d,
+            ],
+            "",
+        )
+        .trim()
+        .to_string();
+        let addr = format!("127.0.0.1:{}", free_port());
+        let picket = Picket::start(&[
+            "--log",
+            log.to_str().unwrap(),
+            "--data-dir",
+            d,
+            "--rules",
+            rules.to_str().unwrap(),
+            "--listen",
+            &addr,
+        ]);
+        wait_for("the dashboard", Duration::from_secs(20), || {
+            TcpStream::connect(&addr).ok().map(|_| ())
+        });
+        Monitor {
+            _dir: dir,
+            log,
+            rules,
+            addr,
+            token,
+            _picket: picket,
+        }
+    }
+
+    /// Appends an SSH brute force from `ip` by a user named `user`: enough failures for
+    /// the ssh-brute-force rule, stamped now.
+    fn brute_force(&self, ip: &str, user: &str) {
+        let mut f = std::fs::OpenOptions::new()
+            .append(true)
+            .open(&self.log)
+            .unwrap();
+        let mut text = String::new();
+        for i in 0..6 {
+            let now = jiff::Zoned::now().strftime("%Y-%m-%dT%H:%M:%S%.6f%:z");
+            text.push_str(&format!(
+                "{now} web1 sshd[{}]: Failed password for invalid user {user} from {ip} port {} ssh2\n",
+                4000 + i,
+                50000 + i
+            ));
+        }
+        f.write_all(text.as_bytes()).unwrap();
+    }
+
+    fn api(&self, path: &str) -> Value {
+        let auth = format!("Bearer {}", self.token);
+        let r = request(&self.addr, "GET", path, &[("Authorization", &auth)], None);
+        assert_eq!(r.status, 200, "{path}: {}", r.body);
+        r.json()
+    }
+
+    /// Waits for the store to hold an alert from `ip`; its id.
+    fn alert_from(&self, ip: &str) -> i64 {
+        wait_for(
+            &format!("an alert from {ip}"),
+            Duration::from_secs(10),
+            || {
+                self.api("/api/alerts?limit=50")["items"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .find(|a| a["group"]["src_ip"] == ip)
+                    .and_then(|a| a["id"].as_i64())
+            },
+        )
+    }
+}
+
+#[test]
+fn an_admin_sees_an_alert_arrive_live_and_resolves_it() {
+    let m = Monitor::start();
+    let b = Browser::start("admin_live_alert_resolve", &m.addr);
+    let p = Page(&b.client);
+    let id = b.run(async {
+        p.login(&b.base, "alice", ADMIN_PW, "admin").await;
+        p.wait("#live-feed", Duration::from_secs(10)).await;
+        // The stream is connected before the attack starts.
+        p.wait("#live-state[data-state=\"live\"]", Duration::from_secs(10))
+            .await;
+
+        m.brute_force("203.0.113.7", "mallory");
+        let appended = Instant::now();
+        let li = p
+            .until(
+                "the alert in the live feed",
+                Duration::from_secs(10),
+                || async {
+                    p.all("#live-feed li[data-alert-id]")
+                        .await
+                        .into_iter()
+                        .next()
+                },
+            )
+            .await;
+        let latency = appended.elapsed();
+        assert!(
+            latency < Duration::from_secs(2),
+            "the alert took {latency:?} to appear in the live feed (target: under 2 s)"
+        );
+        eprintln!("alert visible in the browser {latency:?} after its log lines were appended");
+        let id: i64 = li
+            .attr("data-alert-id")
+            .await
+            .unwrap()
+            .unwrap()
+            .parse()
+            .unwrap();
+        let text = li.text().await.unwrap();
+        assert!(text.contains("203.0.113.7"), "{text}");
+        // The top bar's open-alert count follows without a reload.
+        p.until(
+            "the top bar's open count",
+            Duration::from_secs(5),
+            || async {
+                let t = p.wait("#topbar-open-alerts", Duration::from_secs(1)).await;
+                (t.text().await.unwrap().trim() == "1").then_some(())
+            },
+        )
+        .await;
+
+        // Resolve it from its detail view.
+        p.goto(&format!("{}/#/alerts/{id}", b.base)).await;
+        p.wait(
+            &format!("#alert-detail[data-alert-id=\"{id}\"]"),
+            Duration::from_secs(10),
+        )
+        .await;
+        p.wait(
+            "#alert-detail button[data-set-status=\"resolved\"]:not([disabled])",
+            Duration::from_secs(5),
+        )
+        .await
+        .click()
+        .await
+        .unwrap();
+        p.wait(
+            "#alert-detail[data-status=\"resolved\"]",
+            Duration::from_secs(5),
+        )
+        .await;
+        id
+    });
+    assert_eq!(m.api(&format!("/api/alerts/{id}"))["status"], "resolved");
+    // The change is in the audit log, under alice's name.
+    let audit = m.api("/api/audit?limit=10");
+    assert!(
+        audit["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|e| e["user"] == "alice" && e["action"] == "alert.status"),
+        "{audit:#}"
+    );
+    b.assert_no_script_errors();
+}
+
+#[test]
+fn hostile_text_from_a_log_stays_text_on_every_page() {
+    let m = Monitor::start();
+    m.brute_force("203.0.113.8", XSS);
+    let id = m.alert_from("203.0.113.8");
+    let b = Browser::start("xss_stays_text", &m.addr);
+    let p = Page(&b.client);
+    b.run(async {
+        p.login(&b.base, "alice", ADMIN_PW, "admin").await;
+        for (hash, ready) in [
+            ("#/overview", "#live-feed li[data-alert-id]"),
+            ("#/events", "#events-table tbody tr"),
+            (&format!("#/alerts/{id}"), "#alert-detail"),
+            ("#/alerts", "#alerts-table tr[data-alert-id]"),
+        ] {
+            p.goto(&format!("{}/{hash}", b.base)).await;
+            p.wait(ready, Duration::from_secs(10)).await;
+            // Rendering settles within a frame or two.
+            tokio::time::sleep(Duration::from_millis(300)).await;
+            assert!(!p.dialog_open().await, "a script from the log ran on {hash}");
+            let injected = p
+                .js(
+                    "return document.querySelectorAll('img[src=\"x\"], img[onerror]').length",
+                    vec![],
+                )
+                .await;
+            assert_eq!(injected, json!(0), "an <img> from the log on {hash}");
+        }
+        // The payload is shown, as text, where the user name and the evidence appear.
+        p.goto(&format!("{}/#/events", b.base)).await;
+        p.until("the user name as text", Duration::from_secs(10), || async {
+            let body = p.js("return document.body.innerText", vec![]).await;
+            body.as_str().unwrap().contains(XSS).then_some(())
+        })
+        .await;
+        p.goto(&format!("{}/#/alerts/{id}", b.base)).await;
+        p.until(
+            "the evidence line as text",
+            Duration::from_secs(10),
+            || async {
+                let t = p
+                    .js(
+                        "const d = document.getElementById('alert-detail'); return d ? d.innerText : ''",
+                        vec![],
+                    )
+                    .await;
+                t.as_str().unwrap().contains(XSS).then_some(())
+            },
+        )
+        .await;
+        assert!(!p.dialog_open().await);
+    });
+    b.assert_no_script_errors();
+}
+
+#[test]
+fn a_broken_rule_shows_its_error_at_its_line_and_is_not_saved() {
+    let m = Monitor::start();
+    let file = m.rules.join("ssh-root-login.yaml");
+    let before = std::fs::read_to_string(&file).unwrap();
+    let b = Browser::start("rule_error_at_line", &m.addr);
+    let p = Page(&b.client);
+    b.run(async {
+        p.login(&b.base, "alice", ADMIN_PW, "admin").await;
+        p.goto(&format!("{}/#/rules/ssh-root-login", b.base)).await;
+        let editor = p.wait("#rule-editor", Duration::from_secs(10)).await;
+        p.until("the rule's source in the editor", Duration::from_secs(10), || async {
+            let v = editor.prop("value").await.ok().flatten().unwrap_or_default();
+            v.contains("id: ssh-root-login").then_some(())
+        })
+        .await;
+        // Line 4 names a severity that does not exist.
+        let broken = "id: ssh-root-login\ntitle: Root logged in over SSH\ndescription: x\nseverity: extreme\nmatch:\n  type: ROOT_LOGIN\n";
+        editor.clear().await.unwrap();
+        editor.send_keys(broken).await.unwrap();
+        p.wait("#rule-validate", Duration::from_secs(5))
+            .await
+            .click()
+            .await
+            .unwrap();
+        let li = p
+            .wait("#rule-errors li[data-line=\"4\"]", Duration::from_secs(10))
+            .await;
+        let text = li.text().await.unwrap();
+        assert!(text.contains("extreme") || text.contains("severity"), "{text}");
+        // Saving is refused with the same error; the file on disk is untouched.
+        if let Some(save) = p.all("#rule-save").await.into_iter().next() {
+            save.click().await.unwrap();
+            p.wait("#rule-errors li[data-line=\"4\"]", Duration::from_secs(10))
+                .await;
+        }
+    });
+    std::thread::sleep(Duration::from_millis(500));
+    assert_eq!(std::fs::read_to_string(&file).unwrap(), before);
+    let rule = m.api("/api/rules/ssh-root-login");
+    assert_eq!(rule["severity"], "high", "{rule:#}");
+}
+
+#[test]
+fn a_viewer_can_look_but_cannot_resolve() {
+    let m = Monitor::start();
+    m.brute_force("203.0.113.9", "eve");
+    let id = m.alert_from("203.0.113.9");
+    let b = Browser::start("viewer_cannot_resolve", &m.addr);
+    let p = Page(&b.client);
+    b.run(async {
+        p.login(&b.base, "bob", VIEWER_PW, "viewer").await;
+        p.goto(&format!("{}/#/alerts/{id}", b.base)).await;
+        p.wait(
+            &format!("#alert-detail[data-alert-id=\"{id}\"]"),
+            Duration::from_secs(10),
+        )
+        .await;
+        let buttons = p.all("#alert-detail button[data-set-status]").await;
+        for button in &buttons {
+            assert!(
+                !button.is_enabled().await.unwrap(),
+                "a viewer has an enabled {:?} button",
+                button.attr("data-set-status").await.unwrap()
+            );
+        }
+        // Nor can the viewer's session do it behind the dashboard's back.
+        let r = p
+            .api(
+                "PATCH",
+                &format!("/api/alerts/{id}"),
+                Some(json!({"status": "resolved"})),
+            )
+            .await;
+        assert_eq!(r["status"], 403, "{r}");
+        // The rules page offers no save either.
+        p.goto(&format!("{}/#/rules/ssh-root-login", b.base)).await;
+        p.wait("#rule-editor", Duration::from_secs(10)).await;
+        assert!(
+            p.all("#rule-save").await.is_empty(),
+            "a viewer has a save button"
+        );
+    });
+    assert_eq!(m.api(&format!("/api/alerts/{id}"))["status"], "open");
+}
+
+#[test]
+fn picket_demo_comes_alive_in_the_browser() {
+    use std::io::{BufRead, BufReader};
+    let addr = format!("127.0.0.1:{}", free_port());
+    let mut demo = std::process::Command::new(env!("CARGO_BIN_EXE_picket"))
+        .args(["demo", "--listen", &addr, "--speed", "5"])
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("starting picket demo");
+    struct Kill(std::process::Child);
+    impl Drop for Kill {
+        fn drop(&mut self) {
+            // SAFETY: kill(2) on our own child; SIGTERM lets the demo delete its files.
+            unsafe { libc::kill(self.0.id() as i32, libc::SIGTERM) };
+            let _ = self.0.wait();
+        }
+    }
+    let out = demo.stdout.take().unwrap();
+    let mut demo = Kill(demo);
+    let mut password = None;
+    let mut store = None;
+    for line in BufReader::new(out).lines().take(3) {
+        let line = line.unwrap();
+        if let Some(rest) = line.split("with password").nth(1) {
+            password = Some(rest.trim().to_string());
+        }
+        if let Some(rest) = line.split("throwaway store in").nth(1) {
+            store = Some(PathBuf::from(rest.trim()));
+        }
+    }
+    let password = password.expect("the demo prints its password");
+    let store = store.expect("the demo prints its directory");
+    wait_for("the demo's dashboard", Duration::from_secs(20), || {
+        TcpStream::connect(&addr).ok().map(|_| ())
+    });
+    let b = Browser::start("demo_comes_alive", &addr);
+    let p = Page(&b.client);
+    b.run(async {
+        p.login(&b.base, "demo", &password, "admin").await;
+        // The sample brute force turns into alerts, live.
+        p.until(
+            "the demo's SSH brute force in the live feed",
+            Duration::from_secs(60),
+            || async {
+                let t = p
+                    .js(
+                        "return document.getElementById('live-feed')?.innerText ?? ''",
+                        vec![],
+                    )
+                    .await;
+                t.as_str()
+                    .unwrap()
+                    .contains("SSH brute force from one address")
+                    .then_some(())
+            },
+        )
+        .await;
+        p.goto(&format!("{}/#/alerts", b.base)).await;
+        let row = p
+            .until("alerts in the list", Duration::from_secs(10), || async {
+                for tr in p.all("#alerts-table tr[data-alert-id]").await {
+                    if tr
+                        .text()
+                        .await
+                        .unwrap_or_default()
+                        .contains("SSH brute force")
+                    {
+                        return Some(tr);
+                    }
+                }
+                None
+            })
+            .await;
+        let id = row.attr("data-alert-id").await.unwrap().unwrap();
+        p.goto(&format!("{}/#/alerts/{id}", b.base)).await;
+        p.wait(
+            "#alert-detail button[data-set-status=\"resolved\"]:not([disabled])",
+            Duration::from_secs(10),
+        )
+        .await
+        .click()
+        .await
+        .unwrap();
+        p.wait(
+            "#alert-detail[data-status=\"resolved\"]",
+            Duration::from_secs(5),
+        )
+        .await;
+        let r = p.api("GET", &format!("/api/alerts/{id}"), None).await;
+        let alert: Value = serde_json::from_str(r["body"].as_str().unwrap()).unwrap();
+        assert_eq!(alert["status"], "resolved");
+    });
+    b.assert_no_script_errors();
+    drop(b);
+    // Stopping the demo deletes its store.
+    // SAFETY: kill(2) on our own child.
+    unsafe { libc::kill(demo.0.id() as i32, libc::SIGTERM) };
+    let _ = demo.0.wait();
+    assert!(!store.exists(), "the demo left {} behind", store.display());
+}
