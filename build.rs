@@ -1,5 +1,5 @@
 //! Embeds the dashboard (`web/`) into the binary: writes `$OUT_DIR/assets.rs`, a table of
-//! (URL path, content type, bytes) that `src/web/assets.rs` includes. No build step for
+//! (URL path, content type, ETag, bytes) that `src/web/assets.rs` includes. No build step for
 //! the dashboard itself: the files are served as written.
 
 use std::fs;
@@ -30,6 +30,13 @@ fn content_type(p: &Path) -> Option<&'static str> {
     })
 }
 
+/// FNV-1a, 64 bits: a content fingerprint for the ETag (not a security boundary).
+fn fnv1a(bytes: &[u8]) -> u64 {
+    bytes.iter().fold(0xcbf2_9ce4_8422_2325, |h, b| {
+        (h ^ u64::from(*b)).wrapping_mul(0x0100_0000_01b3)
+    })
+}
+
 fn main() {
     let root = PathBuf::from(std::env::var("CARGO_MANIFEST_DIR").unwrap()).join("web");
     println!("cargo:rerun-if-changed=web");
@@ -47,8 +54,9 @@ fn main() {
                 .to_string_lossy()
                 .replace('\\', "/")
         );
+        let etag = format!("\"{:016x}\"", fnv1a(&fs::read(f).unwrap()));
         table.push_str(&format!(
-            "    ({url:?}, {ct:?}, include_bytes!({:?}) as &[u8]),\n",
+            "    ({url:?}, {ct:?}, {etag:?}, include_bytes!({:?}) as &[u8]),\n",
             f.display().to_string()
         ));
     }

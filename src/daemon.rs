@@ -291,18 +291,24 @@ fn watch_rules(
             let _keep = debouncer;
             let mut last_errors: Vec<String> = Vec::new();
             while !stop.load(Ordering::SeqCst) {
-                match rx.recv_timeout(Duration::from_millis(200)) {
-                    Ok(_) => {}
+                let mut relevant = match rx.recv_timeout(Duration::from_millis(200)) {
+                    Ok(result) => changes_rules(&result),
                     Err(std::sync::mpsc::RecvTimeoutError::Timeout) => continue,
                     Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => return,
-                }
+                };
                 // Coalesce whatever else arrived meanwhile.
-                while rx.try_recv().is_ok() {}
+                while let Ok(result) = rx.try_recv() {
+                    relevant |= changes_rules(&result);
+                }
+                if !relevant {
+                    continue;
+                }
                 match rd.rescan() {
                     Ok(scan) => {
                         let errors: Vec<String> =
                             scan.errors.iter().map(|e| e.to_string()).collect();
-                        if errors != last_errors {
+                        let errors_changed = errors != last_errors;
+                        if errors_changed {
                             for e in errors.iter().filter(|e| !last_errors.contains(e)) {
                                 eprintln!(
                                     "picket: rule not reloaded (the last good version stays): {e}"
@@ -310,8 +316,10 @@ fn watch_rules(
                             }
                             last_errors = errors;
                         }
-                        board.set_rules(scan.ruleset.clone(), scan.errors.clone());
-                        live.send(crate::web::live::LiveMsg::Rules);
+                        if scan.changed || errors_changed {
+                            board.set_rules(scan.ruleset.clone(), scan.errors.clone());
+                            live.send(crate::web::live::LiveMsg::Rules);
+                        }
                         if scan.changed {
                             eprintln!("picket: rules reloaded: {} rules", scan.ruleset.len());
                             if sink.send(EngineMsg::Rules(scan.ruleset)).is_err() {
@@ -327,6 +335,24 @@ fn watch_rules(
             }
         })?;
     Ok(handle)
+}
+
+/// Whether a batch of file events can have changed the rules. Reading a file (the
+/// rescan's own reads, a backup, the dashboard showing a rule's source) raises access
+/// events: reacting to those would rescan forever.
+fn changes_rules(result: &notify_debouncer_full::DebounceEventResult) -> bool {
+    use notify_debouncer_full::notify::event::{EventKind, MetadataKind, ModifyKind};
+    match result {
+        Ok(events) => events.iter().any(|e| {
+            !matches!(
+                e.event.kind,
+                EventKind::Access(_)
+                    | EventKind::Modify(ModifyKind::Metadata(MetadataKind::AccessTime))
+            )
+        }),
+        // The watcher lost track (queue overflow …): rescan to be safe.
+        Err(_) => true,
+    }
 }
 
 async fn wait_for_stop_signal() -> std::io::Result<()> {

@@ -157,6 +157,16 @@ fn the_api_serves_live_alerts_to_authenticated_users_only() {
         .header("content-security-policy")
         .unwrap()
         .contains("script-src 'self'"));
+    // Assets revalidate: the same ETag answers 304 with no body.
+    let etag = r.header("etag").expect("an ETag").to_string();
+    let again = request(
+        &addr,
+        "GET",
+        "/login.html",
+        &[("If-None-Match", &etag)],
+        None,
+    );
+    assert_eq!((again.status, again.body.as_str()), (304, ""));
     assert_eq!(request(&addr, "GET", "/api/nope", &[], None).status, 404);
 
     let bad = request(
@@ -404,4 +414,126 @@ fn the_api_serves_live_alerts_to_authenticated_users_only() {
     let r = alice.send("POST", "/api/logout", &serde_json::json!({}));
     assert_eq!(r.status, 204);
     assert_eq!(alice.get("/api/alerts").status, 401);
+}
+
+/// Reads the stream for `d`, counting its `event:` lines by name.
+fn stream_events(
+    lines: &mut BufReader<TcpStream>,
+    d: Duration,
+) -> std::collections::BTreeMap<String, usize> {
+    let mut seen = std::collections::BTreeMap::new();
+    let start = Instant::now();
+    let mut line = String::new();
+    while start.elapsed() < d {
+        line.clear();
+        match lines.read_line(&mut line) {
+            Ok(0) => break,
+            Ok(_) => {
+                if let Some(name) = line.trim().strip_prefix("event:") {
+                    *seen.entry(name.to_string()).or_insert(0) += 1;
+                }
+            }
+            // The read timeout: nothing more arrived.
+            Err(_) => {}
+        }
+    }
+    seen
+}
+
+#[test]
+fn the_stream_announces_rule_changes_only_when_rules_change() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let rules = dir.path().join("rules");
+    std::fs::create_dir(&rules).unwrap();
+    let rule = rules.join("ssh-root-login.yaml");
+    std::fs::copy(
+        format!("{}/rules/ssh-root-login.yaml", env!("CARGO_MANIFEST_DIR")),
+        &rule,
+    )
+    .unwrap();
+    let d = data.to_str().unwrap();
+    picket(
+        &["user", "add", "alice", "--password-stdin", "--data-dir", d],
+        "correct horse battery\n",
+    );
+    let addr = format!("127.0.0.1:{}", free_port());
+    let _p = Picket::start(&[
+        "--log",
+        dir.path().join("auth.log").to_str().unwrap(),
+        "--data-dir",
+        d,
+        "--rules",
+        rules.to_str().unwrap(),
+        "--listen",
+        &addr,
+    ]);
+    wait_for("the API", Duration::from_secs(20), || {
+        TcpStream::connect(&addr).ok().map(|_| ())
+    });
+    let alice = Client::login(&addr, "alice", "correct horse battery");
+    let mut stream = TcpStream::connect(&addr).unwrap();
+    write!(
+        stream,
+        "GET /api/stream HTTP/1.1\r\nHost: x\r\nCookie: {}\r\n\r\n",
+        alice.cookie
+    )
+    .unwrap();
+    stream
+        .set_read_timeout(Some(Duration::from_millis(200)))
+        .unwrap();
+    let mut lines = BufReader::new(stream);
+
+    // Reading the rules (here through the API, which opens the file) changes nothing.
+    for _ in 0..5 {
+        assert_eq!(alice.get("/api/rules/ssh-root-login").status, 200);
+    }
+    let idle = stream_events(&mut lines, Duration::from_secs(3));
+    assert_eq!(
+        idle.get("rules"),
+        None,
+        "rule updates with no change: {idle:?}"
+    );
+
+    // An edit is announced, once.
+    let text = std::fs::read_to_string(&rule).unwrap();
+    std::fs::write(&rule, text.replace("severity: high", "severity: critical")).unwrap();
+    let edited = stream_events(&mut lines, Duration::from_secs(3));
+    assert_eq!(edited.get("rules"), Some(&1), "{edited:?}");
+    assert_eq!(
+        alice.get("/api/rules/ssh-root-login").json()["severity"],
+        "critical"
+    );
+
+    // Import answers with rule ids and file names, never the server's paths.
+    let bundle = alice.get("/api/rules/export?format=yaml").body;
+    let r = request(
+        &addr,
+        "POST",
+        "/api/rules/import?replace=true",
+        &[
+            ("Cookie", &alice.cookie),
+            ("X-CSRF-Token", &alice.csrf),
+            ("Content-Type", "application/yaml"),
+        ],
+        Some(&bundle),
+    );
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(
+        r.json(),
+        serde_json::json!({"imported": ["ssh-root-login"], "removed": []})
+    );
+    let r = request(
+        &addr,
+        "POST",
+        "/api/rules/import",
+        &[
+            ("Cookie", &alice.cookie),
+            ("X-CSRF-Token", &alice.csrf),
+            ("Content-Type", "application/yaml"),
+        ],
+        Some(&bundle),
+    );
+    assert_eq!(r.status, 409, "{}", r.body);
+    assert!(!r.body.contains(rules.to_str().unwrap()), "{}", r.body);
 }

@@ -155,7 +155,10 @@ pub fn parse_and_check(
 /// What an import did.
 #[derive(Debug, Default, PartialEq, Eq)]
 pub struct Imported {
+    /// The files written, as paths.
     pub written: Vec<String>,
+    /// The ids of the rules imported, by file name.
+    pub ids: Vec<String>,
     /// Files removed because `--replace` moved their rule id to another file name.
     pub removed: Vec<String>,
 }
@@ -184,8 +187,7 @@ pub fn import(
                 .unwrap_or_default();
             if !replace {
                 conflicts.push(format!(
-                    "rule id `{id}` already exists in {} (use --replace to overwrite it)",
-                    r.file.display()
+                    "rule id `{id}` already exists in {their} (use --replace to overwrite it)"
                 ));
             } else if &their != file {
                 to_remove.push(r.file.clone());
@@ -223,6 +225,7 @@ pub fn import(
         })?;
         done.written.push(target.display().to_string());
     }
+    done.ids = ids.into_values().collect();
     for old in to_remove {
         if std::fs::remove_file(&old).is_ok() {
             done.removed.push(old.display().to_string());

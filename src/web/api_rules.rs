@@ -103,21 +103,24 @@ fn find(state: &WebState, id: &str) -> Result<(Arc<Rule>, Option<PathBuf>), ApiE
     Ok((rule, view.dir.clone()))
 }
 
+/// How many alerts rule `id` has raised (its hit count).
+async fn hits_of(state: &WebState, id: &str) -> Result<i64, ApiError> {
+    let id = id.to_string();
+    state
+        .db
+        .run(move |c| {
+            Ok(
+                c.query_row("SELECT count(*) FROM alerts WHERE rule = ?1", [id], |r| {
+                    r.get::<_, i64>(0)
+                })?,
+            )
+        })
+        .await
+}
+
 pub async fn get(state: &WebState, id: &str) -> ApiResult {
     let (rule, dir) = find(state, id)?;
-    let hits = {
-        let id = rule.id.clone();
-        state
-            .db
-            .run(move |c| {
-                Ok(
-                    c.query_row("SELECT count(*) FROM alerts WHERE rule = ?1", [id], |r| {
-                        r.get::<_, i64>(0)
-                    })?,
-                )
-            })
-            .await?
-    };
+    let hits = hits_of(state, &rule.id).await?;
     let source = source_of(&rule, dir.as_deref())?;
     let s = summary(&rule, &state.rules.read().scripts, hits);
     let mut v = serde_json::to_value(s).map_err(ApiError::internal)?;
@@ -240,7 +243,8 @@ pub async fn save(state: &WebState, req: &Req, who: &Principal, id: &str) -> Api
         Some(format!("{} ({} bytes)", body.file, body.source.len())),
     )
     .await?;
-    h::json(&summary(&rule, &state.rules.read().scripts, 0))
+    let hits = hits_of(state, &rule.id).await?;
+    h::json(&summary(&rule, &state.rules.read().scripts, hits))
 }
 
 #[derive(Deserialize)]
@@ -322,7 +326,8 @@ pub async fn set_enabled(state: &WebState, req: &Req, who: &Principal, id: &str)
         Some(file.clone()),
     )
     .await?;
-    let mut s = summary(&rule, &state.rules.read().scripts, 0);
+    let hits = hits_of(state, &rule.id).await?;
+    let mut s = summary(&rule, &state.rules.read().scripts, hits);
     s.enabled = body.enabled;
     s.status = if body.enabled { "active" } else { "disabled" };
     h::json(&s)
@@ -369,11 +374,18 @@ pub async fn import(state: &WebState, req: &Req, who: &Principal) -> ApiResult {
                 req,
                 who,
                 "rules.import",
-                format!("{} files", done.written.len()),
-                Some(done.written.join(", ")),
+                format!("{} rules", done.ids.len()),
+                Some(done.ids.join(", ")),
             )
             .await?;
-            h::json(&json!({ "imported": done.written, "removed": done.removed }))
+            // File names only: the server's paths are none of the client's business.
+            let removed: Vec<String> = done
+                .removed
+                .iter()
+                .filter_map(|p| Path::new(p).file_name())
+                .map(|n| n.to_string_lossy().into_owned())
+                .collect();
+            h::json(&json!({ "imported": done.ids, "removed": removed }))
         }
         Err(problems) => {
             let details: Vec<Detail> = problems

@@ -154,19 +154,28 @@ async fn asset_request(state: &WebState, req: Req) -> Response {
     if req.method != Method::GET && req.method != Method::HEAD {
         return ApiError::method_not_allowed("only GET serves the dashboard").into_response();
     }
-    let Some((ct, body)) = assets::find(&req.path) else {
+    let Some(asset) = assets::find(&req.path) else {
         return ApiError::not_found(format!("no page {}", req.path)).into_response();
     };
     if !assets::is_public(&req.path) {
         match gate::authenticate(state, &req).await {
             Ok(Some(_)) => {}
-            _ if ct.starts_with("text/html") => return redirect("/login.html"),
+            _ if asset.content_type.starts_with("text/html") => return redirect("/login.html"),
             _ => return ApiError::unauthenticated("log in first").into_response(),
         }
     }
-    let mut r = warp::reply::with_header(body, "content-type", ct).into_response();
-    r.headers_mut()
-        .insert("cache-control", HeaderValue::from_static("no-cache"));
+    // no-cache: always revalidate (a new binary serves new files), but a 304 is enough.
+    let fresh = req
+        .header("if-none-match")
+        .is_some_and(|tags| tags.split(',').any(|t| t.trim() == asset.etag));
+    let mut r = if fresh {
+        warp::http::StatusCode::NOT_MODIFIED.into_response()
+    } else {
+        warp::reply::with_header(asset.body, "content-type", asset.content_type).into_response()
+    };
+    let h = r.headers_mut();
+    h.insert("cache-control", HeaderValue::from_static("no-cache"));
+    h.insert("etag", HeaderValue::from_static(asset.etag));
     r
 }
 
