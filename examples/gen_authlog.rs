@@ -8,7 +8,9 @@
 //! ranges (203.0.113.0/24, 198.51.100.0/24). Deterministic: the same count gives the same file.
 //!
 //! `gen_authlog N distinct` instead writes N failed passwords from N distinct addresses
-//! (2001:db8::/32), for the engine's memory bound.
+//! (2001:db8::/32), for the engine's memory bound; `gen_authlog N root-logins` writes N
+//! accepted root logins from N distinct addresses, which the default rules turn into N
+//! alerts (the API's benchmark with a million stored alerts).
 
 use std::io::{self, BufWriter, Write};
 
@@ -40,12 +42,18 @@ fn main() -> io::Result<()> {
         .and_then(|s| s.parse().ok())
         .unwrap_or(1_000_000);
     let mut out = BufWriter::with_capacity(1 << 20, io::stdout().lock());
-    if std::env::args().nth(2).as_deref() == Some("distinct") {
+    let mode = std::env::args().nth(2);
+    if matches!(mode.as_deref(), Some("distinct" | "root-logins")) {
+        let what = if mode.as_deref() == Some("distinct") {
+            "Failed password"
+        } else {
+            "Accepted publickey"
+        };
         for i in 0..n {
             let s = i / 100;
             writeln!(
                 out,
-                "2026-11-21T{:02}:{:02}:{:02}+00:00 web sshd[{}]: Failed password for root from 2001:db8:{:x}:{:x}::1 port {} ssh2",
+                "2026-11-21T{:02}:{:02}:{:02}+00:00 web sshd[{}]: {what} for root from 2001:db8:{:x}:{:x}::1 port {} ssh2",
                 (s / 3600) % 24,
                 (s / 60) % 60,
                 s % 60,

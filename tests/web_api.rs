@@ -304,6 +304,25 @@ fn the_api_serves_live_alerts_to_authenticated_users_only() {
         Some(r#"{"status":"open"}"#),
     );
     assert_eq!(r.status, 403, "the token's user is a viewer");
+    // Revoked from the command line, the token stops working within a second (the
+    // server trusts a checked credential that long).
+    picket(&["token", "revoke", "1", "--data-dir", d], "");
+    let revoked = Instant::now();
+    wait_for("the revoked token to fail", Duration::from_secs(5), || {
+        let r = request(
+            &addr,
+            "GET",
+            "/api/alerts",
+            &[("Authorization", &auth)],
+            None,
+        );
+        (r.status == 401).then_some(())
+    });
+    assert!(
+        revoked.elapsed() < Duration::from_millis(1500),
+        "a revoked token worked for {:?}",
+        revoked.elapsed()
+    );
 
     // Rules: validate with positions, save, and the file is there for hot reload.
     let broken = "id: x\ntitle: t\nseverity: high\nmatch: { type: FAILED_LOGN }\n";

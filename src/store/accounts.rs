@@ -141,24 +141,38 @@ pub fn create_token(
     Ok(conn.last_insert_rowid())
 }
 
-/// The owner of an unrevoked token, noting its use.
+/// The owner of an unrevoked token, noting its use. `last_used` is only rewritten when a
+/// minute old: a script polling the API must not turn every read into a write that
+/// contends with the store writer.
 pub fn use_token(conn: &Connection, digest: &[u8]) -> rusqlite::Result<Option<User>> {
-    let user = conn
+    let found = conn
         .query_row(
-            "SELECT u.id, u.name, u.role FROM tokens t JOIN users u ON u.id = t.user_id
+            "SELECT u.id, u.name, u.role, t.last_used FROM tokens t JOIN users u ON u.id = t.user_id
              WHERE t.hash = ?1 AND t.revoked IS NULL",
             [digest],
-            |r| Ok(user_from(r.get(0)?, r.get(1)?, r.get(2)?)),
+            |r| {
+                Ok((
+                    user_from(r.get(0)?, r.get(1)?, r.get(2)?),
+                    r.get::<_, Option<i64>>(3)?,
+                ))
+            },
         )
         .optional()?;
-    if user.is_some() {
+    let Some((user, last_used)) = found else {
+        return Ok(None);
+    };
+    let now = Timestamp::now().as_micros();
+    if last_used.is_none_or(|t| now - t >= TOKEN_USE_GRANULARITY_MICROS) {
         conn.execute(
             "UPDATE tokens SET last_used = ?1 WHERE hash = ?2",
-            params![Timestamp::now().as_micros(), digest],
+            params![now, digest],
         )?;
     }
-    Ok(user)
+    Ok(Some(user))
 }
+
+/// How stale a token's `last_used` may get: one minute.
+const TOKEN_USE_GRANULARITY_MICROS: i64 = 60_000_000;
 
 pub fn list_tokens(conn: &Connection) -> rusqlite::Result<Vec<TokenInfo>> {
     let mut stmt = conn.prepare(

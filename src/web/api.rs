@@ -107,6 +107,7 @@ pub async fn login(state: &WebState, req: &Req) -> ApiResult {
 pub async fn logout(state: &WebState, req: &Req, who: &Principal) -> ApiResult {
     if let Some(cookie) = req.cookie(gate::SESSION_COOKIE) {
         let digest = auth::digest(cookie);
+        state.credentials.forget(&digest);
         let (name, addr) = (who.user.name.clone(), req.address());
         state
             .db
@@ -278,8 +279,17 @@ pub async fn alerts(state: &WebState, req: &Req) -> ApiResult {
         after: h::cursor(req)?,
         limit,
     };
+    let key = super::cache::query_key(&req.query);
+    let generation = state.live.alerts_generation();
+    if let Some(body) = state.alert_pages.get(&key, generation) {
+        return Ok(h::json_bytes(body.as_ref().clone()));
+    }
     let rows = state.db.run(move |c| Ok(alerts::query(c, &q)?)).await?;
-    h::page(&rows, limit, |r| h::make_cursor(r.alert.last_seen, r.id))
+    let body = h::page_bytes(&rows, limit, |r| h::make_cursor(r.alert.last_seen, r.id))?;
+    state
+        .alert_pages
+        .put(key, generation, std::sync::Arc::new(body.clone()));
+    Ok(h::json_bytes(body))
 }
 
 pub async fn alert_counts(state: &WebState) -> ApiResult {

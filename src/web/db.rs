@@ -18,7 +18,29 @@ pub struct Db {
 
 struct Inner {
     conns: Mutex<Vec<Connection>>,
-    available: Semaphore,
+    available: Arc<Semaphore>,
+}
+
+/// A connection taken from the pool, put back when dropped: after the query, after a
+/// panic in it, and when the request that wanted it went away mid-query (its future
+/// dropped while the blocking thread still runs). The permit goes last, so a waiter
+/// never finds the pool empty.
+struct Lease {
+    conn: Option<Connection>,
+    inner: Arc<Inner>,
+    _permit: tokio::sync::OwnedSemaphorePermit,
+}
+
+impl Drop for Lease {
+    fn drop(&mut self) {
+        if let Some(c) = self.conn.take() {
+            self.inner
+                .conns
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .push(c);
+        }
+    }
 }
 
 impl Db {
@@ -38,7 +60,7 @@ impl Db {
         Ok(Db {
             inner: Arc::new(Inner {
                 conns: Mutex::new(conns),
-                available: Semaphore::new(n),
+                available: Arc::new(Semaphore::new(n)),
             }),
         })
     }
@@ -49,10 +71,11 @@ impl Db {
         T: Send + 'static,
         F: FnOnce(&Connection) -> Result<T, ApiError> + Send + 'static,
     {
-        let _permit = self
+        let permit = self
             .inner
             .available
-            .acquire()
+            .clone()
+            .acquire_owned()
             .await
             .map_err(ApiError::internal)?;
         let conn = self
@@ -62,17 +85,61 @@ impl Db {
             .unwrap_or_else(|p| p.into_inner())
             .pop()
             .ok_or_else(|| ApiError::internal("connection pool empty"))?;
-        let (conn, result) = tokio::task::spawn_blocking(move || {
-            let r = f(&conn);
-            (conn, r)
+        let lease = Lease {
+            conn: Some(conn),
+            inner: self.inner.clone(),
+            _permit: permit,
+        };
+        tokio::task::spawn_blocking(move || {
+            let conn = lease.conn.as_ref().expect("a leased connection");
+            f(conn)
         })
         .await
-        .map_err(ApiError::internal)?;
+        .map_err(ApiError::internal)?
+    }
+
+    /// Connections in the pool now (not leased).
+    #[cfg(test)]
+    fn idle(&self) -> usize {
         self.inner
             .conns
             .lock()
             .unwrap_or_else(|p| p.into_inner())
-            .push(conn);
-        result
+            .len()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn an_abandoned_or_failed_query_gives_its_connection_back() {
+        let dir = tempfile::tempdir().unwrap();
+        drop(crate::store::open(dir.path()).unwrap());
+        let db = Db::open(dir.path(), 2).unwrap();
+        // A request that goes away while its query still runs (a client disconnecting).
+        for _ in 0..4 {
+            let slow = db.run(|c| {
+                std::thread::sleep(Duration::from_millis(200));
+                Ok(c.query_row("SELECT 1", [], |r| r.get::<_, i64>(0))?)
+            });
+            assert!(tokio::time::timeout(Duration::from_millis(20), slow)
+                .await
+                .is_err());
+        }
+        // A query that panics.
+        let panicked = db.run(|_| -> Result<(), ApiError> { panic!("boom") }).await;
+        assert!(panicked.is_err());
+        // Every connection comes back and serves again.
+        tokio::time::sleep(Duration::from_millis(400)).await;
+        assert_eq!(db.idle(), 2);
+        for _ in 0..5 {
+            let v = db
+                .run(|c| Ok(c.query_row("SELECT 2", [], |r| r.get::<_, i64>(0))?))
+                .await
+                .unwrap();
+            assert_eq!(v, 2);
+        }
     }
 }

@@ -52,10 +52,20 @@ pub async fn authenticate(state: &WebState, req: &Req) -> Result<Option<Principa
             ));
         };
         let digest = auth::digest(token);
-        let user = state
-            .db
-            .run(move |c| Ok(accounts::use_token(c, &digest)?))
-            .await?;
+        let user = match state.credentials.get(&digest) {
+            Some(known) => Some(known.user),
+            None => {
+                let key = digest.clone();
+                let user = state
+                    .db
+                    .run(move |c| Ok(accounts::use_token(c, &key)?))
+                    .await?;
+                if let Some(u) = &user {
+                    state.credentials.put(digest, u.clone(), None);
+                }
+                user
+            }
+        };
         return match user {
             Some(user) => Ok(Some(Principal { user, csrf: None })),
             None => Err(ApiError::unauthenticated(
@@ -67,23 +77,90 @@ pub async fn authenticate(state: &WebState, req: &Req) -> Result<Option<Principa
         return Ok(None);
     };
     let digest = auth::digest(cookie);
-    let session = state
-        .db
-        .run(move |c| Ok(accounts::find_session(c, &digest)?))
-        .await?;
-    let Some(s) = session else { return Ok(None) };
+    let session = match state.credentials.get(&digest) {
+        Some(Known {
+            user,
+            csrf: Some(csrf),
+        }) => Some((user, csrf)),
+        _ => {
+            let key = digest.clone();
+            let found = state
+                .db
+                .run(move |c| Ok(accounts::find_session(c, &key)?))
+                .await?;
+            if let Some(s) = &found {
+                state
+                    .credentials
+                    .put(digest, s.user.clone(), Some(s.csrf.clone()));
+            }
+            found.map(|s| (s.user, s.csrf))
+        }
+    };
+    let Some((user, csrf)) = session else {
+        return Ok(None);
+    };
     if is_change(&req.method) {
         let sent = req.header("x-csrf-token").unwrap_or("");
-        if !auth::same_secret(sent, &s.csrf) {
+        if !auth::same_secret(sent, &csrf) {
             return Err(ApiError::forbidden(
                 "missing or wrong X-CSRF-Token header: reload the page and try again",
             ));
         }
     }
     Ok(Some(Principal {
-        user: s.user,
-        csrf: Some(s.csrf),
+        user,
+        csrf: Some(csrf),
     }))
+}
+
+/// Sessions and tokens checked in the last [`CREDENTIAL_TTL`], so that a dashboard or
+/// script polling the API does not cost a database lookup per request. A logout here
+/// forgets its session at once; a session or token ended by another process (`picket
+/// user delete`, `picket token revoke`) stops working within [`CREDENTIAL_TTL`].
+#[derive(Default)]
+pub struct CredentialCache {
+    known: Mutex<HashMap<Vec<u8>, (Instant, Known)>>,
+}
+
+/// The longest a checked credential is trusted without asking the database again.
+pub const CREDENTIAL_TTL: Duration = Duration::from_secs(1);
+/// Credentials remembered at most; a full cache starts over.
+const MAX_CREDENTIALS: usize = 4096;
+
+#[derive(Clone)]
+struct Known {
+    user: User,
+    /// The session's CSRF token; `None` for a bearer token.
+    csrf: Option<String>,
+}
+
+impl CredentialCache {
+    fn get(&self, digest: &[u8]) -> Option<Known> {
+        let known = self.known.lock().unwrap_or_else(|p| p.into_inner());
+        known
+            .get(digest)
+            .filter(|(at, _)| at.elapsed() < CREDENTIAL_TTL)
+            .map(|(_, k)| k.clone())
+    }
+
+    fn put(&self, digest: Vec<u8>, user: User, csrf: Option<String>) {
+        let mut known = self.known.lock().unwrap_or_else(|p| p.into_inner());
+        if known.len() >= MAX_CREDENTIALS {
+            known.retain(|_, (at, _)| at.elapsed() < CREDENTIAL_TTL);
+            if known.len() >= MAX_CREDENTIALS {
+                known.clear();
+            }
+        }
+        known.insert(digest, (Instant::now(), Known { user, csrf }));
+    }
+
+    /// Forgets a credential at once (logout).
+    pub fn forget(&self, digest: &[u8]) {
+        self.known
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .remove(digest);
+    }
 }
 
 /// Failed logins per address: after [`MAX_FAILURES`] within [`FAILURE_WINDOW`], that

@@ -242,8 +242,31 @@ pub fn page<T: serde::Serialize>(
     limit: usize,
     cursor: impl Fn(&T) -> String,
 ) -> ApiResult {
-    let next = rows.last().filter(|_| rows.len() == limit).map(cursor);
-    json(&serde_json::json!({ "items": rows, "next_cursor": next }))
+    Ok(json_bytes(page_bytes(rows, limit, cursor)?))
+}
+
+/// A listing's JSON, written straight from the rows (no intermediate JSON tree).
+pub fn page_bytes<T: serde::Serialize>(
+    rows: &[T],
+    limit: usize,
+    cursor: impl Fn(&T) -> String,
+) -> Result<Vec<u8>, ApiError> {
+    #[derive(serde::Serialize)]
+    struct Page<'a, T> {
+        items: &'a [T],
+        next_cursor: Option<String>,
+    }
+    let next_cursor = rows.last().filter(|_| rows.len() == limit).map(cursor);
+    serde_json::to_vec(&Page {
+        items: rows,
+        next_cursor,
+    })
+    .map_err(ApiError::internal)
+}
+
+/// A 200 with a JSON body already serialized.
+pub fn json_bytes(body: Vec<u8>) -> Response {
+    warp::reply::with_header(body, "content-type", "application/json").into_response()
 }
 
 /// A time parameter: RFC 3339, or a span back from now (`15m`, `24h`, `7d`).

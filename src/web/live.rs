@@ -2,6 +2,7 @@
 //! their row ids, a sample of events), status changes made through the API, and rule
 //! set changes, broadcast to every `/api/stream` subscriber.
 
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
@@ -27,6 +28,9 @@ pub const EVENTS_PER_SECOND: u32 = 50;
 #[derive(Clone)]
 pub struct Live {
     tx: broadcast::Sender<LiveMsg>,
+    /// Counts alert changes (new or updated alerts, status changes): cached alert
+    /// listings are good only for the count they were computed at.
+    alerts_generation: Arc<AtomicU64>,
 }
 
 impl Default for Live {
@@ -39,14 +43,27 @@ impl Live {
     pub fn new() -> Live {
         // A slow subscriber that falls this far behind skips ahead (and is told so).
         let (tx, _) = broadcast::channel(1024);
-        Live { tx }
+        Live {
+            tx,
+            alerts_generation: Arc::new(AtomicU64::new(0)),
+        }
+    }
+
+    /// How many alert changes this process has seen: read it before querying alerts.
+    pub fn alerts_generation(&self) -> u64 {
+        self.alerts_generation.load(Ordering::SeqCst)
     }
 
     pub fn subscribe(&self) -> broadcast::Receiver<LiveMsg> {
         self.tx.subscribe()
     }
 
+    /// Broadcasts `msg`; news of an alert (sent after its commit) also moves the alert
+    /// generation on.
     pub fn send(&self, msg: LiveMsg) {
+        if matches!(msg, LiveMsg::Alert(_) | LiveMsg::AlertStatus { .. }) {
+            self.alerts_generation.fetch_add(1, Ordering::SeqCst);
+        }
         // No subscriber is not an error.
         let _ = self.tx.send(msg);
     }

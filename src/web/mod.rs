@@ -9,6 +9,7 @@ pub mod api;
 pub mod api_rules;
 pub mod assets;
 pub mod board;
+pub mod cache;
 pub mod db;
 pub mod gate;
 pub mod host;
@@ -39,6 +40,10 @@ pub struct WebState {
     pub secure_cookie: bool,
     /// The last computed `/api/metrics` and when.
     pub metrics_cache: std::sync::Mutex<Option<(Instant, serde_json::Value)>>,
+    /// Recent answers of `/api/alerts`.
+    pub alert_pages: cache::PageCache,
+    /// Recently checked sessions and tokens.
+    pub credentials: gate::CredentialCache,
     /// A handle to this state for long-lived streams (set by [`WebState::new`]).
     pub self_ref: std::sync::Weak<WebState>,
 }
@@ -59,6 +64,8 @@ impl WebState {
             started: Instant::now(),
             secure_cookie: false,
             metrics_cache: std::sync::Mutex::new(None),
+            alert_pages: cache::PageCache::default(),
+            credentials: gate::CredentialCache::default(),
             self_ref: me.clone(),
         })
     }
