@@ -8,10 +8,10 @@
 //! 2. Idle: the dashboard stays open on the Overview for `PICKET_IDLE_SECS` (default 60)
 //!    with nothing happening; the daemon's CPU time over that span, from /proc.
 
-#[path = "../tests/common/mod.rs"]
-mod common;
 #[path = "../tests/common/browser.rs"]
 mod browser;
+#[path = "../tests/common/mod.rs"]
+mod common;
 
 use std::net::TcpStream;
 use std::time::{Duration, Instant};
@@ -82,8 +82,11 @@ fn main() {
             .await;
         let start = Instant::now();
         submit.click().await.unwrap();
-        p.wait("body[data-role=\"admin\"] #live-feed", Duration::from_secs(10))
-            .await;
+        p.wait(
+            "body[data-role=\"admin\"] #live-feed",
+            Duration::from_secs(10),
+        )
+        .await;
         p.wait("#live-state[data-state=\"live\"]", Duration::from_secs(10))
             .await;
         let interactive = start.elapsed();
