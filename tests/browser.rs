@@ -1,8 +1,8 @@
 //! The dashboard in a real browser (Debian's Chromium through ChromeDriver) against a
 //! real `picket run` tailing a log: logging in, an alert arriving live within two
 //! seconds of its log line, resolving it, a broken rule's error shown at its line,
-//! hostile log text staying text, a viewer who cannot change anything, and `picket demo`
-//! coming alive. A failing test leaves a screenshot in target/tmp/browser-screenshots/.
+//! hostile log text staying text, a viewer who cannot change anything, polling when the
+//! live stream cannot be reached, and `picket demo` coming alive. A failing test leaves a screenshot in target/tmp/browser-screenshots/.
 
 #[path = "common/browser.rs"]
 mod browser;
@@ -232,6 +232,55 @@ fn an_admin_sees_an_alert_arrive_live_and_resolves_it() {
             .any(|e| e["user"] == "alice" && e["action"] == "alert.status"),
         "{audit:#}"
     );
+    b.assert_no_script_errors();
+}
+
+#[test]
+fn without_the_stream_the_dashboard_falls_back_to_polling() {
+    let m = Monitor::start();
+    let b = Browser::start("stream_blocked_polling", &m.addr);
+    // The browser cannot reach /api/stream at all (as behind a proxy that drops it).
+    b.cdp("Network.enable", json!({}));
+    b.cdp(
+        "Network.setBlockedURLs",
+        json!({ "urls": ["*/api/stream*"] }),
+    );
+    let p = Page(&b.client);
+    b.run(async {
+        p.login(&b.base, "alice", ADMIN_PW, "admin").await;
+        p.wait("#live-feed", Duration::from_secs(10)).await;
+        p.wait(
+            "#live-state[data-state=\"polling\"]",
+            Duration::from_secs(15),
+        )
+        .await;
+        m.brute_force("203.0.113.10", "trudy");
+        let appended = Instant::now();
+        let li = p
+            .until("the alert, by polling", Duration::from_secs(15), || async {
+                p.all("#live-feed li[data-alert-id]")
+                    .await
+                    .into_iter()
+                    .next()
+            })
+            .await;
+        // The dashboard polls every 5 s.
+        assert!(
+            appended.elapsed() < Duration::from_secs(8),
+            "polling took {:?}",
+            appended.elapsed()
+        );
+        assert!(li.text().await.unwrap().contains("203.0.113.10"));
+        p.until(
+            "the top bar's open count",
+            Duration::from_secs(8),
+            || async {
+                let t = p.wait("#topbar-open-alerts", Duration::from_secs(1)).await;
+                (t.text().await.unwrap().trim() == "1").then_some(())
+            },
+        )
+        .await;
+    });
     b.assert_no_script_errors();
 }
 

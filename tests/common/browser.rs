@@ -147,6 +147,20 @@ impl Browser {
         );
     }
 
+    /// Sends a Chrome DevTools Protocol command through ChromeDriver (for what WebDriver
+    /// cannot do, such as blocking a URL to cut the live stream).
+    pub fn cdp(&self, cmd: &str, params: Value) -> Value {
+        let r = request(
+            &self.driver_addr,
+            "POST",
+            &format!("/session/{}/goog/cdp/execute", self.session),
+            &[("Content-Type", "application/json")],
+            Some(&json!({ "cmd": cmd, "params": params }).to_string()),
+        );
+        assert_eq!(r.status, 200, "CDP {cmd}: {}", r.body);
+        r.json()["value"].clone()
+    }
+
     fn save_screenshot(&self) {
         let r = request(
             &self.driver_addr,
