@@ -18,6 +18,7 @@ struct Client {
     addr: String,
     cookie: String,
     csrf: String,
+    set_cookie: String,
 }
 
 impl Client {
@@ -41,6 +42,7 @@ impl Client {
         Client {
             addr: addr.to_string(),
             cookie: set.split(';').next().unwrap().to_string(),
+            set_cookie: set.clone(),
             csrf: r.json()["csrf"].as_str().unwrap().to_string(),
         }
     }
@@ -180,7 +182,21 @@ fn the_api_serves_live_alerts_to_authenticated_users_only() {
         (bad.status, error_code(&bad).as_str()),
         (401, "unauthenticated")
     );
+    // Behind a TLS proxy the cookie is Secure.
+    let r = request(
+        &addr,
+        "POST",
+        "/api/login",
+        &[("X-Forwarded-Proto", "https")],
+        Some(r#"{"username":"alice","password":"correct horse battery"}"#),
+    );
+    assert_eq!(r.status, 200);
+    assert!(r.header("set-cookie").unwrap().contains("; Secure"));
     let alice = Client::login(&addr, "alice", "correct horse battery");
+    assert!(
+        !alice.set_cookie.contains("Secure"),
+        "plain HTTP on loopback"
+    );
     assert_eq!(alice.get("/api/session").json()["user"]["role"], "admin");
     assert_eq!(alice.get("/").status, 200);
 

@@ -98,7 +98,7 @@ pub async fn login(state: &WebState, req: &Req) -> ApiResult {
     let mut r = h::json(&json!({ "user": user, "csrf": csrf }))?;
     r.headers_mut().insert(
         "set-cookie",
-        HeaderValue::from_str(&gate::session_cookie(&cookie, state.secure_cookie))
+        HeaderValue::from_str(&gate::session_cookie(&cookie, gate::over_tls(state, req)))
             .map_err(ApiError::internal)?,
     );
     Ok(r)
@@ -130,7 +130,7 @@ pub async fn logout(state: &WebState, req: &Req, who: &Principal) -> ApiResult {
     let mut r = h::no_content()?;
     r.headers_mut().insert(
         "set-cookie",
-        HeaderValue::from_str(&gate::session_cookie("", state.secure_cookie))
+        HeaderValue::from_str(&gate::session_cookie("", gate::over_tls(state, req)))
             .map_err(ApiError::internal)?,
     );
     Ok(r)

@@ -224,6 +224,17 @@ impl LoginLimiter {
 }
 
 /// The `Set-Cookie` value for a new session (or, with an empty value, one that ends it).
+/// Whether the browser reached us over TLS: Picket serves plain HTTP on loopback, so TLS
+/// means a reverse proxy in front that says `X-Forwarded-Proto: https` (or the
+/// `secure_cookie` setting). A client faking the header only gets a cookie its own plain
+/// HTTP connection will not send back.
+pub fn over_tls(state: &WebState, req: &Req) -> bool {
+    state.secure_cookie
+        || req
+            .header("x-forwarded-proto")
+            .is_some_and(|p| p.trim().eq_ignore_ascii_case("https"))
+}
+
 pub fn session_cookie(value: &str, secure: bool) -> String {
     let max_age = if value.is_empty() {
         0
