@@ -57,6 +57,9 @@ fn main() {
         d,
         "--listen",
         &addr,
+        // The daemon as it runs by default, process and port snapshots included.
+        "--snapshot-interval",
+        "10",
     ]);
     wait_for("the dashboard", Duration::from_secs(20), || {
         TcpStream::connect(&addr).ok().map(|_| ())

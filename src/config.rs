@@ -44,6 +44,9 @@ pub struct Config {
     pub start_at: StartPosition,
     /// How often tailed files are checked for new lines, in milliseconds.
     pub poll_interval_ms: u64,
+    /// How often the process table and the listening sockets are read, in seconds; 0
+    /// turns these collectors off.
+    pub snapshot_interval_secs: u64,
     pub retention: Retention,
 }
 
@@ -81,6 +84,7 @@ impl Default for Config {
             timezone: "local".into(),
             start_at: StartPosition::End,
             poll_interval_ms: 100,
+            snapshot_interval_secs: 10,
             retention: Retention::default(),
         }
     }
@@ -135,6 +139,12 @@ impl Config {
             return Err(invalid(format!(
                 "poll_interval_ms must be between 10 and 60000, not {}",
                 self.poll_interval_ms
+            )));
+        }
+        if self.snapshot_interval_secs > 86_400 {
+            return Err(invalid(format!(
+                "snapshot_interval_secs must be between 0 (off) and 86400, not {}",
+                self.snapshot_interval_secs
             )));
         }
         Ok(())

@@ -112,11 +112,13 @@ pub fn run(opts: DaemonOptions) -> anyhow::Result<()> {
             )
         })?;
     let bound = listener.local_addr().unwrap_or(cfg.listen);
+    let snapshot = crate::sources::snapshot::SharedSnapshot::default();
     let web = crate::web::WebState::new(
         crate::web::db::Db::open(&data_dir, 4)?,
         live.clone(),
         board,
         crate::web::host::HostMetrics::default(),
+        snapshot.clone(),
     );
     let (web_stop_tx, web_stop) = tokio::sync::watch::channel(false);
     rt.spawn(web.host.clone().run(web_stop.clone()));
@@ -177,6 +179,23 @@ pub fn run(opts: DaemonOptions) -> anyhow::Result<()> {
         workers.push(
             std::thread::Builder::new()
                 .name("journald".into())
+                .spawn(move || ctx.run())?,
+        );
+    }
+    if cfg.snapshot_interval_secs > 0 {
+        eprintln!(
+            "picket: reading processes and listening ports every {} s",
+            cfg.snapshot_interval_secs
+        );
+        let ctx = SnapshotWorker {
+            interval: Duration::from_secs(cfg.snapshot_interval_secs),
+            shared: snapshot,
+            writer: sink.clone(),
+            stop: stop.clone(),
+        };
+        workers.push(
+            std::thread::Builder::new()
+                .name("snapshots".into())
                 .spawn(move || ctx.run())?,
         );
     }
@@ -360,6 +379,49 @@ async fn wait_for_stop_signal() -> std::io::Result<()> {
     tokio::select! {
         r = tokio::signal::ctrl_c() => r,
         _ = term.recv() => Ok(()),
+    }
+}
+
+/// Reads the process table and listening sockets every `interval` and sends their
+/// changes, as events, to the engine.
+struct SnapshotWorker {
+    interval: Duration,
+    shared: crate::sources::snapshot::SharedSnapshot,
+    writer: Sink,
+    stop: Arc<AtomicBool>,
+}
+
+impl SnapshotWorker {
+    fn run(self) {
+        let mut collector = crate::sources::snapshot::Collector::new();
+        let mut failing = false;
+        while !self.stop.load(Ordering::SeqCst) {
+            match collector.collect(&self.shared) {
+                Ok(events) => {
+                    failing = false;
+                    if !events.is_empty() {
+                        let batch = Batch {
+                            events,
+                            ..Batch::default()
+                        };
+                        if self.writer.send(EngineMsg::Batch(batch)).is_err() {
+                            return;
+                        }
+                    }
+                }
+                Err(e) => {
+                    // Said once, not every round.
+                    if !failing {
+                        eprintln!("picket: cannot read processes and ports: {e}");
+                    }
+                    failing = true;
+                }
+            }
+            let until = std::time::Instant::now() + self.interval;
+            while std::time::Instant::now() < until && !self.stop.load(Ordering::SeqCst) {
+                std::thread::sleep(Duration::from_millis(100));
+            }
+        }
     }
 }
 

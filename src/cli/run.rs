@@ -46,6 +46,10 @@ pub struct RunArgs {
     /// Where to start in a log never read before.
     #[arg(long, value_enum, value_name = "WHERE")]
     pub start_at: Option<StartArg>,
+    /// Read processes and listening ports every SECS seconds; 0 turns it off [default: 10,
+    /// or `snapshot_interval_secs` from picket.yaml].
+    #[arg(long, value_name = "SECS", value_parser = clap::value_parser!(u64).range(0..=86_400))]
+    pub snapshot_interval: Option<u64>,
 }
 
 #[derive(Debug, Clone, Copy, clap::ValueEnum)]
@@ -93,6 +97,9 @@ pub fn run(args: RunArgs) -> anyhow::Result<()> {
             StartArg::End => StartPosition::End,
             StartArg::Beginning => StartPosition::Beginning,
         };
+    }
+    if let Some(secs) = args.snapshot_interval {
+        cfg.snapshot_interval_secs = secs;
     }
     let journal_only = matches!(args.journald, Some(JournaldArg::Only));
     // Rules from a directory are watched and reloaded; the built-in ones are fixed.

@@ -36,6 +36,14 @@ pub const DEFAULT_RULES: &[(&str, &str)] = &[
         include_str!("../../rules/account-created.yaml"),
     ),
     (
+        "suspicious-process.yaml",
+        include_str!("../../rules/suspicious-process.yaml"),
+    ),
+    (
+        "new-listening-port.yaml",
+        include_str!("../../rules/new-listening-port.yaml"),
+    ),
+    (
         "privileged-group-member.yaml",
         include_str!("../../rules/privileged-group-member.yaml"),
     ),

@@ -2,4 +2,5 @@
 //! host snapshot collectors. Sources hand lines and checkpoints on; they never parse.
 
 pub mod journald;
+pub mod snapshot;
 pub mod tail;

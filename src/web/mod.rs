@@ -6,6 +6,7 @@
 //! assets and `/api/health` needs a session or an API token (see [`gate`]).
 
 pub mod api;
+pub mod api_host;
 pub mod api_rules;
 pub mod assets;
 pub mod board;
@@ -34,6 +35,8 @@ pub struct WebState {
     pub live: live::Live,
     pub rules: board::RuleBoard,
     pub host: host::HostMetrics,
+    /// The newest process table and listening sockets.
+    pub snapshot: crate::sources::snapshot::SharedSnapshot,
     pub limiter: gate::LoginLimiter,
     pub started: Instant,
     /// Set `Secure` on the session cookie (when served behind TLS).
@@ -54,12 +57,14 @@ impl WebState {
         live: live::Live,
         rules: board::RuleBoard,
         host: host::HostMetrics,
+        snapshot: crate::sources::snapshot::SharedSnapshot,
     ) -> Arc<WebState> {
         Arc::new_cyclic(|me| WebState {
             db,
             live,
             rules,
             host,
+            snapshot,
             limiter: gate::LoginLimiter::default(),
             started: Instant::now(),
             secure_cookie: false,
@@ -96,6 +101,8 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("PATCH", "/api/rules/{id}"),
     ("GET", "/api/audit"),
     ("GET", "/api/stream"),
+    ("GET", "/api/processes"),
+    ("GET", "/api/ports"),
 ];
 
 /// The route `path` matches, and its `{id}` segment.
@@ -242,6 +249,8 @@ async fn api_request(state: &WebState, req: Req) -> http::ApiResult {
         ("PUT", "/api/rules/{id}") => api_rules::save(state, &req, &who, id).await,
         ("PATCH", "/api/rules/{id}") => api_rules::set_enabled(state, &req, &who, id).await,
         ("GET", "/api/audit") => api::audit(state, &req).await,
+        ("GET", "/api/processes") => api_host::processes(state, &req),
+        ("GET", "/api/ports") => api_host::ports(state, &req),
         ("GET", "/api/stream") => Ok(stream::open(state)),
         _ => Err(ApiError::not_found(format!(
             "no API route {method} {template}"
