@@ -54,22 +54,30 @@ pub fn run(args: CheckArgs) -> anyhow::Result<()> {
         );
     }
     let results = checks::run(&loaded.checks, &host);
-    let mut out = std::io::stdout().lock();
-    if args.json {
-        for r in &results {
-            serde_json::to_writer(&mut out, r)?;
-            writeln!(out)?;
-        }
-    } else {
-        write_table(&mut out, &results)?;
+    match print(&results, args.json) {
+        // A closed pipe (`picket check | head`) is the reader's choice, not an error.
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => {}
+        r => r?,
     }
-    out.flush()?;
     if let Some(min) = args.fail_on {
         if checks::fails_at(&results, min) {
             std::process::exit(1);
         }
     }
     Ok(())
+}
+
+fn print(results: &[checks::CheckResult], json: bool) -> std::io::Result<()> {
+    let mut out = std::io::stdout().lock();
+    if json {
+        for r in results {
+            serde_json::to_writer(&mut out, r)?;
+            writeln!(out)?;
+        }
+    } else {
+        write_table(&mut out, results)?;
+    }
+    out.flush()
 }
 
 fn write_table(w: &mut impl Write, results: &[checks::CheckResult]) -> std::io::Result<()> {
