@@ -2,7 +2,9 @@
 //! (globs, relative paths under `/etc/ssh`, files in glob order), keywords
 //! case-insensitive, and the first value of a keyword wins. Settings inside a `Match`
 //! block apply only to some connections, so global settings stop at the first `Match`
-//! line, wherever it is; what follows is kept but marked as conditional.
+//! line; what follows is kept but marked as conditional. As in OpenSSH's servconf.c, a
+//! `Match` inside an included file ends with that file (the including file's state is
+//! restored), and an `Include` inside a `Match` block is conditional as a whole.
 //!
 //! Owns only parsing; what a value means for security is the checks' business. The
 //! defaults sshd uses when a keyword is absent are in [`default_value`].
@@ -119,7 +121,12 @@ fn parse_text(
                 };
                 for p in paths {
                     match host.read(&p) {
-                        Ok(t) => parse_text(host, &p, &t, depth + 1, in_match, cfg),
+                        Ok(t) => {
+                            // As servconf.c: an included file's Match does not outlive it.
+                            let outer = *in_match;
+                            parse_text(host, &p, &t, depth + 1, in_match, cfg);
+                            *in_match = outer;
+                        }
                         Err(e) => cfg.warnings.push(format!("{file}:{line}: {e}")),
                     }
                 }
@@ -210,6 +217,24 @@ mod tests {
             .directives
             .iter()
             .any(|d| d.in_match && d.keyword == "permitrootlogin"));
+    }
+
+    #[test]
+    fn a_match_in_an_included_file_ends_with_that_file() {
+        let (_t, h) = host(&[
+            (
+                "/etc/ssh/sshd_config",
+                "Include sshd_config.d/*.conf\nPermitRootLogin no\nMatch Group sftp\nInclude extra.conf\n",
+            ),
+            ("/etc/ssh/sshd_config.d/sftp.conf", "Match User backup\n  PasswordAuthentication yes\n"),
+            ("/etc/ssh/extra.conf", "X11Forwarding yes\n"),
+        ]);
+        let cfg = parse(&h).unwrap().unwrap();
+        let d = cfg.effective("PermitRootLogin").unwrap();
+        assert_eq!((d.file.as_str(), d.line), ("/etc/ssh/sshd_config", 2));
+        assert_eq!(cfg.effective("PasswordAuthentication"), None);
+        // Included from inside a Match block: conditional too.
+        assert_eq!(cfg.effective("X11Forwarding"), None);
     }
 
     #[test]
