@@ -426,3 +426,115 @@ impl AccountsRule {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::os::unix::fs::PermissionsExt;
+
+    fn host(files: &[(&str, &str, u32)]) -> (tempfile::TempDir, Host) {
+        let t = tempfile::tempdir().unwrap();
+        for (p, text, mode) in files {
+            let real = t.path().join(p.trim_start_matches('/'));
+            std::fs::create_dir_all(real.parent().unwrap()).unwrap();
+            std::fs::write(&real, text).unwrap();
+            std::fs::set_permissions(&real, std::fs::Permissions::from_mode(*mode)).unwrap();
+        }
+        let h = Host::new(t.path()).unwrap();
+        (t, h)
+    }
+
+    fn file_mode(path: &str, max: &str) -> Assertion {
+        FileModeSpec {
+            path: path.into(),
+            max: max.into(),
+            owner: None,
+            group: None,
+        }
+        .compile()
+        .unwrap()
+    }
+
+    #[test]
+    fn file_mode_counts_special_bits_and_missing_files() {
+        let (_t, h) = host(&[("/usr/bin/tool", "", 0o4755), ("/etc/ok", "", 0o600)]);
+        let o = file_mode("/usr/bin/tool", "0755").evaluate(&h);
+        assert_eq!(o.status, Status::Fail);
+        assert!(o.evidence[0].detail.contains("allows 4000"), "{o:?}");
+        assert_eq!(
+            file_mode("/etc/ok", "0640").evaluate(&h).status,
+            Status::Pass
+        );
+        assert_eq!(
+            file_mode("/etc/none", "0640").evaluate(&h).status,
+            Status::NotApplicable
+        );
+        assert!(FileModeSpec {
+            path: "etc/x".into(),
+            max: "0640".into(),
+            owner: None,
+            group: None
+        }
+        .compile()
+        .is_err());
+    }
+
+    #[test]
+    fn file_mode_owner_names_come_from_the_audited_host() {
+        // SAFETY: getuid has no preconditions and cannot fail.
+        let uid = unsafe { libc::getuid() };
+        let passwd = format!("someone:x:{uid}:{uid}::/:/bin/sh\n");
+        let (_t, h) = host(&[("/etc/passwd", &passwd, 0o644), ("/etc/f", "", 0o600)]);
+        let with_owner = |owner: &str| FileModeSpec {
+            path: "/etc/f".into(),
+            max: "0600".into(),
+            owner: Some(OneOrMany::One(owner.into())),
+            group: None,
+        };
+        let pass = with_owner("someone").compile().unwrap().evaluate(&h);
+        assert_eq!(pass.status, Status::Pass, "{pass:?}");
+        assert_eq!(
+            with_owner(&uid.to_string())
+                .compile()
+                .unwrap()
+                .evaluate(&h)
+                .status,
+            Status::Pass
+        );
+        let fail = with_owner("nobody-here").compile().unwrap().evaluate(&h);
+        assert_eq!(fail.status, Status::Fail);
+        assert!(fail.evidence[0]
+            .detail
+            .contains("owner someone is not nobody-here"));
+    }
+
+    #[test]
+    fn sshd_numbers_and_bad_values() {
+        let spec = |v: &str| SshdSpec {
+            keyword: "MaxAuthTries".into(),
+            expect: vec![],
+            warn: vec![],
+            max: Some(4),
+            warn_max: Some(v.parse().unwrap()),
+        };
+        assert!(spec("3").compile().is_err(), "warn_max below max");
+        let a = spec("6").compile().unwrap();
+        for (line, want) in [
+            ("MaxAuthTries 4\n", Status::Pass),
+            ("maxauthtries=5\n", Status::Warn),
+            ("MaxAuthTries 7\n", Status::Fail),
+            ("MaxAuthTries lots\n", Status::Fail),
+            ("Port 22\n", Status::Warn), // sshd's default, 6
+        ] {
+            let (_t, h) = host(&[("/etc/ssh/sshd_config", line, 0o644)]);
+            assert_eq!(a.evaluate(&h).status, want, "{line}");
+        }
+    }
+
+    #[test]
+    fn accounts_without_passwd_do_not_apply() {
+        let (_t, h) = host(&[]);
+        let o = Assertion::Accounts(AccountsRule::Uid0OnlyRoot).evaluate(&h);
+        assert_eq!(o.status, Status::NotApplicable);
+    }
+}
