@@ -5,6 +5,7 @@
 //! see DESIGN.md in the repository for the whole picture.
 
 pub mod auth;
+pub mod checks;
 pub mod cli;
 pub mod config;
 pub mod daemon;

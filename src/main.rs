@@ -13,6 +13,7 @@ fn main() {
         Command::Events(a) => picket::cli::events::run(a),
         Command::Alerts(a) => picket::cli::alerts::run(a),
         Command::Rules(a) => picket::cli::rules::run(a),
+        Command::Check(a) => picket::cli::check::run(a),
         Command::User(a) => picket::cli::accounts::run_user(a),
         Command::Token(a) => picket::cli::accounts::run_token(a),
     };

@@ -2,6 +2,7 @@
 
 pub mod accounts;
 pub mod alerts;
+pub mod check;
 pub mod demo;
 pub mod events;
 pub mod output;
@@ -40,6 +41,7 @@ pub enum Command {
     Events(events::EventsArgs),
     Alerts(alerts::AlertsArgs),
     Rules(rules::RulesArgs),
+    Check(check::CheckArgs),
     User(accounts::UserArgs),
     Token(accounts::TokenArgs),
 }

@@ -1,0 +1,540 @@
+//! The assertion kinds a YAML check can use, listed once in [`KINDS`], each with its
+//! spec (serde form), its compiled form and its evaluation against a [`Host`].
+//!
+//! - `sshd: {keyword, expect: [..], warn: [..]}` or `sshd: {keyword, max: N, warn_max: M}`:
+//!   the effective global value of an sshd keyword, sshd's default when it is absent.
+//!   With `expect`, PASS when the value is listed, WARN when it is in `warn`, else FAIL.
+//!   With `max`, PASS when the number is ≤ max, WARN when ≤ warn_max, else FAIL.
+//!   NOT_APPLICABLE when there is no `/etc/ssh/sshd_config`.
+//! - `file_mode: {path, max: "0640", owner: root, group: [root, shadow]}`: FAIL when the
+//!   file has a permission bit `max` does not allow, or an owner/group not listed (names
+//!   resolved through the audited host's own passwd and group files). NOT_APPLICABLE
+//!   when the file does not exist.
+//! - `accounts: uid0_only_root | no_empty_passwords | system_accounts_without_shell`.
+
+use serde::Deserialize;
+
+use super::host::{Host, HostError, User};
+use super::sshd;
+use super::{Evidence, Status};
+use crate::engine::spec::OneOrMany;
+
+/// One entry of the registry of assertion kinds: its YAML key and what it asserts.
+pub struct Kind {
+    pub key: &'static str,
+    pub doc: &'static str,
+}
+
+pub const KINDS: &[Kind] = &[
+    Kind {
+        key: "sshd",
+        doc: "the effective value of an sshd_config keyword (Include and defaults applied)",
+    },
+    Kind {
+        key: "file_mode",
+        doc: "a file's permission bits at most `max`, owner and group among those listed",
+    },
+    Kind {
+        key: "accounts",
+        doc: "uid0_only_root, no_empty_passwords or system_accounts_without_shell",
+    },
+];
+
+/// A compiled assertion.
+#[derive(Debug, Clone)]
+pub enum Assertion {
+    Sshd(Sshd),
+    FileMode(FileMode),
+    Accounts(AccountsRule),
+}
+
+/// What an assertion found.
+#[derive(Debug, Clone)]
+pub struct Outcome {
+    pub status: Status,
+    pub evidence: Vec<Evidence>,
+}
+
+impl Outcome {
+    fn new(status: Status, evidence: Vec<Evidence>) -> Self {
+        Outcome { status, evidence }
+    }
+    fn note(status: Status, detail: impl Into<String>) -> Self {
+        Outcome::new(status, vec![Evidence::detail(detail)])
+    }
+}
+
+impl Assertion {
+    pub fn evaluate(&self, host: &Host) -> Outcome {
+        let r = match self {
+            Assertion::Sshd(s) => s.evaluate(host),
+            Assertion::FileMode(f) => f.evaluate(host),
+            Assertion::Accounts(a) => a.evaluate(host),
+        };
+        r.unwrap_or_else(|e| {
+            let status = if e.is_not_found() {
+                Status::NotApplicable
+            } else {
+                Status::Error
+            };
+            Outcome::note(status, e.to_string())
+        })
+    }
+}
+
+// ---- sshd -------------------------------------------------------------------------------
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SshdSpec {
+    pub keyword: String,
+    #[serde(default)]
+    pub expect: Vec<String>,
+    #[serde(default)]
+    pub warn: Vec<String>,
+    #[serde(default)]
+    pub max: Option<u32>,
+    #[serde(default)]
+    pub warn_max: Option<u32>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Sshd {
+    pub keyword: String,
+    pub test: SshdTest,
+}
+
+#[derive(Debug, Clone)]
+pub enum SshdTest {
+    OneOf {
+        pass: Vec<String>,
+        warn: Vec<String>,
+    },
+    AtMost {
+        pass: u32,
+        warn: u32,
+    },
+}
+
+impl SshdSpec {
+    pub fn compile(&self) -> Result<Assertion, String> {
+        if self.keyword.is_empty() || self.keyword.contains(char::is_whitespace) {
+            return Err(format!("`{}` is not an sshd keyword", self.keyword));
+        }
+        let lower = |v: &[String]| v.iter().map(|s| s.to_ascii_lowercase()).collect();
+        let test = match (&self.expect[..], self.max) {
+            ([_, ..], None) if self.warn_max.is_none() => SshdTest::OneOf {
+                pass: lower(&self.expect),
+                warn: lower(&self.warn),
+            },
+            ([], Some(max)) if self.warn.is_empty() => {
+                let warn = self.warn_max.unwrap_or(max);
+                if warn < max {
+                    return Err(format!("warn_max ({warn}) is below max ({max})"));
+                }
+                SshdTest::AtMost { pass: max, warn }
+            }
+            _ => return Err(
+                "give either `expect` (and optionally `warn`) or `max` (and optionally `warn_max`)"
+                    .into(),
+            ),
+        };
+        Ok(Assertion::Sshd(Sshd {
+            keyword: self.keyword.clone(),
+            test,
+        }))
+    }
+}
+
+impl Sshd {
+    fn evaluate(&self, host: &Host) -> Result<Outcome, HostError> {
+        let Some(cfg) = sshd::parse(host)? else {
+            return Ok(Outcome::note(
+                Status::NotApplicable,
+                format!("{} does not exist", sshd::SSHD_CONFIG),
+            ));
+        };
+        let (value, mut evidence) = match cfg.effective(&self.keyword) {
+            Some(d) => (
+                d.value.clone(),
+                Evidence {
+                    file: Some(d.file.clone()),
+                    line: Some(d.line),
+                    detail: format!("{} {}", self.keyword, d.value),
+                },
+            ),
+            None => match sshd::default_value(&self.keyword) {
+                Some(v) => (
+                    v.to_string(),
+                    Evidence {
+                        file: Some(sshd::SSHD_CONFIG.into()),
+                        line: None,
+                        detail: format!("{} not set; sshd's default is {v}", self.keyword),
+                    },
+                ),
+                None => {
+                    return Ok(Outcome::note(
+                        Status::Warn,
+                        format!("{} not set and its default is unknown", self.keyword),
+                    ))
+                }
+            },
+        };
+        // The first word decides (`PermitRootLogin no # comment` is not valid sshd, but
+        // `MaxAuthTries 3` must not carry anything after the number).
+        let first = value
+            .split_whitespace()
+            .next()
+            .unwrap_or("")
+            .to_ascii_lowercase();
+        let status = match &self.test {
+            SshdTest::OneOf { pass, warn } => {
+                if pass.contains(&first) {
+                    Status::Pass
+                } else if warn.contains(&first) {
+                    Status::Warn
+                } else {
+                    Status::Fail
+                }
+            }
+            SshdTest::AtMost { pass, warn } => match first.parse::<u32>() {
+                Ok(n) if n <= *pass => Status::Pass,
+                Ok(n) if n <= *warn => Status::Warn,
+                Ok(_) => Status::Fail,
+                Err(_) => {
+                    evidence.detail.push_str(" (not a number)");
+                    Status::Fail
+                }
+            },
+        };
+        let mut out = vec![evidence];
+        out.extend(cfg.warnings.iter().map(Evidence::detail));
+        Ok(Outcome::new(status, out))
+    }
+}
+
+// ---- file_mode --------------------------------------------------------------------------
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FileModeSpec {
+    pub path: String,
+    pub max: String,
+    #[serde(default)]
+    pub owner: Option<OneOrMany<String>>,
+    #[serde(default)]
+    pub group: Option<OneOrMany<String>>,
+}
+
+#[derive(Debug, Clone)]
+pub struct FileMode {
+    pub path: String,
+    pub max: u32,
+    pub owners: Vec<String>,
+    pub groups: Vec<String>,
+}
+
+impl FileModeSpec {
+    pub fn compile(&self) -> Result<Assertion, String> {
+        if !self.path.starts_with('/') {
+            return Err(format!("path `{}` must be absolute", self.path));
+        }
+        let max = u32::from_str_radix(&self.max, 8)
+            .ok()
+            .filter(|m| *m <= 0o7777)
+            .ok_or_else(|| format!("max `{}` is not an octal mode such as \"0640\"", self.max))?;
+        Ok(Assertion::FileMode(FileMode {
+            path: self.path.clone(),
+            max,
+            owners: self
+                .owner
+                .clone()
+                .map(OneOrMany::into_vec)
+                .unwrap_or_default(),
+            groups: self
+                .group
+                .clone()
+                .map(OneOrMany::into_vec)
+                .unwrap_or_default(),
+        }))
+    }
+}
+
+impl FileMode {
+    fn evaluate(&self, host: &Host) -> Result<Outcome, HostError> {
+        let Some(st) = host.stat(&self.path)? else {
+            return Ok(Outcome::note(
+                Status::NotApplicable,
+                format!("{} does not exist", self.path),
+            ));
+        };
+        // Names as the audited host knows them; an unreadable database only loses names.
+        let users = host.users().unwrap_or_default();
+        let groups = host.groups().unwrap_or_default();
+        let user_name = users
+            .iter()
+            .find(|u| u.uid == st.uid)
+            .map_or_else(|| st.uid.to_string(), |u| u.name.clone());
+        let group_name = groups
+            .iter()
+            .find(|g| g.gid == st.gid)
+            .map_or_else(|| st.gid.to_string(), |g| g.name.clone());
+        let uid_ok = self.owners.is_empty()
+            || self.owners.iter().any(|o| {
+                *o == user_name
+                    || o.parse() == Ok(st.uid)
+                    || (o == "root" && st.uid == 0 && users.is_empty())
+            });
+        let gid_ok = self.groups.is_empty()
+            || self.groups.iter().any(|g| {
+                *g == group_name
+                    || g.parse() == Ok(st.gid)
+                    || (g == "root" && st.gid == 0 && groups.is_empty())
+            });
+        let extra = st.mode & !self.max;
+        let mut problems = Vec::new();
+        if extra != 0 {
+            problems.push(format!(
+                "mode {:04o} allows {:04o} beyond {:04o}",
+                st.mode, extra, self.max
+            ));
+        }
+        if !uid_ok {
+            problems.push(format!(
+                "owner {user_name} is not {}",
+                self.owners.join(" or ")
+            ));
+        }
+        if !gid_ok {
+            problems.push(format!(
+                "group {group_name} is not {}",
+                self.groups.join(" or ")
+            ));
+        }
+        let status = if problems.is_empty() {
+            Status::Pass
+        } else {
+            Status::Fail
+        };
+        let detail = format!(
+            "mode {:04o}, owner {user_name}, group {group_name}{}",
+            st.mode,
+            if problems.is_empty() {
+                String::new()
+            } else {
+                format!(": {}", problems.join("; "))
+            }
+        );
+        Ok(Outcome::new(
+            status,
+            vec![Evidence {
+                file: Some(self.path.clone()),
+                line: None,
+                detail,
+            }],
+        ))
+    }
+}
+
+// ---- accounts ---------------------------------------------------------------------------
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AccountsRule {
+    /// No account but root has UID 0.
+    Uid0OnlyRoot,
+    /// No account has an empty password field in /etc/shadow (or /etc/passwd).
+    NoEmptyPasswords,
+    /// Accounts below UID 1000, other than root, have no login shell.
+    SystemAccountsWithoutShell,
+}
+
+/// Below this UID an account is a system account (Debian's and Fedora's `UID_MIN`).
+pub const FIRST_USER_UID: u32 = 1000;
+
+/// Shells that do not give a login session (sync, halt and shutdown are the traditional
+/// special accounts' commands).
+fn is_no_login_shell(shell: &str) -> bool {
+    let base = shell.rsplit('/').next().unwrap_or("");
+    shell.is_empty() || matches!(base, "nologin" | "false" | "sync" | "halt" | "shutdown")
+}
+
+fn at_line(file: &str, line: u32, detail: String) -> Evidence {
+    Evidence {
+        file: Some(file.into()),
+        line: Some(line),
+        detail,
+    }
+}
+
+impl AccountsRule {
+    fn evaluate(self, host: &Host) -> Result<Outcome, HostError> {
+        let found: Vec<Evidence> = match self {
+            AccountsRule::Uid0OnlyRoot => host
+                .users()?
+                .into_iter()
+                .filter(|u| u.uid == 0 && u.name != "root")
+                .map(|u| at_line("/etc/passwd", u.line, format!("{} has UID 0", u.name)))
+                .collect(),
+            AccountsRule::NoEmptyPasswords => {
+                let mut found: Vec<Evidence> = host
+                    .users()?
+                    .into_iter()
+                    .filter(|u| u.password.is_empty())
+                    .map(|u| {
+                        at_line(
+                            "/etc/passwd",
+                            u.line,
+                            format!("{} has an empty password field", u.name),
+                        )
+                    })
+                    .collect();
+                match host.shadow() {
+                    Ok(entries) => {
+                        found.extend(entries.into_iter().filter(|s| s.hash.is_empty()).map(|s| {
+                            at_line(
+                                "/etc/shadow",
+                                s.line,
+                                format!("{} has an empty password hash", s.name),
+                            )
+                        }))
+                    }
+                    Err(e) if e.is_not_found() => {}
+                    Err(e) => return Err(e),
+                }
+                found
+            }
+            AccountsRule::SystemAccountsWithoutShell => host
+                .users()?
+                .into_iter()
+                .filter(|u: &User| {
+                    u.uid < FIRST_USER_UID && u.name != "root" && !is_no_login_shell(&u.shell)
+                })
+                .map(|u| {
+                    at_line(
+                        "/etc/passwd",
+                        u.line,
+                        format!("{} (UID {}) has the login shell {}", u.name, u.uid, u.shell),
+                    )
+                })
+                .collect(),
+        };
+        Ok(if found.is_empty() {
+            Outcome::note(Status::Pass, "no account found")
+        } else {
+            Outcome::new(Status::Fail, found)
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::os::unix::fs::PermissionsExt;
+
+    fn host(files: &[(&str, &str, u32)]) -> (tempfile::TempDir, Host) {
+        let t = tempfile::tempdir().unwrap();
+        for (p, text, mode) in files {
+            let real = t.path().join(p.trim_start_matches('/'));
+            std::fs::create_dir_all(real.parent().unwrap()).unwrap();
+            std::fs::write(&real, text).unwrap();
+            std::fs::set_permissions(&real, std::fs::Permissions::from_mode(*mode)).unwrap();
+        }
+        let h = Host::new(t.path()).unwrap();
+        (t, h)
+    }
+
+    fn file_mode(path: &str, max: &str) -> Assertion {
+        FileModeSpec {
+            path: path.into(),
+            max: max.into(),
+            owner: None,
+            group: None,
+        }
+        .compile()
+        .unwrap()
+    }
+
+    #[test]
+    fn file_mode_counts_special_bits_and_missing_files() {
+        let (_t, h) = host(&[("/usr/bin/tool", "", 0o4755), ("/etc/ok", "", 0o600)]);
+        let o = file_mode("/usr/bin/tool", "0755").evaluate(&h);
+        assert_eq!(o.status, Status::Fail);
+        assert!(o.evidence[0].detail.contains("allows 4000"), "{o:?}");
+        assert_eq!(
+            file_mode("/etc/ok", "0640").evaluate(&h).status,
+            Status::Pass
+        );
+        assert_eq!(
+            file_mode("/etc/none", "0640").evaluate(&h).status,
+            Status::NotApplicable
+        );
+        assert!(FileModeSpec {
+            path: "etc/x".into(),
+            max: "0640".into(),
+            owner: None,
+            group: None
+        }
+        .compile()
+        .is_err());
+    }
+
+    #[test]
+    fn file_mode_owner_names_come_from_the_audited_host() {
+        // SAFETY: getuid has no preconditions and cannot fail.
+        let uid = unsafe { libc::getuid() };
+        let passwd = format!("someone:x:{uid}:{uid}::/:/bin/sh\n");
+        let (_t, h) = host(&[("/etc/passwd", &passwd, 0o644), ("/etc/f", "", 0o600)]);
+        let with_owner = |owner: &str| FileModeSpec {
+            path: "/etc/f".into(),
+            max: "0600".into(),
+            owner: Some(OneOrMany::One(owner.into())),
+            group: None,
+        };
+        let pass = with_owner("someone").compile().unwrap().evaluate(&h);
+        assert_eq!(pass.status, Status::Pass, "{pass:?}");
+        assert_eq!(
+            with_owner(&uid.to_string())
+                .compile()
+                .unwrap()
+                .evaluate(&h)
+                .status,
+            Status::Pass
+        );
+        let fail = with_owner("nobody-here").compile().unwrap().evaluate(&h);
+        assert_eq!(fail.status, Status::Fail);
+        assert!(fail.evidence[0]
+            .detail
+            .contains("owner someone is not nobody-here"));
+    }
+
+    #[test]
+    fn sshd_numbers_and_bad_values() {
+        let spec = |v: &str| SshdSpec {
+            keyword: "MaxAuthTries".into(),
+            expect: vec![],
+            warn: vec![],
+            max: Some(4),
+            warn_max: Some(v.parse().unwrap()),
+        };
+        assert!(spec("3").compile().is_err(), "warn_max below max");
+        let a = spec("6").compile().unwrap();
+        for (line, want) in [
+            ("MaxAuthTries 4\n", Status::Pass),
+            ("maxauthtries=5\n", Status::Warn),
+            ("MaxAuthTries 7\n", Status::Fail),
+            ("MaxAuthTries lots\n", Status::Fail),
+            ("Port 22\n", Status::Warn), // sshd's default, 6
+        ] {
+            let (_t, h) = host(&[("/etc/ssh/sshd_config", line, 0o644)]);
+            assert_eq!(a.evaluate(&h).status, want, "{line}");
+        }
+    }
+
+    #[test]
+    fn accounts_without_passwd_do_not_apply() {
+        let (_t, h) = host(&[]);
+        let o = Assertion::Accounts(AccountsRule::Uid0OnlyRoot).evaluate(&h);
+        assert_eq!(o.status, Status::NotApplicable);
+    }
+}

@@ -1,0 +1,120 @@
+//! Configuration checks: YAML assertions about the host's configuration (an sshd
+//! keyword, a file's mode and owner, the account databases), run through the read-only
+//! [`host::Host`] API so they can audit `/` or any directory tree standing for a host.
+//!
+//! - `host`: path resolution under `--root`, files, stat, glob, users and groups;
+//!   `sshd`: sshd_config with its includes; `spec`: the YAML form and its compilation;
+//!   `kinds`: the registry of assertion kinds and their evaluation; `load`: the default
+//!   checks (the repository's `checks/`) and check directories.
+//!
+//! Must not: write to the host or run commands. Results are data; printing them is the
+//! CLI's business.
+
+pub mod host;
+pub mod kinds;
+pub mod load;
+pub mod spec;
+pub mod sshd;
+
+use serde::Serialize;
+
+pub use host::{Host, HostError};
+pub use spec::Check;
+
+use crate::engine::spec::Severity;
+
+/// The verdict of one check.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum Status {
+    Pass,
+    Warn,
+    Fail,
+    /// What the check looks at is not on this host (no sshd_config, no /etc/gshadow).
+    NotApplicable,
+    /// The check could not look (permission denied, file too large).
+    Error,
+}
+
+impl Status {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Pass => "PASS",
+            Status::Warn => "WARN",
+            Status::Fail => "FAIL",
+            Status::NotApplicable => "NOT_APPLICABLE",
+            Status::Error => "ERROR",
+        }
+    }
+}
+
+/// What a verdict rests on: a file (host path) and line when there is one, and what was
+/// seen there.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Evidence {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub file: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub line: Option<u32>,
+    pub detail: String,
+}
+
+impl Evidence {
+    pub fn detail(detail: impl Into<String>) -> Self {
+        Evidence {
+            file: None,
+            line: None,
+            detail: detail.into(),
+        }
+    }
+}
+
+impl std::fmt::Display for Evidence {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match (&self.file, self.line) {
+            (Some(file), Some(line)) => write!(f, "{file}:{line}: {}", self.detail),
+            (Some(file), None) if !self.detail.contains(file.as_str()) => {
+                write!(f, "{file}: {}", self.detail)
+            }
+            _ => write!(f, "{}", self.detail),
+        }
+    }
+}
+
+/// One check's result.
+#[derive(Debug, Clone, Serialize)]
+pub struct CheckResult {
+    pub id: String,
+    pub title: String,
+    pub category: String,
+    pub severity: Severity,
+    pub status: Status,
+    pub evidence: Vec<Evidence>,
+    pub remediation: String,
+}
+
+/// Runs every check against the host, in order.
+pub fn run(checks: &[Check], host: &Host) -> Vec<CheckResult> {
+    checks
+        .iter()
+        .map(|c| {
+            let outcome = c.assertion.evaluate(host);
+            CheckResult {
+                id: c.id.clone(),
+                title: c.title.clone(),
+                category: c.category.clone(),
+                severity: c.severity,
+                status: outcome.status,
+                evidence: outcome.evidence,
+                remediation: c.remediation.clone(),
+            }
+        })
+        .collect()
+}
+
+/// Whether any result FAILs at `min` severity or above.
+pub fn fails_at(results: &[CheckResult], min: Severity) -> bool {
+    results
+        .iter()
+        .any(|r| r.status == Status::Fail && r.severity >= min)
+}
