@@ -35,6 +35,11 @@ struct Monitor {
 
 impl Monitor {
     fn start() -> Monitor {
+        Monitor::start_with(&[])
+    }
+
+    /// [`Monitor::start`] with more `picket run` arguments.
+    fn start_with(more: &[&str]) -> Monitor {
         let dir = tempfile::tempdir().unwrap();
         let data = dir.path().join("data");
         let rules = dir.path().join("rules");
@@ -81,7 +86,7 @@ impl Monitor {
         .trim()
         .to_string();
         let addr = format!("127.0.0.1:{}", free_port());
-        let picket = Picket::start(&[
+        let mut args = vec![
             "--log",
             log.to_str().unwrap(),
             "--data-dir",
@@ -90,7 +95,9 @@ impl Monitor {
             rules.to_str().unwrap(),
             "--listen",
             &addr,
-        ]);
+        ];
+        args.extend_from_slice(more);
+        let picket = Picket::start(&args);
         wait_for("the dashboard", Duration::from_secs(20), || {
             TcpStream::connect(&addr).ok().map(|_| ())
         });
@@ -281,6 +288,52 @@ fn without_the_stream_the_dashboard_falls_back_to_polling() {
         )
         .await;
     });
+    b.assert_no_script_errors();
+}
+
+#[test]
+fn the_processes_and_ports_pages_show_this_test_and_its_listener() {
+    let m = Monitor::start_with(&["--snapshot-interval", "1"]);
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let me = std::process::id();
+    let b = Browser::start("processes_and_ports", &m.addr);
+    let p = Page(&b.client);
+    b.run(async {
+        p.login(&b.base, "alice", ADMIN_PW, "admin").await;
+        p.goto(&format!("{}/#/processes", b.base)).await;
+        p.wait(
+            &format!("#processes-table tbody tr[data-pid=\"{me}\"]"),
+            Duration::from_secs(15),
+        )
+        .await;
+        let search = p.wait("#processes-search", Duration::from_secs(5)).await;
+        search.send_keys(&me.to_string()).await.unwrap();
+        p.until(
+            "the search to narrow the table",
+            Duration::from_secs(10),
+            || async {
+                let rows = p.all("#processes-table tbody tr[data-pid]").await;
+                let mut pids = Vec::new();
+                for r in &rows {
+                    pids.push(r.attr("data-pid").await.ok().flatten().unwrap_or_default());
+                }
+                (!pids.is_empty() && pids.iter().all(|x| *x == me.to_string())).then_some(())
+            },
+        )
+        .await;
+        p.goto(&format!("{}/#/ports", b.base)).await;
+        let row = p
+            .wait(
+                &format!("#ports-table tbody tr[data-port=\"{port}\"][data-proto=\"tcp\"]"),
+                Duration::from_secs(15),
+            )
+            .await;
+        let text = row.text().await.unwrap();
+        assert!(text.contains(&me.to_string()), "{text}");
+        p.wait("#snapshot-time", Duration::from_secs(5)).await;
+    });
+    drop(listener);
     b.assert_no_script_errors();
 }
 

@@ -13,7 +13,9 @@ const PAGES = {
   rules: () => import('./page-rules.js'),
   audit: () => import('./page-audit.js'),
   settings: () => import('./page-settings.js'),
-  processes: placeholder, ports: placeholder, config: placeholder, incidents: placeholder, devices: placeholder,
+  processes: () => import('./page-processes.js'),
+  ports: () => import('./page-ports.js'),
+  config: placeholder, incidents: placeholder, devices: placeholder,
 };
 const TITLES = {
   overview: 'Overview', alerts: 'Alerts', events: 'Events', rules: 'Rules', audit: 'Audit log', settings: 'Settings',

@@ -239,6 +239,25 @@ export function fieldList(rows) {
   return dl;
 }
 
+// Snapshot pages: "as of 10:15:02" (full time in the title), or "no snapshot yet".
+export function setSnapshotTime(el, taken) {
+  const d = parseTs(taken);
+  el.classList.toggle('unmeasured', !d);
+  if (!d) { el.replaceChildren(taken == null ? 'no snapshot yet' : 'as of ' + String(taken)); return; }
+  el.replaceChildren('as of ', h('time', { datetime: String(taken), title: fmtTime(taken) + ' (' + fmtRel(taken) + ')', text: fmtTimeShort(taken) }));
+}
+
+// Calls fn every ms while the tab is visible, and at once on coming back to a tab left
+// longer than that. Returns stop().
+export function poll(fn, ms) {
+  let last = Date.now();
+  const run = () => { last = Date.now(); fn(); };
+  const t = setInterval(() => { if (!document.hidden) run(); }, ms);
+  const vis = () => { if (!document.hidden && Date.now() - last >= ms) run(); };
+  document.addEventListener('visibilitychange', vis);
+  return () => { clearInterval(t); document.removeEventListener('visibilitychange', vis); };
+}
+
 export function emptyRow(cols, text) {
   return h('tr', { class: 'empty-row' }, h('td', { colspan: cols, class: 'empty', text }));
 }

@@ -2,8 +2,6 @@
 import { h } from './dom.js';
 
 const INFO = {
-  processes: ['Processes', 'Arrives with host-state collection', 'Running processes, their owners and what started them will be listed here once the host-state collector is in place.'],
-  ports: ['Ports', 'Arrives with host-state collection', 'Listening ports and the processes behind them will be listed here, with changes raised as events.'],
   config: ['Config', 'Arrives with configuration monitoring', 'Watched configuration files (sshd_config, sudoers, cron, …) and their changes will appear here.'],
   incidents: ['Incidents', 'Arrives with incident grouping', 'Related alerts will be grouped into incidents you can follow from first sign to resolution.'],
   devices: ['Devices', 'Arrives with network device discovery', 'Devices seen on the local network, new arrivals and address changes will be listed here.'],
