@@ -6,7 +6,8 @@
 //!    browser profile, so nothing is cached), and the time from pressing "Sign in" until
 //!    the Overview shows its live feed.
 //! 2. Idle: the dashboard stays open on the Overview for `PICKET_IDLE_SECS` (default 60)
-//!    with nothing happening; the daemon's CPU time over that span, from /proc.
+//!    with nothing happening but the 10 s process and port snapshots; the daemon's CPU
+//!    time over that span and its resident memory after it, from /proc.
 
 #[path = "../tests/common/browser.rs"]
 mod browser;
@@ -116,5 +117,12 @@ fn main() {
         100.0 * used / start.elapsed().as_secs_f64(),
         start.elapsed().as_secs_f64()
     );
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
+    let rss = status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .map(str::trim)
+        .unwrap_or("?");
+    println!("its resident memory then: {rss}");
     b.assert_no_script_errors();
 }
