@@ -108,26 +108,7 @@ pub fn defaults() -> Loaded {
 
 /// Every `*.yaml`/`*.yml` file of `dir`, in name order.
 pub fn load_dir(dir: &Path) -> std::io::Result<Loaded> {
-    let mut paths: Vec<PathBuf> = std::fs::read_dir(dir)?
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| {
-            p.is_file() && matches!(p.extension().and_then(|e| e.to_str()), Some("yaml" | "yml"))
-        })
-        .collect();
-    paths.sort();
-    let mut texts = Vec::new();
-    let mut read_errors = Vec::new();
-    for p in paths {
-        match std::fs::read_to_string(&p) {
-            Ok(t) => texts.push((p, t)),
-            Err(e) => read_errors.push(CompileError {
-                file: p,
-                line: 0,
-                column: 0,
-                message: format!("cannot read: {e}"),
-            }),
-        }
-    }
+    let (texts, read_errors) = crate::engine::load::read_dir_texts(dir, &["yaml", "yml"])?;
     let mut loaded = load_texts(texts.iter().map(|(p, t)| (p.clone(), t.as_str())));
     loaded.errors.extend(read_errors);
     Ok(loaded)

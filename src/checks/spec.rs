@@ -61,24 +61,11 @@ fn at<T>(file: &Path, s: &Spanned<T>, message: impl Into<String>) -> CompileErro
 /// Parses and compiles one check file; every problem is reported with its position.
 pub fn compile(text: &str, file: &Path) -> Result<Check, Vec<CompileError>> {
     let spec: CheckSpec = serde_saphyr::from_str(text).map_err(|e| {
-        let (line, column) = e
-            .location()
-            .map_or((0, 0), |l| (l.line() as u32, l.column() as u32));
-        let message = e.to_string();
-        let first = message.lines().next().unwrap_or("invalid check");
-        let message = match first
-            .strip_prefix("error: ")
-            .and_then(|r| r.split_once(": "))
-        {
-            Some((pos, rest)) if pos.starts_with("line ") => rest.to_string(),
-            _ => first.to_string(),
-        };
-        vec![CompileError {
-            file: file.to_path_buf(),
-            line,
-            column,
-            message,
-        }]
+        vec![crate::engine::compile::yaml_error(
+            &e,
+            file,
+            "invalid check",
+        )]
     })?;
     let mut errors = Vec::new();
     let id = &spec.id.value;

@@ -125,30 +125,35 @@ impl Errors<'_> {
     }
 }
 
+/// A YAML file that does not parse into its spec, as a [`CompileError`] at serde-saphyr's
+/// position. `fallback` is the message when serde-saphyr gives none.
+pub fn yaml_error(e: &serde_saphyr::Error, file: &Path, fallback: &str) -> CompileError {
+    let (line, column) = e
+        .location()
+        .map_or((0, 0), |l| (l.line() as u32, l.column() as u32));
+    let message = e.to_string();
+    // serde-saphyr's rendering already says where; keep the first line, the position is ours.
+    let first = message.lines().next().unwrap_or(fallback);
+    // Its own "error: line N column M:" prefix repeats what our prefix says.
+    let message = match first
+        .strip_prefix("error: ")
+        .and_then(|r| r.split_once(": "))
+    {
+        Some((pos, rest)) if pos.starts_with("line ") => rest.to_string(),
+        _ => first.to_string(),
+    };
+    CompileError {
+        file: file.to_path_buf(),
+        line,
+        column,
+        message,
+    }
+}
+
 /// Parses and compiles one rule file's text. `file` names it in errors.
 pub fn compile_yaml(text: &str, file: &Path) -> Result<Rule, Vec<CompileError>> {
-    let spec: RuleSpec = serde_saphyr::from_str(text).map_err(|e| {
-        let (line, column) = e
-            .location()
-            .map_or((0, 0), |l| (l.line() as u32, l.column() as u32));
-        let message = e.to_string();
-        // serde-saphyr's rendering already says where; keep the first line, the position is ours.
-        let first = message.lines().next().unwrap_or("invalid rule");
-        // Its own "error: line N column M:" prefix repeats what our prefix says.
-        let message = match first
-            .strip_prefix("error: ")
-            .and_then(|r| r.split_once(": "))
-        {
-            Some((pos, rest)) if pos.starts_with("line ") => rest.to_string(),
-            _ => first.to_string(),
-        };
-        vec![CompileError {
-            file: file.to_path_buf(),
-            line,
-            column,
-            message,
-        }]
-    })?;
+    let spec: RuleSpec =
+        serde_saphyr::from_str(text).map_err(|e| vec![yaml_error(&e, file, "invalid rule")])?;
     compile(spec, file)
 }
 

@@ -144,23 +144,38 @@ pub fn defaults() -> Loaded {
 
 /// Every `*.yaml`/`*.yml`/`*.rhai` file of `dir`, in name order.
 pub fn load_dir(dir: &Path) -> std::io::Result<Loaded> {
+    let (texts, read_errors) = read_dir_texts(dir, &["yaml", "yml", "rhai"])?;
+    let mut loaded = load_texts(texts.iter().map(|(p, t)| (p.clone(), t.as_str())));
+    loaded.errors.extend(read_errors);
+    Ok(loaded)
+}
+
+/// Files and their text.
+pub type FileTexts = Vec<(PathBuf, String)>;
+
+/// The text of every file of `dir` with one of `extensions`, in name order; a file that
+/// cannot be read is an error naming it (the others are still read). Rules and checks
+/// load their directories with it.
+pub fn read_dir_texts(
+    dir: &Path,
+    extensions: &[&str],
+) -> std::io::Result<(FileTexts, Vec<CompileError>)> {
     let mut paths: Vec<PathBuf> = std::fs::read_dir(dir)?
         .filter_map(|e| e.ok().map(|e| e.path()))
         .filter(|p| {
             p.is_file()
-                && matches!(
-                    p.extension().and_then(|e| e.to_str()),
-                    Some("yaml" | "yml" | "rhai")
-                )
+                && p.extension()
+                    .and_then(|e| e.to_str())
+                    .is_some_and(|e| extensions.contains(&e))
         })
         .collect();
     paths.sort();
     let mut texts = Vec::new();
-    let mut read_errors = Vec::new();
+    let mut errors = Vec::new();
     for p in paths {
         match std::fs::read_to_string(&p) {
             Ok(t) => texts.push((p, t)),
-            Err(e) => read_errors.push(CompileError {
+            Err(e) => errors.push(CompileError {
                 file: p,
                 line: 0,
                 column: 0,
@@ -168,9 +183,7 @@ pub fn load_dir(dir: &Path) -> std::io::Result<Loaded> {
             }),
         }
     }
-    let mut loaded = load_texts(texts.iter().map(|(p, t)| (p.clone(), t.as_str())));
-    loaded.errors.extend(read_errors);
-    Ok(loaded)
+    Ok((texts, errors))
 }
 
 /// The rules a command uses: `dir` if given, else `/etc/picket/rules` when it exists,
