@@ -17,8 +17,9 @@ use crate::store::accounts;
 /// and writes bundled sample attack logs (a port scan, an SSH account scan and brute
 /// force, a compromise with a backdoor account, a botnet, a crashing service …) into log
 /// files it tails, at the pace they were logged. Open the dashboard, log in, and watch
-/// the alerts arrive. Nothing of this host's own logs is read; everything is deleted
-/// when you stop it with Ctrl-C.
+/// the alerts arrive. None of this host's own logs is read (its processes and listening
+/// ports are shown, as `picket run` shows them); everything is deleted when you stop it
+/// with Ctrl-C.
 ///
 /// Examples:
 ///   picket demo
