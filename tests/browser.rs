@@ -154,6 +154,29 @@ impl Monitor {
     }
 }
 
+/// Opens alert `id`'s detail view, presses Resolve, and waits for the view to say so.
+async fn resolve_in_detail(p: &Page<'_>, base: &str, id: &str) {
+    p.goto(&format!("{base}/#/alerts/{id}")).await;
+    p.wait(
+        &format!("#alert-detail[data-alert-id=\"{id}\"]"),
+        Duration::from_secs(10),
+    )
+    .await;
+    p.wait(
+        "#alert-detail button[data-set-status=\"resolved\"]:not([disabled])",
+        Duration::from_secs(5),
+    )
+    .await
+    .click()
+    .await
+    .unwrap();
+    p.wait(
+        "#alert-detail[data-status=\"resolved\"]",
+        Duration::from_secs(5),
+    )
+    .await;
+}
+
 #[test]
 fn an_admin_sees_an_alert_arrive_live_and_resolves_it() {
     let m = Monitor::start();
@@ -207,25 +230,7 @@ fn an_admin_sees_an_alert_arrive_live_and_resolves_it() {
         .await;
 
         // Resolve it from its detail view.
-        p.goto(&format!("{}/#/alerts/{id}", b.base)).await;
-        p.wait(
-            &format!("#alert-detail[data-alert-id=\"{id}\"]"),
-            Duration::from_secs(10),
-        )
-        .await;
-        p.wait(
-            "#alert-detail button[data-set-status=\"resolved\"]:not([disabled])",
-            Duration::from_secs(5),
-        )
-        .await
-        .click()
-        .await
-        .unwrap();
-        p.wait(
-            "#alert-detail[data-status=\"resolved\"]",
-            Duration::from_secs(5),
-        )
-        .await;
+        resolve_in_detail(&p, &b.base, &id.to_string()).await;
         id
     });
     assert_eq!(m.api(&format!("/api/alerts/{id}"))["status"], "resolved");
@@ -554,20 +559,7 @@ fn picket_demo_comes_alive_in_the_browser() {
             })
             .await;
         let id = row.attr("data-alert-id").await.unwrap().unwrap();
-        p.goto(&format!("{}/#/alerts/{id}", b.base)).await;
-        p.wait(
-            "#alert-detail button[data-set-status=\"resolved\"]:not([disabled])",
-            Duration::from_secs(10),
-        )
-        .await
-        .click()
-        .await
-        .unwrap();
-        p.wait(
-            "#alert-detail[data-status=\"resolved\"]",
-            Duration::from_secs(5),
-        )
-        .await;
+        resolve_in_detail(&p, &b.base, &id).await;
         let r = p.api("GET", &format!("/api/alerts/{id}"), None).await;
         let alert: Value = serde_json::from_str(r["body"].as_str().unwrap()).unwrap();
         assert_eq!(alert["status"], "resolved");

@@ -542,33 +542,27 @@ fn the_stream_announces_rule_changes_only_when_rules_change() {
 
     // Import answers with rule ids and file names, never the server's paths.
     let bundle = alice.get("/api/rules/export?format=yaml").body;
-    let r = request(
-        &addr,
-        "POST",
-        "/api/rules/import?replace=true",
-        &[
-            ("Cookie", &alice.cookie),
-            ("X-CSRF-Token", &alice.csrf),
-            ("Content-Type", "application/yaml"),
-        ],
-        Some(&bundle),
-    );
+    let import = |path: &str| {
+        request(
+            &addr,
+            "POST",
+            path,
+            &[
+                ("Cookie", &alice.cookie),
+                ("X-CSRF-Token", &alice.csrf),
+                ("Content-Type", "application/yaml"),
+            ],
+            Some(&bundle),
+        )
+    };
+    let r = import("/api/rules/import?replace=true");
     assert_eq!(r.status, 200, "{}", r.body);
     assert_eq!(
         r.json(),
         serde_json::json!({"imported": ["ssh-root-login"], "removed": []})
     );
-    let r = request(
-        &addr,
-        "POST",
-        "/api/rules/import",
-        &[
-            ("Cookie", &alice.cookie),
-            ("X-CSRF-Token", &alice.csrf),
-            ("Content-Type", "application/yaml"),
-        ],
-        Some(&bundle),
-    );
+    // Without replace, the same ids conflict.
+    let r = import("/api/rules/import");
     assert_eq!(r.status, 409, "{}", r.body);
     assert!(!r.body.contains(rules.to_str().unwrap()), "{}", r.body);
 }
