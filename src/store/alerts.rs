@@ -8,15 +8,15 @@ use crate::engine::{Alert, AlertStatus};
 use crate::timestamp::Timestamp;
 
 /// Inserts a new alert or updates the one with the same key (never its status); returns
-/// its row id.
-pub fn upsert(conn: &Connection, a: &Alert) -> rusqlite::Result<i64> {
+/// its row id and its stored status (what a person set it to, not the engine's `open`).
+pub fn upsert(conn: &Connection, a: &Alert) -> rusqlite::Result<(i64, AlertStatus)> {
     let json = serde_json::to_string(a)
         .map_err(|e| rusqlite::Error::ToSqlConversionFailure(Box::new(e)))?;
     let mut stmt = conn.prepare_cached(
         "INSERT INTO alerts (key, rule, severity, status, first_seen, last_seen, count, src_ip, json)
          VALUES (?1, ?2, ?3, 'open', ?4, ?5, ?6, ?7, ?8)
          ON CONFLICT(key) DO UPDATE SET last_seen = excluded.last_seen, count = excluded.count, json = excluded.json
-         RETURNING id",
+         RETURNING id, status",
     )?;
     stmt.query_row(
         params![
@@ -29,7 +29,10 @@ pub fn upsert(conn: &Connection, a: &Alert) -> rusqlite::Result<i64> {
             a.group.get("src_ip"),
             json
         ],
-        |r| r.get(0),
+        |r| {
+            let status: String = r.get(1)?;
+            Ok((r.get(0)?, status.parse().unwrap_or(AlertStatus::Open)))
+        },
     )
 }
 
@@ -199,7 +202,11 @@ mod tests {
         .unwrap()[0]
             .id;
         assert!(set_status(&conn, id, AlertStatus::Acknowledged).unwrap());
-        upsert(&conn, &alert(7, 20)).unwrap();
+        // The update reports the stored status, for the stream to pass on.
+        assert_eq!(
+            upsert(&conn, &alert(7, 20)).unwrap(),
+            (id, AlertStatus::Acknowledged)
+        );
         let got = get(&conn, id).unwrap().unwrap();
         assert_eq!(
             (got.alert.count, got.alert.status),

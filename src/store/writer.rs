@@ -245,7 +245,7 @@ fn commit(conn: &mut Connection, batches: &[Batch], report: bool) -> rusqlite::R
     let mut done = Committed::default();
     let mut event_ids: Vec<(i64, &Event)> = Vec::new();
     // The last emission of each alert in this commit, in order of first emission.
-    let mut alert_ids: Vec<(i64, &crate::engine::Alert)> = Vec::new();
+    let mut alert_ids: Vec<(i64, &crate::engine::Alert, crate::engine::AlertStatus)> = Vec::new();
     let mut alert_slot: std::collections::HashMap<i64, usize> = Default::default();
     let tx = conn.transaction()?;
     {
@@ -280,13 +280,13 @@ fn commit(conn: &mut Connection, batches: &[Batch], report: bool) -> rusqlite::R
             }
             done.events_stored += b.events.len();
             for a in &b.alerts {
-                let id = super::alerts::upsert(&tx, a)?;
+                let (id, status) = super::alerts::upsert(&tx, a)?;
                 if report {
                     match alert_slot.get(&id) {
-                        Some(&i) => alert_ids[i].1 = a,
+                        Some(&i) => alert_ids[i] = (id, a, status),
                         None => {
                             alert_slot.insert(id, alert_ids.len());
-                            alert_ids.push((id, a));
+                            alert_ids.push((id, a, status));
                         }
                     }
                 }
@@ -299,9 +299,11 @@ fn commit(conn: &mut Connection, batches: &[Batch], report: bool) -> rusqlite::R
     tx.commit()?;
     done.alerts = alert_ids
         .into_iter()
-        .map(|(id, a)| super::alerts::StoredAlert {
-            id,
-            alert: a.clone(),
+        .map(|(id, a, status)| {
+            let mut alert = a.clone();
+            // An update of an alert someone resolved stays resolved on the stream too.
+            alert.status = status;
+            super::alerts::StoredAlert { id, alert }
         })
         .collect();
     let skip = event_ids.len().saturating_sub(COMMITTED_EVENTS);
