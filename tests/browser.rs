@@ -175,6 +175,14 @@ async fn resolve_in_detail(p: &Page<'_>, base: &str, id: &str) {
         Duration::from_secs(5),
     )
     .await;
+    // No absent value rendered as the word "null".
+    let nulls = p
+        .js(
+            "return document.getElementById('alert-detail').innerText.split('\\n').filter((l) => l.trim() === 'null').length",
+            vec![],
+        )
+        .await;
+    assert_eq!(nulls, json!(0), "the alert detail shows \"null\"");
 }
 
 #[test]

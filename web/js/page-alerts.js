@@ -241,10 +241,11 @@ export function mount(main, ctx) {
         dataset: { setStatus: s }, text: VERB[s], disabled: true, 'aria-pressed': 'false', title: admin ? 'Mark as ' + s : 'Read-only role',
         on: admin ? { click: () => { if (panel && panel.current) setStatus(panel.current, s); } } : null }));
       panel.content = h('div', { class: 'detail-content' });
-      panel.body.append(
+      // append() would turn a null into the text "null": only real nodes.
+      panel.body.append(...[
         h('div', { class: 'detail-actions', role: 'group', 'aria-label': 'Set status' }, h('span', { class: 'lbl', text: 'Set status:' }), panel.buttons),
         admin ? null : h('p', { class: 'notice', id: 'alert-readonly', text: 'Read-only: your role cannot change alert status.' }),
-        panel.content);
+        panel.content].filter(Boolean));
     }
     if (a) renderDetail(a); else if (!reuse) panel.content.appendChild(h('p', { class: 'loading', text: 'Loading…' }));
     get('/api/alerts/' + seg(id)).then((full) => {
