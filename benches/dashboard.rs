@@ -19,7 +19,7 @@ use std::time::{Duration, Instant};
 
 use browser::{Browser, Page};
 use common::http::free_port;
-use common::sys::{picket_cli, wait_for, Picket};
+use common::sys::{add_user, wait_for, Picket};
 
 /// The page's own document plus every resource it fetched, in bytes on the wire.
 const TRANSFERRED: &str = "const nav = performance.getEntriesByType('navigation')[0];
@@ -46,10 +46,7 @@ fn main() {
     let d = data.to_str().unwrap();
     let log = dir.path().join("auth.log");
     std::fs::write(&log, "").unwrap();
-    picket_cli(
-        &["user", "add", "bench", "--password-stdin", "--data-dir", d],
-        "bench password 1\n",
-    );
+    add_user(d, "bench", "admin", "bench password 1");
     let addr = format!("127.0.0.1:{}", free_port());
     let picket = Picket::start(&[
         "--log",

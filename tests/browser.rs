@@ -10,12 +10,12 @@ mod common;
 
 use std::io::Write;
 use std::net::TcpStream;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use browser::{Browser, Page};
 use common::http::{free_port, request};
-use common::sys::{picket_cli, wait_for, Picket};
+use common::sys::{add_user, copy_rules, picket_cli, wait_for, Picket};
 use serde_json::{json, Value};
 
 const XSS: &str = "<img src=x onerror=alert(1)>";
@@ -42,35 +42,12 @@ impl Monitor {
     fn start_with(more: &[&str]) -> Monitor {
         let dir = tempfile::tempdir().unwrap();
         let data = dir.path().join("data");
-        let rules = dir.path().join("rules");
-        std::fs::create_dir(&rules).unwrap();
-        for f in ["ssh-brute-force.yaml", "ssh-root-login.yaml"] {
-            std::fs::copy(
-                Path::new(env!("CARGO_MANIFEST_DIR")).join("rules").join(f),
-                rules.join(f),
-            )
-            .unwrap();
-        }
+        let rules = copy_rules(dir.path(), &["ssh-brute-force.yaml", "ssh-root-login.yaml"]);
         let log = dir.path().join("auth.log");
         std::fs::write(&log, "").unwrap();
         let d = data.to_str().unwrap();
-        picket_cli(
-            &["user", "add", "alice", "--password-stdin", "--data-dir", d],
-            &format!("{ADMIN_PW}\n"),
-        );
-        picket_cli(
-            &[
-                "user",
-                "add",
-                "bob",
-                "--role",
-                "viewer",
-                "--password-stdin",
-                "--data-dir",
-                d,
-            ],
-            &format!("{VIEWER_PW}\n"),
-        );
+        add_user(d, "alice", "admin", ADMIN_PW);
+        add_user(d, "bob", "viewer", VIEWER_PW);
         let token = picket_cli(
             &[
                 "token",

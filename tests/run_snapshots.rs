@@ -9,7 +9,7 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use common::http::{free_port, request};
-use common::sys::{picket_cli, wait_for, Picket};
+use common::sys::{add_user, picket_cli, wait_for, Picket};
 
 #[test]
 fn a_program_from_tmp_and_a_new_port_raise_alerts_within_one_interval() {
@@ -20,10 +20,7 @@ fn a_program_from_tmp_and_a_new_port_raise_alerts_within_one_interval() {
     let config = dir.path().join("picket.yaml");
     std::fs::write(&config, "snapshot_interval_secs: 1\n").unwrap();
     std::fs::write(dir.path().join("auth.log"), "").unwrap();
-    picket_cli(
-        &["user", "add", "alice", "--password-stdin", "--data-dir", d],
-        "correct horse battery\n",
-    );
+    add_user(d, "alice", "admin", "correct horse battery");
     let token = picket_cli(
         &["token", "create", "t", "--user", "alice", "--data-dir", d],
         "",

@@ -10,7 +10,7 @@ use std::net::TcpStream;
 use std::time::{Duration, Instant};
 
 use common::http::{free_port, request, Resp};
-use common::sys::{picket_cli as picket, wait_for, Picket};
+use common::sys::{add_user, copy_rules, picket_cli as picket, wait_for, Picket};
 
 const XSS: &str = "<img src=x onerror=alert(1)>";
 
@@ -72,35 +72,12 @@ fn error_code(r: &Resp) -> String {
 fn the_api_serves_live_alerts_to_authenticated_users_only() {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
-    let rules = dir.path().join("rules");
-    std::fs::create_dir(&rules).unwrap();
-    for f in ["ssh-brute-force.yaml", "ssh-root-login.yaml"] {
-        std::fs::copy(
-            format!("{}/rules/{f}", env!("CARGO_MANIFEST_DIR")),
-            rules.join(f),
-        )
-        .unwrap();
-    }
+    let rules = copy_rules(dir.path(), &["ssh-brute-force.yaml", "ssh-root-login.yaml"]);
     let log = dir.path().join("auth.log");
     std::fs::write(&log, "").unwrap();
     let d = data.to_str().unwrap();
-    picket(
-        &["user", "add", "alice", "--password-stdin", "--data-dir", d],
-        "correct horse battery\n",
-    );
-    picket(
-        &[
-            "user",
-            "add",
-            "bob",
-            "--role",
-            "viewer",
-            "--password-stdin",
-            "--data-dir",
-            d,
-        ],
-        "viewer password\n",
-    );
+    add_user(d, "alice", "admin", "correct horse battery");
+    add_user(d, "bob", "viewer", "viewer password");
     let token = picket(
         &[
             "token",
@@ -201,17 +178,7 @@ fn the_api_serves_live_alerts_to_authenticated_users_only() {
     assert_eq!(alice.get("/").status, 200);
 
     // A live alert: the stream sees it, the list has it, hostile text stays data.
-    let mut stream = TcpStream::connect(&addr).unwrap();
-    write!(
-        stream,
-        "GET /api/stream HTTP/1.1\r\nHost: x\r\nCookie: {}\r\n\r\n",
-        alice.cookie
-    )
-    .unwrap();
-    stream
-        .set_read_timeout(Some(Duration::from_secs(10)))
-        .unwrap();
-    let mut lines = BufReader::new(stream);
+    let mut lines = open_stream(&addr, &alice.cookie, Duration::from_secs(10));
     std::thread::sleep(Duration::from_millis(300));
     let mut f = std::fs::OpenOptions::new().append(true).open(&log).unwrap();
     for i in 0..6 {
@@ -451,6 +418,18 @@ fn the_api_serves_live_alerts_to_authenticated_users_only() {
     assert_eq!(alice.get("/api/alerts").status, 401);
 }
 
+/// `/api/stream` with a session cookie, its lines read with `timeout` per read.
+fn open_stream(addr: &str, cookie: &str, timeout: Duration) -> BufReader<TcpStream> {
+    let mut stream = TcpStream::connect(addr).unwrap();
+    write!(
+        stream,
+        "GET /api/stream HTTP/1.1\r\nHost: x\r\nCookie: {cookie}\r\n\r\n"
+    )
+    .unwrap();
+    stream.set_read_timeout(Some(timeout)).unwrap();
+    BufReader::new(stream)
+}
+
 /// Reads the stream for `d`, counting its `event:` lines by name.
 fn stream_events(
     lines: &mut BufReader<TcpStream>,
@@ -479,19 +458,10 @@ fn stream_events(
 fn the_stream_announces_rule_changes_only_when_rules_change() {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
-    let rules = dir.path().join("rules");
-    std::fs::create_dir(&rules).unwrap();
+    let rules = copy_rules(dir.path(), &["ssh-root-login.yaml"]);
     let rule = rules.join("ssh-root-login.yaml");
-    std::fs::copy(
-        format!("{}/rules/ssh-root-login.yaml", env!("CARGO_MANIFEST_DIR")),
-        &rule,
-    )
-    .unwrap();
     let d = data.to_str().unwrap();
-    picket(
-        &["user", "add", "alice", "--password-stdin", "--data-dir", d],
-        "correct horse battery\n",
-    );
+    add_user(d, "alice", "admin", "correct horse battery");
     let addr = format!("127.0.0.1:{}", free_port());
     let _p = Picket::start(&[
         "--log",
@@ -507,17 +477,7 @@ fn the_stream_announces_rule_changes_only_when_rules_change() {
         TcpStream::connect(&addr).ok().map(|_| ())
     });
     let alice = Client::login(&addr, "alice", "correct horse battery");
-    let mut stream = TcpStream::connect(&addr).unwrap();
-    write!(
-        stream,
-        "GET /api/stream HTTP/1.1\r\nHost: x\r\nCookie: {}\r\n\r\n",
-        alice.cookie
-    )
-    .unwrap();
-    stream
-        .set_read_timeout(Some(Duration::from_millis(200)))
-        .unwrap();
-    let mut lines = BufReader::new(stream);
+    let mut lines = open_stream(&addr, &alice.cookie, Duration::from_millis(200));
 
     // Reading the rules (here through the API, which opens the file) changes nothing.
     for _ in 0..5 {

@@ -331,3 +331,34 @@ pub fn picket_cli(args: &[&str], stdin: &str) -> String {
     );
     String::from_utf8(out.stdout).unwrap()
 }
+
+/// `picket user add NAME [--role ROLE]` with `password` on stdin, in data dir `data`.
+pub fn add_user(data: &str, name: &str, role: &str, password: &str) {
+    picket_cli(
+        &[
+            "user",
+            "add",
+            name,
+            "--role",
+            role,
+            "--password-stdin",
+            "--data-dir",
+            data,
+        ],
+        &format!("{password}\n"),
+    );
+}
+
+/// A rule directory `dir/rules` holding copies of the named default rules.
+pub fn copy_rules(dir: &Path, files: &[&str]) -> PathBuf {
+    let rules = dir.join("rules");
+    std::fs::create_dir(&rules).unwrap();
+    for f in files {
+        std::fs::copy(
+            Path::new(env!("CARGO_MANIFEST_DIR")).join("rules").join(f),
+            rules.join(f),
+        )
+        .unwrap();
+    }
+    rules
+}
