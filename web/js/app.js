@@ -15,7 +15,7 @@ const PAGES = {
   settings: () => import('./page-settings.js'),
   processes: () => import('./page-processes.js'),
   ports: () => import('./page-ports.js'),
-  config: placeholder, incidents: placeholder, devices: placeholder,
+  config: () => import('./page-config.js'), incidents: placeholder, devices: placeholder,
 };
 const TITLES = {
   overview: 'Overview', alerts: 'Alerts', events: 'Events', rules: 'Rules', audit: 'Audit log', settings: 'Settings',
