@@ -47,6 +47,12 @@ pub struct Config {
     /// How often the process table and the listening sockets are read, in seconds; 0
     /// turns these collectors off.
     pub snapshot_interval_secs: u64,
+    /// How often the configuration checks run, in seconds; 0 runs them only on demand
+    /// (the dashboard's Run button, `POST /api/config/run`).
+    pub checks_interval_secs: u64,
+    /// A directory of check files, watched for changes. Default: /etc/picket/checks when
+    /// it exists, else the built-in checks.
+    pub checks_dir: Option<PathBuf>,
     pub retention: Retention,
 }
 
@@ -85,6 +91,8 @@ impl Default for Config {
             start_at: StartPosition::End,
             poll_interval_ms: 100,
             snapshot_interval_secs: 10,
+            checks_interval_secs: 900,
+            checks_dir: None,
             retention: Retention::default(),
         }
     }
@@ -145,6 +153,12 @@ impl Config {
             return Err(invalid(format!(
                 "snapshot_interval_secs must be between 0 (off) and 86400, not {}",
                 self.snapshot_interval_secs
+            )));
+        }
+        if self.checks_interval_secs > 7 * 86_400 {
+            return Err(invalid(format!(
+                "checks_interval_secs must be between 0 (on demand only) and 604800, not {}",
+                self.checks_interval_secs
             )));
         }
         Ok(())

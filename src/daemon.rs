@@ -113,12 +113,14 @@ pub fn run(opts: DaemonOptions) -> anyhow::Result<()> {
         })?;
     let bound = listener.local_addr().unwrap_or(cfg.listen);
     let snapshot = crate::sources::snapshot::SharedSnapshot::default();
+    let checks = checks_runner(&cfg)?;
     let web = crate::web::WebState::new(
         crate::web::db::Db::open(&data_dir, 4)?,
         live.clone(),
         board,
         crate::web::host::HostMetrics::default(),
         snapshot.clone(),
+        checks.clone(),
     );
     let (web_stop_tx, web_stop) = tokio::sync::watch::channel(false);
     rt.spawn(web.host.clone().run(web_stop.clone()));
@@ -199,6 +201,29 @@ pub fn run(opts: DaemonOptions) -> anyhow::Result<()> {
                 .spawn(move || ctx.run())?,
         );
     }
+    if cfg.checks_interval_secs > 0 {
+        eprintln!(
+            "picket: running the configuration checks{} every {} s",
+            checks
+                .dir()
+                .map(|d| format!(" of {}", d.display()))
+                .unwrap_or_default(),
+            cfg.checks_interval_secs
+        );
+        let (live, stop, data_dir) = (live.clone(), stop.clone(), data_dir.clone());
+        workers.push(
+            std::thread::Builder::new()
+                .name("checks".into())
+                .spawn(move || {
+                    let after = |s: &crate::checks::runner::RunSummary| {
+                        live.send(crate::web::api_config::run_message(s))
+                    };
+                    if let Err(e) = checks.serve(data_dir, stop, after) {
+                        eprintln!("picket: the configuration checks stopped: {e:#}");
+                    }
+                })?,
+        );
+    }
     if plan.files.is_empty() && !plan.journald {
         eprintln!("picket: no log to read: none of {} exists and the journal is off; pass --log PATH or --journald on", DEFAULT_LOGS.join(", "));
     }
@@ -225,6 +250,28 @@ pub fn run(opts: DaemonOptions) -> anyhow::Result<()> {
     let _ = engine_stage.join();
     writer.close()?;
     Ok(())
+}
+
+/// The configuration checks' runner: over this host's `/`, from the configured directory,
+/// else /etc/picket/checks when it exists, else the built-in checks.
+fn checks_runner(cfg: &Config) -> anyhow::Result<crate::checks::runner::Runner> {
+    let system = Path::new("/etc/picket/checks");
+    let dir = cfg
+        .checks_dir
+        .clone()
+        .or_else(|| system.is_dir().then(|| system.to_path_buf()));
+    if let Some(d) = &dir {
+        anyhow::ensure!(
+            d.is_dir(),
+            "the check directory {} does not exist",
+            d.display()
+        );
+    }
+    Ok(crate::checks::runner::Runner::new(
+        dir,
+        crate::checks::Host::new("/")?,
+        Duration::from_secs(cfg.checks_interval_secs),
+    ))
 }
 
 /// Where sources send their batches: the engine stage, which adds the alerts the events
@@ -287,10 +334,6 @@ fn start_engine(
     Ok((tx, handle))
 }
 
-/// How long the rule directory must be quiet before it is re-read: editors write a
-/// temporary file and rename it, in several steps.
-const RULE_DEBOUNCE: Duration = Duration::from_millis(200);
-
 /// Watches the rule directory and sends each changed rule set to the engine.
 fn watch_rules(
     mut rd: crate::engine::reload::RuleDir,
@@ -299,11 +342,8 @@ fn watch_rules(
     board: crate::web::board::RuleBoard,
     live: crate::web::live::Live,
 ) -> anyhow::Result<JoinHandle<()>> {
-    use notify_debouncer_full::{new_debouncer, notify::RecursiveMode};
     let (tx, rx) = std::sync::mpsc::channel();
-    let mut debouncer = new_debouncer(RULE_DEBOUNCE, None, tx)?;
-    // The directory, not the files: atomic saves replace the files' inodes.
-    debouncer.watch(rd.dir(), RecursiveMode::NonRecursive)?;
+    let debouncer = crate::engine::reload::watch_dir(rd.dir(), tx)?;
     let handle = std::thread::Builder::new()
         .name("rule watcher".into())
         .spawn(move || {
@@ -311,13 +351,13 @@ fn watch_rules(
             let mut last_errors: Vec<String> = Vec::new();
             while !stop.load(Ordering::SeqCst) {
                 let mut relevant = match rx.recv_timeout(Duration::from_millis(200)) {
-                    Ok(result) => changes_rules(&result),
+                    Ok(relevant) => relevant,
                     Err(std::sync::mpsc::RecvTimeoutError::Timeout) => continue,
                     Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => return,
                 };
                 // Coalesce whatever else arrived meanwhile.
-                while let Ok(result) = rx.try_recv() {
-                    relevant |= changes_rules(&result);
+                while let Ok(more) = rx.try_recv() {
+                    relevant |= more;
                 }
                 if !relevant {
                     continue;
@@ -354,24 +394,6 @@ fn watch_rules(
             }
         })?;
     Ok(handle)
-}
-
-/// Whether a batch of file events can have changed the rules. Reading a file (the
-/// rescan's own reads, a backup, the dashboard showing a rule's source) raises access
-/// events: reacting to those would rescan forever.
-fn changes_rules(result: &notify_debouncer_full::DebounceEventResult) -> bool {
-    use notify_debouncer_full::notify::event::{EventKind, MetadataKind, ModifyKind};
-    match result {
-        Ok(events) => events.iter().any(|e| {
-            !matches!(
-                e.event.kind,
-                EventKind::Access(_)
-                    | EventKind::Modify(ModifyKind::Metadata(MetadataKind::AccessTime))
-            )
-        }),
-        // The watcher lost track (queue overflow …): rescan to be safe.
-        Err(_) => true,
-    }
 }
 
 async fn wait_for_stop_signal() -> std::io::Result<()> {

@@ -13,6 +13,8 @@
 pub mod host;
 pub mod kinds;
 pub mod load;
+pub mod runner;
+pub mod score;
 pub mod spec;
 pub mod sshd;
 

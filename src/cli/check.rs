@@ -1,11 +1,11 @@
 //! `picket check`: run the configuration checks against a host root and print the results.
 
 use std::io::Write;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use anyhow::Context;
 
-use crate::checks::{self, load, Host, Status};
+use crate::checks::{self, Host, Status};
 use crate::cli::output::terminal_safe;
 use crate::engine::spec::Severity;
 
@@ -39,11 +39,12 @@ pub struct CheckArgs {
 
 pub fn run(args: CheckArgs) -> anyhow::Result<()> {
     let host = Host::new(&args.root).context("--root")?;
-    let loaded = match &args.checks {
-        Some(dir) => load::load_dir(dir)
-            .with_context(|| format!("cannot read check directory {}", dir.display()))?,
-        None => load::defaults(),
-    };
+    let loaded = checks::runner::load_source(args.checks.as_deref()).with_context(|| {
+        format!(
+            "cannot read check directory {}",
+            args.checks.as_deref().unwrap_or(Path::new("")).display()
+        )
+    })?;
     if !loaded.errors.is_empty() {
         for e in &loaded.errors {
             eprintln!("{e}");

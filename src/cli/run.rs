@@ -50,6 +50,14 @@ pub struct RunArgs {
     /// or `snapshot_interval_secs` from picket.yaml].
     #[arg(long, value_name = "SECS", value_parser = clap::value_parser!(u64).range(0..=86_400))]
     pub snapshot_interval: Option<u64>,
+    /// Directory of configuration checks (*.yaml), watched [default: /etc/picket/checks
+    /// when it exists, else the built-in checks].
+    #[arg(long, value_name = "DIR")]
+    pub checks: Option<PathBuf>,
+    /// Run the configuration checks every SECS seconds; 0 runs them only on demand
+    /// [default: 900, or `checks_interval_secs` from picket.yaml].
+    #[arg(long, value_name = "SECS", value_parser = clap::value_parser!(u64).range(0..=604_800))]
+    pub checks_interval: Option<u64>,
 }
 
 #[derive(Debug, Clone, Copy, clap::ValueEnum)]
@@ -100,6 +108,12 @@ pub fn run(args: RunArgs) -> anyhow::Result<()> {
     }
     if let Some(secs) = args.snapshot_interval {
         cfg.snapshot_interval_secs = secs;
+    }
+    if let Some(secs) = args.checks_interval {
+        cfg.checks_interval_secs = secs;
+    }
+    if let Some(dir) = args.checks {
+        cfg.checks_dir = Some(dir);
     }
     let journal_only = matches!(args.journald, Some(JournaldArg::Only));
     // Rules from a directory are watched and reloaded; the built-in ones are fixed.

@@ -135,6 +135,52 @@ impl RuleDir {
     }
 }
 
+/// How long a watched directory must be quiet before it is re-read: editors write a
+/// temporary file and rename it, in several steps.
+pub const DEBOUNCE: std::time::Duration = std::time::Duration::from_millis(200);
+
+/// A directory watch; dropping it ends the watch.
+pub type DirWatch = notify_debouncer_full::Debouncer<
+    notify_debouncer_full::notify::RecommendedWatcher,
+    notify_debouncer_full::RecommendedCache,
+>;
+
+/// Watches `dir` (the directory, not its files: atomic saves replace the files' inodes)
+/// and sends, after each debounced burst, whether it can have changed the files' content.
+pub fn watch_dir(
+    dir: &Path,
+    tx: std::sync::mpsc::Sender<bool>,
+) -> notify_debouncer_full::notify::Result<DirWatch> {
+    use notify_debouncer_full::{new_debouncer, notify::RecursiveMode};
+    let mut debouncer = new_debouncer(
+        DEBOUNCE,
+        None,
+        move |result: notify_debouncer_full::DebounceEventResult| {
+            let _ = tx.send(changes_content(&result));
+        },
+    )?;
+    debouncer.watch(dir, RecursiveMode::NonRecursive)?;
+    Ok(debouncer)
+}
+
+/// Whether a batch of file events can have changed the files. Reading a file (a rescan's
+/// own reads, a backup, the dashboard showing a rule's source) raises access events:
+/// reacting to those would rescan forever.
+pub fn changes_content(result: &notify_debouncer_full::DebounceEventResult) -> bool {
+    use notify_debouncer_full::notify::event::{EventKind, MetadataKind, ModifyKind};
+    match result {
+        Ok(events) => events.iter().any(|e| {
+            !matches!(
+                e.event.kind,
+                EventKind::Access(_)
+                    | EventKind::Modify(ModifyKind::Metadata(MetadataKind::AccessTime))
+            )
+        }),
+        // The watcher lost track (queue overflow …): rescan to be safe.
+        Err(_) => true,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

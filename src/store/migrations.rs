@@ -83,6 +83,25 @@ const MIGRATIONS: &[&str] = &[
     );
     CREATE INDEX alerts_last_seen_id ON alerts (last_seen, id);
     CREATE INDEX events_ts_id ON events (ts, id);",
+    // 4: configuration checks: each check's latest result, and every run's score.
+    "CREATE TABLE check_results (
+        id       TEXT    PRIMARY KEY,        -- the check's id
+        status   TEXT    NOT NULL,           -- PASS | WARN | FAIL | NOT_APPLICABLE | ERROR
+        severity TEXT    NOT NULL,
+        category TEXT    NOT NULL,
+        since    INTEGER NOT NULL,           -- when the check got this status
+        json     TEXT    NOT NULL            -- the whole result as JSON
+    );
+    CREATE TABLE check_runs (
+        ts            INTEGER PRIMARY KEY,
+        score         INTEGER NOT NULL,
+        checks_score  REAL    NOT NULL,
+        alert_penalty REAL    NOT NULL,
+        pass          INTEGER NOT NULL,
+        warn          INTEGER NOT NULL,
+        fail          INTEGER NOT NULL,
+        json          TEXT    NOT NULL       -- the score's parts and the check files' errors
+    );",
 ];
 
 /// The schema version this build writes.

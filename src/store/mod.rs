@@ -9,6 +9,7 @@
 pub mod accounts;
 pub mod alerts;
 pub mod audit;
+pub mod checks;
 pub mod events;
 pub mod migrations;
 mod sql;

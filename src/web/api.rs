@@ -161,7 +161,7 @@ pub async fn metrics_value(state: &WebState) -> Result<serde_json::Value, ApiErr
         }
     }
     let since = today();
-    let (events_total, events_today, open, new_today) = state
+    let (events_total, events_today, open, new_today, score) = state
         .db
         .run(move |c| {
             Ok((
@@ -177,6 +177,7 @@ pub async fn metrics_value(state: &WebState) -> Result<serde_json::Value, ApiErr
                     [since.as_micros()],
                     |r| r.get::<_, i64>(0),
                 )?,
+                crate::store::checks::latest_score(c)?,
             ))
         })
         .await?;
@@ -190,7 +191,7 @@ pub async fn metrics_value(state: &WebState) -> Result<serde_json::Value, ApiErr
         // Not measured until their collectors exist (LAN devices, config checks).
         "devices": null,
         "devices_new_today": null,
-        "security_score": null,
+        "security_score": score,
         "host": now,
         "series": series,
     });

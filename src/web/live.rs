@@ -16,9 +16,14 @@ use crate::store::writer::{CommitHook, Committed};
 #[derive(Debug, Clone)]
 pub enum LiveMsg {
     Alert(Arc<StoredAlert>),
-    AlertStatus { id: i64, status: AlertStatus },
+    AlertStatus {
+        id: i64,
+        status: AlertStatus,
+    },
     Event(Arc<StoredEvent>),
     Rules,
+    /// The configuration checks ran: `{ran_at, score}`.
+    Config(serde_json::Value),
 }
 
 /// Most events per second forwarded to subscribers; the rest are only counted (the

@@ -6,6 +6,7 @@
 //! assets and `/api/health` needs a session or an API token (see [`gate`]).
 
 pub mod api;
+pub mod api_config;
 pub mod api_host;
 pub mod api_rules;
 pub mod assets;
@@ -37,6 +38,9 @@ pub struct WebState {
     pub host: host::HostMetrics,
     /// The newest process table and listening sockets.
     pub snapshot: crate::sources::snapshot::SharedSnapshot,
+    /// Runs the configuration checks (on demand from the API; `picket run` also runs
+    /// them on an interval).
+    pub checks: crate::checks::runner::Runner,
     pub limiter: gate::LoginLimiter,
     pub started: Instant,
     /// Set `Secure` on the session cookie (when served behind TLS).
@@ -58,6 +62,7 @@ impl WebState {
         rules: board::RuleBoard,
         host: host::HostMetrics,
         snapshot: crate::sources::snapshot::SharedSnapshot,
+        checks: crate::checks::runner::Runner,
     ) -> Arc<WebState> {
         Arc::new_cyclic(|me| WebState {
             db,
@@ -65,6 +70,7 @@ impl WebState {
             rules,
             host,
             snapshot,
+            checks,
             limiter: gate::LoginLimiter::default(),
             started: Instant::now(),
             secure_cookie: false,
@@ -103,6 +109,9 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("GET", "/api/stream"),
     ("GET", "/api/processes"),
     ("GET", "/api/ports"),
+    ("GET", "/api/config"),
+    ("GET", "/api/config/history"),
+    ("POST", "/api/config/run"),
 ];
 
 /// The route `path` matches, and its `{id}` segment.
@@ -251,6 +260,9 @@ async fn api_request(state: &WebState, req: Req) -> http::ApiResult {
         ("GET", "/api/audit") => api::audit(state, &req).await,
         ("GET", "/api/processes") => api_host::processes(state, &req),
         ("GET", "/api/ports") => api_host::ports(state, &req),
+        ("GET", "/api/config") => api_config::get(state).await,
+        ("GET", "/api/config/history") => api_config::history(state, &req).await,
+        ("POST", "/api/config/run") => api_config::run(state, &req, &who).await,
         ("GET", "/api/stream") => Ok(stream::open(state)),
         _ => Err(ApiError::not_found(format!(
             "no API route {method} {template}"

@@ -268,7 +268,8 @@ impl Picket {
     /// `picket run ARGS`, on an ephemeral port unless ARGS say `--listen`, with the
     /// repository's rules unless they say `--rules` (a root test must not seed
     /// /etc/picket/rules on the machine), and without the process and port snapshots
-    /// unless they say `--snapshot-interval` or `--config`.
+    /// unless they say `--snapshot-interval` or `--config`; likewise the periodic
+    /// configuration checks (`--checks-interval`).
     pub fn start(args: &[&str]) -> Picket {
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_picket"));
         cmd.arg("run").args(args);
@@ -282,6 +283,10 @@ impl Picket {
         // they would add alerts that depend on the machine.
         if !args.contains(&"--snapshot-interval") && !args.contains(&"--config") {
             cmd.args(["--snapshot-interval", "0"]);
+        }
+        // Nor is its configuration: checks run when a test asks (POST /api/config/run).
+        if !args.contains(&"--checks-interval") && !args.contains(&"--config") {
+            cmd.args(["--checks-interval", "0"]);
         }
         let child = cmd
             .stdin(Stdio::null())
