@@ -53,6 +53,7 @@ pub struct Config {
     /// A directory of check files, watched for changes. Default: /etc/picket/checks when
     /// it exists, else the built-in checks.
     pub checks_dir: Option<PathBuf>,
+    pub file_integrity: FileIntegrity,
     pub retention: Retention,
 }
 
@@ -63,6 +64,34 @@ pub struct LogConfig {
     /// `syslog`, `dpkg` or `journal-json`; detected from the name and content when absent.
     #[serde(default)]
     pub format: Option<crate::parse::InputFormat>,
+}
+
+/// File integrity monitoring: FILE_CHANGED for the listed files, LOG_DELETED and
+/// LOG_TRUNCATED under the log directory.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct FileIntegrity {
+    pub enabled: bool,
+    /// Files, globs and directories (a trailing `/`: every file directly inside).
+    pub paths: Vec<String>,
+    /// Where logs live; watched recursively, except the journal's directory.
+    pub log_dir: Option<PathBuf>,
+    /// How often every listed file is verified in full (besides the watch), in seconds.
+    pub verify_interval_secs: u64,
+}
+
+impl Default for FileIntegrity {
+    fn default() -> Self {
+        FileIntegrity {
+            enabled: true,
+            paths: crate::sources::fim::files::DEFAULT_PATHS
+                .iter()
+                .map(|s| s.to_string())
+                .collect(),
+            log_dir: Some(PathBuf::from("/var/log")),
+            verify_interval_secs: 60,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -93,6 +122,7 @@ impl Default for Config {
             snapshot_interval_secs: 10,
             checks_interval_secs: 900,
             checks_dir: None,
+            file_integrity: FileIntegrity::default(),
             retention: Retention::default(),
         }
     }
@@ -153,6 +183,23 @@ impl Config {
             return Err(invalid(format!(
                 "snapshot_interval_secs must be between 0 (off) and 86400, not {}",
                 self.snapshot_interval_secs
+            )));
+        }
+        let fi = &self.file_integrity;
+        if !(1..=86_400).contains(&fi.verify_interval_secs) {
+            return Err(invalid(format!(
+                "file_integrity.verify_interval_secs must be between 1 and 86400, not {}",
+                fi.verify_interval_secs
+            )));
+        }
+        if let Some(p) = fi.paths.iter().find(|p| !p.starts_with('/')) {
+            return Err(invalid(format!(
+                "file_integrity.paths: `{p}` must be an absolute path"
+            )));
+        }
+        if let Some(p) = fi.paths.iter().find(|p| glob::Pattern::new(p).is_err()) {
+            return Err(invalid(format!(
+                "file_integrity.paths: `{p}` is not a valid glob"
             )));
         }
         if self.checks_interval_secs > 7 * 86_400 {

@@ -201,6 +201,37 @@ pub fn run(opts: DaemonOptions) -> anyhow::Result<()> {
                 .spawn(move || ctx.run())?,
         );
     }
+    if cfg.file_integrity.enabled {
+        let fi = &cfg.file_integrity;
+        let saved = crate::store::load_checkpoint(&conn, crate::sources::fim::CHECKPOINT)?;
+        let fim = crate::sources::fim::Fim::new(
+            crate::sources::fim::FimOptions {
+                paths: fi.paths.clone(),
+                log_dir: fi.log_dir.clone(),
+                verify_every: Duration::from_secs(fi.verify_interval_secs),
+            },
+            saved.as_deref(),
+        );
+        eprintln!(
+            "picket: watching {} file patterns{} for changes",
+            fi.paths.len(),
+            fi.log_dir
+                .as_ref()
+                .map(|d| format!(" and the logs under {}", d.display()))
+                .unwrap_or_default()
+        );
+        let (sink, stop) = (sink.clone(), stop.clone());
+        workers.push(
+            std::thread::Builder::new()
+                .name("file integrity".into())
+                .spawn(move || {
+                    let send = |b: Batch| sink.send(EngineMsg::Batch(b)).is_ok();
+                    if let Err(e) = fim.run(stop, send) {
+                        eprintln!("picket: file integrity stopped: {e}");
+                    }
+                })?,
+        );
+    }
     if cfg.checks_interval_secs > 0 {
         eprintln!(
             "picket: running the configuration checks{} every {} s",

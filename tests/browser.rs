@@ -327,6 +327,127 @@ fn the_processes_and_ports_pages_show_this_test_and_its_listener() {
     b.assert_no_script_errors();
 }
 
+/// The Config page's last run (`data-ran-at`; empty before the first run).
+async fn config_ran_at(p: &Page<'_>) -> String {
+    p.wait("#config-ran-at", Duration::from_secs(10))
+        .await
+        .attr("data-ran-at")
+        .await
+        .unwrap()
+        .unwrap_or_default()
+}
+
+#[test]
+fn the_config_page_shows_the_score_and_a_failing_check_and_runs_the_checks() {
+    use std::os::unix::fs::PermissionsExt;
+    // A check this test makes FAIL on any machine: a world-writable file of its own, whose
+    // name is markup (the evidence shows it, as text). And a check file that does not compile.
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join(format!("{XSS}.conf"));
+    std::fs::write(&file, "x\n").unwrap();
+    std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o666)).unwrap();
+    let checks = dir.path().join("checks");
+    std::fs::create_dir(&checks).unwrap();
+    std::fs::write(
+        checks.join("test-private-file.yaml"),
+        format!(
+            "id: test-private-file\ntitle: The test's file is private\ncategory: files\nseverity: high\n\
+             remediation: Run `chmod 600` on it.\nfile_mode:\n  path: {:?}\n  max: \"0600\"\n",
+            file.to_str().unwrap()
+        ),
+    )
+    .unwrap();
+    std::fs::write(
+        checks.join("broken.yaml"),
+        "id: broken\ntitle: Broken\ncategory: files\nseverity: low\nremediation: x\nfile_mode:\n  path: /etc/passwd\n  max: \"0644\"\n  colour: red\n",
+    )
+    .unwrap();
+    // The tests' picket runs the checks on demand only: the page starts with no run.
+    let m = Monitor::start_with(&["--checks", checks.to_str().unwrap()]);
+    let b = Browser::start("config_page", &m.addr);
+    let p = Page(&b.client);
+    b.run(async {
+        p.login(&b.base, "alice", ADMIN_PW, "admin").await;
+        p.goto(&format!("{}/#/config", b.base)).await;
+        p.wait("#config-empty", Duration::from_secs(10)).await;
+        assert_eq!(config_ran_at(&p).await, "", "checks ran before anyone asked");
+        let never = p.wait("#config-ran-at", Duration::from_secs(5)).await;
+        assert_eq!(never.text().await.unwrap(), "never");
+
+        // Run them: the score, and the failing check under its category.
+        p.wait("#config-run", Duration::from_secs(5))
+            .await
+            .click()
+            .await
+            .unwrap();
+        let row = ".cfg-group[data-category=\"files\"] li[data-check-id=\"test-private-file\"][data-status=\"FAIL\"]";
+        p.wait(row, Duration::from_secs(15)).await;
+        let score = p.wait("#config-score-value", Duration::from_secs(5)).await;
+        let score: f64 = score.text().await.unwrap().parse().expect("a number");
+        assert!((0.0..=100.0).contains(&score), "{score}");
+        let first = config_ran_at(&p).await;
+        assert!(first.starts_with("20"), "last ran: {first:?}");
+        let errors = p.wait("#config-errors li", Duration::from_secs(5)).await;
+        let errors = errors.text().await.unwrap();
+        assert!(errors.contains("broken.yaml:9:3: unknown field `colour`"), "{errors}");
+
+        // Expanding the row shows its evidence (the file name as text) and remediation.
+        p.wait(&format!("{row} .cfg-row"), Duration::from_secs(5))
+            .await
+            .click()
+            .await
+            .unwrap();
+        let detail = p
+            .wait(&format!("{row} .cfg-detail:not([hidden])"), Duration::from_secs(5))
+            .await
+            .text()
+            .await
+            .unwrap();
+        let evidence = format!("{}: mode 0666", file.display());
+        assert!(detail.contains(&evidence), "{detail}");
+        assert!(detail.contains("chmod 600"), "{detail}");
+        assert!(!p.dialog_open().await, "a script from a file name ran");
+        let injected = p
+            .js("return document.querySelectorAll('img').length", vec![])
+            .await;
+        assert_eq!(injected, json!(0), "an <img> from a file name");
+
+        // Running again moves "last ran" and keeps the row open.
+        p.wait("#config-run:not([disabled])", Duration::from_secs(5))
+            .await
+            .click()
+            .await
+            .unwrap();
+        p.until("last ran to change", Duration::from_secs(15), || async {
+            let now = config_ran_at(&p).await;
+            (!now.is_empty() && now != first).then_some(())
+        })
+        .await;
+        p.wait(&format!("{row} .cfg-detail:not([hidden])"), Duration::from_secs(5))
+            .await;
+    });
+    b.assert_no_script_errors();
+    drop(b);
+
+    // A viewer sees the same results and no Run button.
+    let b = Browser::start("config_page_viewer", &m.addr);
+    let p = Page(&b.client);
+    b.run(async {
+        p.login(&b.base, "bob", VIEWER_PW, "viewer").await;
+        p.goto(&format!("{}/#/config", b.base)).await;
+        p.wait(
+            "li[data-check-id=\"test-private-file\"][data-status=\"FAIL\"]",
+            Duration::from_secs(10),
+        )
+        .await;
+        assert!(
+            p.all("#config-run").await.is_empty(),
+            "a viewer has a Run button"
+        );
+    });
+    b.assert_no_script_errors();
+}
+
 #[test]
 fn hostile_text_from_a_log_stays_text_on_every_page() {
     let m = Monitor::start();

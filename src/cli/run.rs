@@ -58,6 +58,16 @@ pub struct RunArgs {
     /// [default: 900, or `checks_interval_secs` from picket.yaml].
     #[arg(long, value_name = "SECS", value_parser = clap::value_parser!(u64).range(0..=604_800))]
     pub checks_interval: Option<u64>,
+    /// Watch sensitive files and /var/log for changes, deletion and truncation
+    /// [default: on, or `file_integrity.enabled` from picket.yaml].
+    #[arg(long, value_enum, value_name = "ON|OFF")]
+    pub file_integrity: Option<OnOff>,
+}
+
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+pub enum OnOff {
+    On,
+    Off,
 }
 
 #[derive(Debug, Clone, Copy, clap::ValueEnum)]
@@ -114,6 +124,9 @@ pub fn run(args: RunArgs) -> anyhow::Result<()> {
     }
     if let Some(dir) = args.checks {
         cfg.checks_dir = Some(dir);
+    }
+    if let Some(f) = args.file_integrity {
+        cfg.file_integrity.enabled = matches!(f, OnOff::On);
     }
     let journal_only = matches!(args.journald, Some(JournaldArg::Only));
     // Rules from a directory are watched and reloaded; the built-in ones are fixed.

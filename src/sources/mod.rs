@@ -1,6 +1,7 @@
-//! Where raw input comes from: files (tailed, rotation-proof), the journal, and later the
-//! host snapshot collectors. Sources hand lines and checkpoints on; they never parse.
+//! Where raw input comes from: files (tailed, rotation-proof), the journal, the host
+//! snapshot collectors, and file integrity watches. Sources hand lines and checkpoints on; they never parse.
 
+pub mod fim;
 pub mod journald;
 pub mod snapshot;
 pub mod tail;

@@ -269,7 +269,7 @@ impl Picket {
     /// repository's rules unless they say `--rules` (a root test must not seed
     /// /etc/picket/rules on the machine), and without the process and port snapshots
     /// unless they say `--snapshot-interval` or `--config`; likewise the periodic
-    /// configuration checks (`--checks-interval`).
+    /// configuration checks (`--checks-interval`) and file integrity (`--file-integrity`).
     pub fn start(args: &[&str]) -> Picket {
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_picket"));
         cmd.arg("run").args(args);
@@ -287,6 +287,10 @@ impl Picket {
         // Nor is its configuration: checks run when a test asks (POST /api/config/run).
         if !args.contains(&"--checks-interval") && !args.contains(&"--config") {
             cmd.args(["--checks-interval", "0"]);
+        }
+        // Nor are its files and logs (a logrotate run would add alerts).
+        if !args.contains(&"--file-integrity") && !args.contains(&"--config") {
+            cmd.args(["--file-integrity", "off"]);
         }
         let child = cmd
             .stdin(Stdio::null())
