@@ -349,7 +349,7 @@ impl Sshd {
                 file: Some(sshd::SSHD_CONFIG.into()),
                 line: None,
                 detail: format!(
-                    "{} not set; OpenSSH 9.2's default offers {}: {verdict}",
+                    "{} not set: {verdict} (OpenSSH 9.2's default offers {})",
                     self.keyword,
                     effective.names.join(",")
                 ),

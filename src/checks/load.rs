@@ -61,6 +61,42 @@ pub const DEFAULT_CHECKS: &[(&str, &str)] = &[
         "accounts-system-no-shell.yaml",
         include_str!("../../checks/accounts-system-no-shell.yaml"),
     ),
+    (
+        "ssh-weak-ciphers.yaml",
+        include_str!("../../checks/ssh-weak-ciphers.yaml"),
+    ),
+    (
+        "ssh-weak-macs.yaml",
+        include_str!("../../checks/ssh-weak-macs.yaml"),
+    ),
+    (
+        "ssh-weak-kex.yaml",
+        include_str!("../../checks/ssh-weak-kex.yaml"),
+    ),
+    (
+        "accounts-home-directories.yaml",
+        include_str!("../../checks/accounts-home-directories.yaml"),
+    ),
+    (
+        "files-world-writable.yaml",
+        include_str!("../../checks/files-world-writable.yaml"),
+    ),
+    (
+        "files-unpackaged-setid.yaml",
+        include_str!("../../checks/files-unpackaged-setid.yaml"),
+    ),
+    (
+        "firewall-input-policy.rhai",
+        include_str!("../../checks/firewall-input-policy.rhai"),
+    ),
+    (
+        "cron-world-writable.rhai",
+        include_str!("../../checks/cron-world-writable.rhai"),
+    ),
+    (
+        "cron-jobs-from-tmp.rhai",
+        include_str!("../../checks/cron-jobs-from-tmp.rhai"),
+    ),
 ];
 
 /// Checks that compiled, and the errors of those that did not.

@@ -31,6 +31,25 @@ use crate::engine::CompileError;
 /// Evidence items a script may return; more are counted, not kept.
 pub const MAX_EVIDENCE: usize = 200;
 
+/// Bytes of a command's stdout and stderr a script gets: together under the sandbox's
+/// string limit ([`crate::engine::script::MAX_STRING_SIZE`]), which counts every string
+/// in the returned map, with room for the other fields.
+const SCRIPT_STDOUT: usize = 48 * 1024;
+const SCRIPT_STDERR: usize = 8 * 1024;
+
+/// `s` cut to at most `max` bytes (at a character boundary), and whether it was cut.
+fn fit(mut s: String, max: usize) -> (String, bool) {
+    if s.len() <= max {
+        return (s, false);
+    }
+    let mut end = max;
+    while !s.is_char_boundary(end) {
+        end -= 1;
+    }
+    s.truncate(end);
+    (s, true)
+}
+
 /// The META keys a check script may set.
 const META_KEYS: &[&str] = &[
     "id",
@@ -194,14 +213,18 @@ fn engine() -> rhai::Engine {
     });
     e.register_fn("run", |h: &mut HostApi, line: &str| -> Res<Dynamic> {
         match commands::run(&h.0, line) {
-            Ok(o) => Ok(map([
-                ("ran", true.into()),
-                ("command", o.line.into()),
-                ("code", o.code.map_or(Dynamic::UNIT, int)),
-                ("stdout", o.stdout.into()),
-                ("stderr", o.stderr.into()),
-                ("truncated", o.truncated.into()),
-            ])),
+            Ok(o) => {
+                let (stdout, cut_out) = fit(o.stdout, SCRIPT_STDOUT);
+                let (stderr, cut_err) = fit(o.stderr, SCRIPT_STDERR);
+                Ok(map([
+                    ("ran", true.into()),
+                    ("command", o.line.into()),
+                    ("code", o.code.map_or(Dynamic::UNIT, int)),
+                    ("stdout", stdout.into()),
+                    ("stderr", stderr.into()),
+                    ("truncated", (o.truncated || cut_out || cut_err).into()),
+                ]))
+            }
             // Asking for a command outside the allowlist is a bug in the script.
             Err(e @ commands::CommandError::NotAllowed(_)) => fail(e),
             Err(e) => Ok(map([
