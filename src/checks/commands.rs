@@ -172,9 +172,7 @@ fn run_program(
 
 /// Reads a pipe to its end on a thread, keeping at most [`MAX_OUTPUT`] bytes (draining
 /// the rest so the child is never blocked on a full pipe).
-fn capped_reader(
-    mut pipe: impl Read + Send + 'static,
-) -> std::thread::JoinHandle<(Vec<u8>, bool)> {
+fn capped_reader(mut pipe: impl Read + Send + 'static) -> std::thread::JoinHandle<(Vec<u8>, bool)> {
     std::thread::spawn(move || {
         let mut kept = Vec::new();
         let mut truncated = false;

@@ -124,9 +124,15 @@ mod tests {
     #[test]
     fn owners_through_merged_usr_and_diversions() {
         let (t, h) = host(&[
-            ("/var/lib/dpkg/info/util-linux.list", "/.\n/bin\n/bin/su\n/usr/bin/mount\n"),
+            (
+                "/var/lib/dpkg/info/util-linux.list",
+                "/.\n/bin\n/bin/su\n/usr/bin/mount\n",
+            ),
             ("/var/lib/dpkg/info/at:amd64.list", "/usr/bin/at\n"),
-            ("/var/lib/dpkg/diversions", "/usr/bin/at\n/usr/bin/at.real\nwrapper\n"),
+            (
+                "/var/lib/dpkg/diversions",
+                "/usr/bin/at\n/usr/bin/at.real\nwrapper\n",
+            ),
             ("/usr/bin/su", ""),
             ("/usr/bin/mount", ""),
             ("/usr/bin/at.real", ""),
@@ -134,7 +140,12 @@ mod tests {
             ("/usr/local/bin/su", ""),
         ]);
         std::os::unix::fs::symlink("usr/bin", t.path().join("bin")).unwrap();
-        let paths = ["/usr/bin/su", "/usr/bin/mount", "/usr/bin/at.real", "/usr/local/bin/su"];
+        let paths = [
+            "/usr/bin/su",
+            "/usr/bin/mount",
+            "/usr/bin/at.real",
+            "/usr/local/bin/su",
+        ];
         let idx = PackageIndex::load(&h, &paths).unwrap().unwrap();
         assert_eq!(idx.lists, 2);
         assert_eq!(idx.owner(&h, "/usr/bin/su"), Some("util-linux"));

@@ -197,8 +197,15 @@ impl SshdSpec {
             if !self.expect.is_empty() || self.max.is_some() || self.warn_max.is_some() {
                 return Err("`forbid` (and optionally `warn`) excludes `expect` and `max`".into());
             }
-            if let Some(p) = self.forbid.iter().chain(&self.warn).find(|p| p.trim().is_empty() || p.contains([',', '!'])) {
-                return Err(format!("`{p}` is not one algorithm pattern (no commas, no `!`)"));
+            if let Some(p) = self
+                .forbid
+                .iter()
+                .chain(&self.warn)
+                .find(|p| p.trim().is_empty() || p.contains([',', '!']))
+            {
+                return Err(format!(
+                    "`{p}` is not one algorithm pattern (no commas, no `!`)"
+                ));
             }
             return Ok(Assertion::Sshd(Sshd {
                 keyword: self.keyword.clone(),
@@ -321,7 +328,11 @@ impl Sshd {
             effective
                 .names
                 .iter()
-                .filter(|n| patterns.iter().any(|p| sshd_algorithms::match_pattern(n, p)))
+                .filter(|n| {
+                    patterns
+                        .iter()
+                        .any(|p| sshd_algorithms::match_pattern(n, p))
+                })
                 .cloned()
                 .collect()
         };
@@ -330,7 +341,10 @@ impl Sshd {
         let (status, verdict) = if !bad.is_empty() {
             (Status::Fail, format!("weak: {}", bad.join(", ")))
         } else if !doubtful.is_empty() {
-            (Status::Warn, format!("discouraged: {}", doubtful.join(", ")))
+            (
+                Status::Warn,
+                format!("discouraged: {}", doubtful.join(", ")),
+            )
         } else {
             (Status::Pass, "no weak algorithm".to_string())
         };

@@ -153,8 +153,7 @@ pub fn defaults() -> Loaded {
 
 /// Every `*.yaml`/`*.yml`/`*.rhai` file of `dir`, in name order.
 pub fn load_dir(dir: &Path) -> std::io::Result<Loaded> {
-    let (texts, read_errors) =
-        crate::engine::load::read_dir_texts(dir, &["yaml", "yml", "rhai"])?;
+    let (texts, read_errors) = crate::engine::load::read_dir_texts(dir, &["yaml", "yml", "rhai"])?;
     let mut loaded = load_texts(texts.iter().map(|(p, t)| (p.clone(), t.as_str())));
     loaded.errors.extend(read_errors);
     Ok(loaded)

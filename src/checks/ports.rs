@@ -125,7 +125,10 @@ mod tests {
         .unwrap();
         let mut v6 = String::new();
         for w in Ipv6Addr::LOCALHOST.octets().chunks(4) {
-            v6.push_str(&format!("{:08X}", u32::from_ne_bytes(w.try_into().unwrap())));
+            v6.push_str(&format!(
+                "{:08X}",
+                u32::from_ne_bytes(w.try_into().unwrap())
+            ));
         }
         std::fs::write(
             net.join("udp6"),
@@ -136,7 +139,16 @@ mod tests {
         let l = listening(&h).unwrap();
         let shown: Vec<String> = l
             .iter()
-            .map(|p| format!("{} {} {} {} {}", p.proto, p.address, p.port, p.uid, p.is_exposed()))
+            .map(|p| {
+                format!(
+                    "{} {} {} {} {}",
+                    p.proto,
+                    p.address,
+                    p.port,
+                    p.uid,
+                    p.is_exposed()
+                )
+            })
             .collect();
         assert_eq!(
             shown,

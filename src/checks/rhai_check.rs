@@ -370,9 +370,8 @@ impl ScriptCheck {
         let result = r
             .map_err(|e| describe_error(&self.file, &e, self.check_line))
             .and_then(|v| {
-                outcome_of(v).map_err(|m| {
-                    format!("{}:{}:1: {m}", self.file.display(), self.check_line)
-                })
+                outcome_of(v)
+                    .map_err(|m| format!("{}:{}:1: {m}", self.file.display(), self.check_line))
             });
         result.unwrap_or_else(|m| Outcome::note(Status::Error, m))
     }
@@ -396,8 +395,8 @@ fn outcome_of(v: Dynamic) -> Result<Outcome, String> {
                     "ERROR" => Status::Error,
                     other => {
                         return Err(format!(
-                        "status `{other}`: use PASS, WARN, FAIL, NOT_APPLICABLE or ERROR"
-                    ))
+                            "status `{other}`: use PASS, WARN, FAIL, NOT_APPLICABLE or ERROR"
+                        ))
                     }
                 })
             }
@@ -418,7 +417,11 @@ fn outcome_of(v: Dynamic) -> Result<Outcome, String> {
                     )));
                 }
             }
-            other => return Err(format!("unknown result key `{other}`: use status, evidence")),
+            other => {
+                return Err(format!(
+                    "unknown result key `{other}`: use status, evidence"
+                ))
+            }
         }
     }
     let status = status.ok_or("the result has no status")?;
@@ -477,7 +480,10 @@ mod tests {
     #[test]
     fn the_host_api_reads_under_the_root() {
         let (_t, h) = host(&[
-            ("/etc/passwd", "root:x:0:0::/root:/bin/bash\nbob:x:1000:1000::/home/bob:/bin/sh\n"),
+            (
+                "/etc/passwd",
+                "root:x:0:0::/root:/bin/bash\nbob:x:1000:1000::/home/bob:/bin/sh\n",
+            ),
             ("/etc/group", "sudo:x:27:bob\n"),
             ("/etc/ssh/sshd_config", "\nPermitRootLogin no\n"),
             ("/etc/cron.d/a", "x"),
@@ -529,14 +535,19 @@ mod tests {
             &h,
         );
         assert_eq!(o.status, Status::Pass, "{o:?}");
-        assert!(o.evidence[0].detail.starts_with("false: `nft list ruleset` not run: the audited root is not /"), "{o:?}");
-        let o = run(
-            "fn check(host) {\n  host.run(\"rm -rf /\")\n}\n",
-            &h,
+        assert!(
+            o.evidence[0]
+                .detail
+                .starts_with("false: `nft list ruleset` not run: the audited root is not /"),
+            "{o:?}"
         );
+        let o = run("fn check(host) {\n  host.run(\"rm -rf /\")\n}\n", &h);
         assert_eq!(o.status, Status::Error);
         assert!(o.evidence[0].detail.starts_with("t.rhai:3:"), "{o:?}");
-        assert!(o.evidence[0].detail.contains("not an allowed command"), "{o:?}");
+        assert!(
+            o.evidence[0].detail.contains("not an allowed command"),
+            "{o:?}"
+        );
     }
 
     #[test]
@@ -545,10 +556,16 @@ mod tests {
         for (body, want) in [
             ("fn check(host) {\n  loop {}\n}\n", "Too many operations"),
             ("fn check(host) {\n  throw \"boom\";\n}\n", "boom"),
-            ("fn check(host) {\n  #{ status: \"MAYBE\" }\n}\n", "status `MAYBE`"),
+            (
+                "fn check(host) {\n  #{ status: \"MAYBE\" }\n}\n",
+                "status `MAYBE`",
+            ),
             ("fn check(host) {\n  #{ evidence: [] }\n}\n", "no status"),
             ("fn check(host) {\n  42\n}\n", "must return"),
-            ("fn check(host) {\n  #{ status: \"PASS\", evidence: [#{ fil: 1 }] }\n}\n", "unknown evidence key `fil`"),
+            (
+                "fn check(host) {\n  #{ status: \"PASS\", evidence: [#{ fil: 1 }] }\n}\n",
+                "unknown evidence key `fil`",
+            ),
         ] {
             let o = run(body, &h);
             assert_eq!(o.status, Status::Error, "{body}");

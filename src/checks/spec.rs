@@ -108,10 +108,18 @@ pub fn compile(text: &str, file: &Path) -> Result<Check, Vec<CompileError>> {
         kinds.push(Ok(Assertion::Accounts(s.value)));
     }
     if let Some(s) = &spec.world_writable {
-        kinds.push(s.value.compile(Scan::WorldWritable).map_err(|m| at(file, s, m)));
+        kinds.push(
+            s.value
+                .compile(Scan::WorldWritable)
+                .map_err(|m| at(file, s, m)),
+        );
     }
     if let Some(s) = &spec.unpackaged_setid {
-        kinds.push(s.value.compile(Scan::UnpackagedSetid).map_err(|m| at(file, s, m)));
+        kinds.push(
+            s.value
+                .compile(Scan::UnpackagedSetid)
+                .map_err(|m| at(file, s, m)),
+        );
     }
     let assertion = match kinds.len() {
         1 => match kinds.pop().unwrap() {

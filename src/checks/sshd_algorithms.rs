@@ -153,9 +153,7 @@ impl AlgorithmList {
         }
         if let Some(deny) = value.strip_prefix('-') {
             return Effective {
-                names: default()
-                    .filter(|name| !matches_list(name, deny))
-                    .collect(),
+                names: default().filter(|name| !matches_list(name, deny)).collect(),
                 unknown: Vec::new(),
             };
         }
@@ -285,7 +283,9 @@ mod tests {
 
     #[test]
     fn minus_removes_by_pattern() {
-        let macs = list_for("macs").unwrap().assemble(Some("-umac-64*,hmac-sha1*"));
+        let macs = list_for("macs")
+            .unwrap()
+            .assemble(Some("-umac-64*,hmac-sha1*"));
         assert!(macs
             .names
             .iter()
@@ -299,7 +299,9 @@ mod tests {
             ciphers(Some("aes*-cbc,aes256-ctr")),
             ["aes128-cbc", "aes192-cbc", "aes256-cbc", "aes256-ctr"]
         );
-        let e = list_for("CIPHERS").unwrap().assemble(Some("AES256-CTR,arcfour256"));
+        let e = list_for("CIPHERS")
+            .unwrap()
+            .assemble(Some("AES256-CTR,arcfour256"));
         assert_eq!(e.names, ["aes256-ctr", "arcfour256"]);
         assert_eq!(e.unknown, ["arcfour256"]);
         assert!(list_for("PermitRootLogin").is_none());

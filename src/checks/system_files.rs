@@ -21,8 +21,7 @@ use super::{Evidence, Status};
 
 /// The system directories walked when a check does not name its own.
 pub const SYSTEM_PATHS: &[&str] = &[
-    "/etc", "/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32", "/boot", "/opt",
-    "/var",
+    "/etc", "/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32", "/boot", "/opt", "/var",
 ];
 
 /// Never walked: kernel and runtime filesystems, whose entries are not configuration.
@@ -173,7 +172,11 @@ fn world_writable(host: &Host, report: &WalkReport) -> Outcome {
         clean.push_str(&format!(
             " ({}{}, not entered)",
             shown.join(", "),
-            if report.sticky_skipped.len() > 5 { ", …" } else { "" }
+            if report.sticky_skipped.len() > 5 {
+                ", …"
+            } else {
+                ""
+            }
         ));
     }
     verdict(report, findings, clean)
@@ -268,9 +271,12 @@ mod tests {
         let o = eval(Scan::WorldWritable, &h);
         assert_eq!(o.status, Status::Fail, "{o:?}");
         let shown: Vec<String> = o.evidence.iter().map(|e| e.to_string()).collect();
-        assert!(shown.iter().any(|s| s.starts_with(
-            "/var/www/uploads world-writable directory without the sticky bit (mode 0777"
-        )), "{shown:?}");
+        assert!(
+            shown.iter().any(|s| s.starts_with(
+                "/var/www/uploads world-writable directory without the sticky bit (mode 0777"
+            )),
+            "{shown:?}"
+        );
         assert!(shown
             .iter()
             .any(|s| s.starts_with("/etc/app.conf world-writable file (mode 0666")));
@@ -282,7 +288,10 @@ mod tests {
         let (_t, h) = host(&[("/etc/ok.conf", 0o644)], &[("/var/tmp", 0o1777)]);
         let o = eval(Scan::WorldWritable, &h);
         assert_eq!(o.status, Status::Pass, "{o:?}");
-        assert!(o.evidence[0].detail.contains("(/var/tmp, not entered)"), "{o:?}");
+        assert!(
+            o.evidence[0].detail.contains("(/var/tmp, not entered)"),
+            "{o:?}"
+        );
     }
 
     #[test]
@@ -294,7 +303,12 @@ mod tests {
         let (_t, h) = host(&refs, &[]);
         let o = eval(Scan::WorldWritable, &h);
         assert_eq!(o.evidence.len(), MAX_EVIDENCE + 1);
-        assert!(o.evidence.last().unwrap().detail.starts_with("… and 5 more"));
+        assert!(o
+            .evidence
+            .last()
+            .unwrap()
+            .detail
+            .starts_with("… and 5 more"));
     }
 
     #[test]
@@ -308,7 +322,10 @@ mod tests {
             &[],
         );
         // No dpkg database: not applicable.
-        assert_eq!(eval(Scan::UnpackagedSetid, &h).status, Status::NotApplicable);
+        assert_eq!(
+            eval(Scan::UnpackagedSetid, &h).status,
+            Status::NotApplicable
+        );
         let info = t.path().join("var/lib/dpkg/info");
         std::fs::create_dir_all(&info).unwrap();
         std::fs::write(info.join("passwd.list"), "/usr/bin/passwd\n").unwrap();
@@ -316,13 +333,24 @@ mod tests {
         assert_eq!(o.status, Status::Fail);
         let shown: Vec<&str> = o.evidence.iter().map(|e| e.detail.as_str()).collect();
         assert_eq!(shown.len(), 2, "{shown:?}");
-        assert!(shown[0].starts_with("/usr/bin/wall is setgid (mode 2755"), "{shown:?}");
-        assert!(shown[1].starts_with("/usr/local/bin/rootshell is setuid"), "{shown:?}");
-        std::fs::write(info.join("bsdutils.list"), "/usr/bin/wall\n/usr/local/bin/rootshell\n")
-            .unwrap();
+        assert!(
+            shown[0].starts_with("/usr/bin/wall is setgid (mode 2755"),
+            "{shown:?}"
+        );
+        assert!(
+            shown[1].starts_with("/usr/local/bin/rootshell is setuid"),
+            "{shown:?}"
+        );
+        std::fs::write(
+            info.join("bsdutils.list"),
+            "/usr/bin/wall\n/usr/local/bin/rootshell\n",
+        )
+        .unwrap();
         let o = eval(Scan::UnpackagedSetid, &h);
         assert_eq!(o.status, Status::Pass, "{o:?}");
-        assert!(o.evidence[0].detail.contains("3 setuid/setgid files, each owned"));
+        assert!(o.evidence[0]
+            .detail
+            .contains("3 setuid/setgid files, each owned"));
     }
 
     #[test]

@@ -68,8 +68,16 @@ impl WalkReport {
             parts.push(format!(
                 "{} director{} could not be read ({p}: {why}{})",
                 self.unreadable.len(),
-                if self.unreadable.len() == 1 { "y" } else { "ies" },
-                if self.unreadable.len() > 1 { ", …" } else { "" }
+                if self.unreadable.len() == 1 {
+                    "y"
+                } else {
+                    "ies"
+                },
+                if self.unreadable.len() > 1 {
+                    ", …"
+                } else {
+                    ""
+                }
             ));
         }
         (!parts.is_empty()).then(|| parts.join("; "))
@@ -117,7 +125,9 @@ pub fn walk(host: &Host, starts: &[String], max_entries: usize) -> Result<WalkRe
         }
         let trimmed = start.trim_end_matches('/');
         let (parent, name) = trimmed.rsplit_once('/').unwrap_or(("", trimmed));
-        let real = host.resolve(if parent.is_empty() { "/" } else { parent })?.join(name);
+        let real = host
+            .resolve(if parent.is_empty() { "/" } else { parent })?
+            .join(name);
         let meta = match std::fs::symlink_metadata(&real) {
             Ok(m) => m,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
@@ -141,13 +151,7 @@ pub fn walk(host: &Host, starts: &[String], max_entries: usize) -> Result<WalkRe
     Ok(report)
 }
 
-fn walk_one(
-    start: &str,
-    real: PathBuf,
-    dev: u64,
-    max_entries: usize,
-    report: &mut WalkReport,
-) {
+fn walk_one(start: &str, real: PathBuf, dev: u64, max_entries: usize, report: &mut WalkReport) {
     // Depth-first with an explicit stack: no recursion depth for a hostile tree to abuse.
     let mut stack: Vec<(String, PathBuf)> = vec![(start.trim_end_matches('/').to_string(), real)];
     while let Some((host_dir, real_dir)) = stack.pop() {
@@ -261,7 +265,10 @@ mod tests {
         assert!(paths.contains(&"/usr/bin/su"), "{paths:?}");
         assert!(paths.contains(&"/usr/lib/x/open"), "{paths:?}");
         assert!(paths.contains(&"/var/tmp"), "the sticky dir itself is seen");
-        assert!(!paths.iter().any(|p| p.starts_with("/var/tmp/")), "{paths:?}");
+        assert!(
+            !paths.iter().any(|p| p.starts_with("/var/tmp/")),
+            "{paths:?}"
+        );
         assert!(!paths.contains(&"/etc/tmp"));
         assert_eq!(r.sticky_skipped, ["/var/tmp"]);
         assert!(!r.capped);

@@ -90,7 +90,11 @@ fn write_table(w: &mut impl Write, results: &[checks::CheckResult]) -> std::io::
         "STATUS", "SEVERITY", "CATEGORY", "CHECK"
     )?;
     for r in results {
-        let first = r.evidence.first().map(|e| e.to_string()).unwrap_or_default();
+        let first = r
+            .evidence
+            .first()
+            .map(|e| e.to_string())
+            .unwrap_or_default();
         writeln!(
             w,
             "{:<14} {:<8} {:<9} {:<30} {}",
