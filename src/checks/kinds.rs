@@ -28,11 +28,11 @@ use serde::Deserialize;
 use super::host::{Host, HostError, User};
 use std::sync::Arc;
 
+use super::context::RunContext;
 use super::rhai_check::ScriptCheck;
 use super::sshd;
 use super::sshd_algorithms;
 use super::system_files::SystemFiles;
-use super::walk::WalkCache;
 use super::{Evidence, Status};
 use crate::engine::spec::OneOrMany;
 
@@ -109,18 +109,19 @@ pub(crate) fn worse(a: Status, b: Status) -> Status {
 }
 
 impl Assertion {
-    /// Evaluates the assertion on its own (a walk is not shared with other checks).
+    /// Evaluates the assertion on its own (nothing is shared with other checks).
     pub fn evaluate(&self, host: &Host) -> Outcome {
-        self.evaluate_with(host, &WalkCache::default())
+        self.evaluate_with(host, &RunContext::default())
     }
 
-    /// Evaluates the assertion, reusing the run's filesystem walks.
-    pub fn evaluate_with(&self, host: &Host, walks: &WalkCache) -> Outcome {
+    /// Evaluates the assertion with what the run's checks share (the filesystem walk,
+    /// `sshd -T`).
+    pub fn evaluate_with(&self, host: &Host, run: &RunContext) -> Outcome {
         let r = match self {
-            Assertion::Sshd(s) => s.evaluate(host),
+            Assertion::Sshd(s) => s.evaluate(host, run),
             Assertion::FileMode(f) => f.evaluate(host),
             Assertion::Accounts(a) => a.evaluate(host),
-            Assertion::SystemFiles(w) => w.evaluate(host, walks),
+            Assertion::SystemFiles(w) => w.evaluate(host, &run.walks),
             Assertion::Script(s) => return s.evaluate(host),
         };
         r.unwrap_or_else(|e| {
@@ -240,16 +241,31 @@ impl SshdSpec {
     }
 }
 
+/// Whether two spellings name the same sshd setting (`sshd -T` prints the old alias
+/// `without-password` for `prohibit-password`).
+fn same_setting(a: &str, b: &str) -> bool {
+    let canon = |s: &str| match s {
+        "without-password" => "prohibit-password".to_string(),
+        s => s.to_string(),
+    };
+    canon(&a.to_ascii_lowercase()) == canon(&b.to_ascii_lowercase())
+}
+
 impl Sshd {
-    fn evaluate(&self, host: &Host) -> Result<Outcome, HostError> {
+    fn evaluate(&self, host: &Host, run: &RunContext) -> Result<Outcome, HostError> {
         let Some(cfg) = sshd::parse(host)? else {
             return Ok(Outcome::note(
                 Status::NotApplicable,
                 format!("{} does not exist", sshd::SSHD_CONFIG),
             ));
         };
+        // On the running host, sshd's own reading of its files (`sshd -T`) is the truth;
+        // when it disagrees with ours, it decides and the evidence says so.
+        let live = run
+            .sshd_t(host)
+            .and_then(|m| m.get(&self.keyword.to_ascii_lowercase()));
         if let SshdTest::Forbid { list, fail, warn } = &self.test {
-            let mut out = self.forbidden(&cfg, list, fail, warn);
+            let mut out = self.forbidden(&cfg, list, fail, warn, live.map(String::as_str));
             out.evidence
                 .extend(cfg.warnings.iter().map(Evidence::detail));
             return Ok(out);
@@ -282,11 +298,23 @@ impl Sshd {
         };
         // The first word decides (`PermitRootLogin no # comment` is not valid sshd, but
         // `MaxAuthTries 3` must not carry anything after the number).
-        let first = value
-            .split_whitespace()
-            .next()
-            .unwrap_or("")
-            .to_ascii_lowercase();
+        let first_word = |v: &str| {
+            v.split_whitespace()
+                .next()
+                .unwrap_or("")
+                .to_ascii_lowercase()
+        };
+        let mut first = first_word(&value);
+        let mut disagreement = None;
+        if let Some(live) = live {
+            if !same_setting(&first_word(live), &first) {
+                disagreement = Some(Evidence::detail(format!(
+                    "`sshd -T` reads {} as {live}, not {value}; sshd's reading decides",
+                    self.keyword
+                )));
+                first = first_word(live);
+            }
+        }
         let status = match &self.test {
             SshdTest::OneOf { pass, warn } => {
                 if pass.contains(&first) {
@@ -309,6 +337,7 @@ impl Sshd {
             SshdTest::Forbid { .. } => unreachable!("handled above"),
         };
         let mut out = vec![evidence];
+        out.extend(disagreement);
         out.extend(cfg.warnings.iter().map(Evidence::detail));
         Ok(Outcome::new(status, out))
     }
@@ -321,9 +350,29 @@ impl Sshd {
         list: &sshd_algorithms::AlgorithmList,
         fail: &[String],
         warn: &[String],
+        live: Option<&str>,
     ) -> Outcome {
         let directive = cfg.effective(&self.keyword);
-        let effective = list.assemble(directive.map(|d| d.value.as_str()));
+        let mut effective = list.assemble(directive.map(|d| d.value.as_str()));
+        let mut disagreement = None;
+        if let Some(live) = live {
+            let names: Vec<String> = live
+                .split(',')
+                .map(|s| s.trim().to_ascii_lowercase())
+                .filter(|s| !s.is_empty())
+                .collect();
+            if names != effective.names {
+                disagreement = Some(Evidence::detail(format!(
+                    "`sshd -T` offers {}, not {} as computed from the files; sshd's list decides",
+                    names.join(","),
+                    effective.names.join(",")
+                )));
+                effective = sshd_algorithms::Effective {
+                    names,
+                    unknown: Vec::new(),
+                };
+            }
+        }
         let matching = |patterns: &[String]| -> Vec<String> {
             effective
                 .names
@@ -369,6 +418,7 @@ impl Sshd {
                 ),
             },
         }];
+        evidence.extend(disagreement);
         if !effective.unknown.is_empty() {
             evidence.push(Evidence::detail(format!(
                 "{} not supported by OpenSSH 9.2 (sshd refuses to start with it)",
@@ -699,6 +749,86 @@ mod tests {
             let (_t, h) = host(&[("/etc/ssh/sshd_config", line, 0o644)]);
             assert_eq!(a.evaluate(&h).status, want, "{line}");
         }
+    }
+
+    #[test]
+    fn sshd_t_decides_when_it_disagrees_with_the_files() {
+        let (_t, h) = host(&[(
+            "/etc/ssh/sshd_config",
+            "PermitRootLogin no\nCiphers aes128-ctr\n",
+            0o644,
+        )]);
+        let root_login = SshdSpec {
+            keyword: "PermitRootLogin".into(),
+            expect: vec!["no".into()],
+            warn: vec!["prohibit-password".into()],
+            max: None,
+            warn_max: None,
+            forbid: vec![],
+        }
+        .compile()
+        .unwrap();
+        let run = RunContext::with_sshd_t(&[
+            ("permitrootlogin", "yes"),
+            ("ciphers", "aes128-ctr,aes128-cbc"),
+        ]);
+        let o = root_login.evaluate_with(&h, &run);
+        assert_eq!(o.status, Status::Fail, "{o:?}");
+        assert_eq!(
+            o.evidence[0].to_string(),
+            "/etc/ssh/sshd_config:1: PermitRootLogin no"
+        );
+        assert_eq!(
+            o.evidence[1].detail,
+            "`sshd -T` reads PermitRootLogin as yes, not no; sshd's reading decides"
+        );
+        // The same setting under its old alias is no disagreement.
+        let (_t2, h2) = host(&[("/etc/ssh/sshd_config", "Port 22\n", 0o644)]);
+        let run = RunContext::with_sshd_t(&[("permitrootlogin", "without-password")]);
+        let o = root_login.evaluate_with(&h2, &run);
+        assert_eq!((o.status, o.evidence.len()), (Status::Warn, 1), "{o:?}");
+        // Algorithm lists: sshd's list is judged.
+        let ciphers = SshdSpec {
+            keyword: "Ciphers".into(),
+            expect: vec![],
+            warn: vec![],
+            max: None,
+            warn_max: None,
+            forbid: vec!["*-cbc".into()],
+        }
+        .compile()
+        .unwrap();
+        assert_eq!(ciphers.evaluate(&h).status, Status::Pass);
+        let run = RunContext::with_sshd_t(&[("ciphers", "aes128-ctr,aes128-cbc")]);
+        let o = ciphers.evaluate_with(&h, &run);
+        assert_eq!(o.status, Status::Fail, "{o:?}");
+        assert!(o.evidence[0].detail.contains("weak: aes128-cbc"), "{o:?}");
+        assert!(
+            o.evidence[1]
+                .detail
+                .starts_with("`sshd -T` offers aes128-ctr,aes128-cbc, not aes128-ctr"),
+            "{o:?}"
+        );
+    }
+
+    #[test]
+    fn forbid_is_only_for_algorithm_lists() {
+        let spec = |keyword: &str, expect: Vec<String>| SshdSpec {
+            keyword: keyword.into(),
+            expect,
+            warn: vec![],
+            max: None,
+            warn_max: None,
+            forbid: vec!["*-cbc".into()],
+        };
+        assert!(spec("PermitRootLogin", vec![])
+            .compile()
+            .unwrap_err()
+            .contains("algorithm lists"));
+        assert!(spec("Ciphers", vec!["x".into()]).compile().is_err());
+        let mut bad = spec("MACs", vec![]);
+        bad.forbid = vec!["a,b".into()];
+        assert!(bad.compile().is_err());
     }
 
     #[test]

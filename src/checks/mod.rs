@@ -7,7 +7,8 @@
 //!   `sshd`: sshd_config with its includes; `sshd_algorithms`: sshd's cipher, MAC and
 //!   key-exchange lists; `ports`: listening sockets from `/proc/net`; `commands`: the
 //!   allowlisted read-only commands (only when the root is `/`); `walk`: the bounded walk
-//!   of system directories; `dpkg`: which package owns a file.
+//!   of system directories; `dpkg`: which package owns a file; `context`: what the
+//!   checks of one run share (the walk, `sshd -T`).
 //! - `spec`: the YAML form and its compilation; `kinds`: the registry of assertion kinds
 //!   and their evaluation, with `homes` and `system_files` for the larger ones;
 //!   `rhai_check`: checks written in Rhai; `load`: the default checks (the repository's
@@ -17,6 +18,7 @@
 //! printing them is the CLI's business.
 
 pub mod commands;
+pub mod context;
 pub mod dpkg;
 pub mod homes;
 pub mod host;
@@ -107,14 +109,15 @@ pub struct CheckResult {
     pub remediation: String,
 }
 
-/// Runs every check against the host, in order. Checks that walk the system directories
-/// share one walk per run (never across runs: a long-lived daemon sees changes).
+/// Runs every check against the host, in order. Checks share one walk of the system
+/// directories and one `sshd -T` per run (never across runs: a long-lived daemon sees
+/// changes).
 pub fn run(checks: &[Check], host: &Host) -> Vec<CheckResult> {
-    let walks = walk::WalkCache::default();
+    let shared = context::RunContext::default();
     checks
         .iter()
         .map(|c| {
-            let outcome = c.assertion.evaluate_with(host, &walks);
+            let outcome = c.assertion.evaluate_with(host, &shared);
             CheckResult {
                 id: c.id.clone(),
                 title: c.title.clone(),
