@@ -579,6 +579,22 @@ fn a_bad_check_file_is_reported_with_its_position() {
     assert_eq!(out.status.code(), Some(1));
     let err = String::from_utf8(out.stderr).unwrap();
     assert!(err.contains("bad.yaml:6:7: give either `expect`"), "{err}");
+    // A Rhai check is loaded from the directory too, and placed the same way.
+    std::fs::write(
+        dir.path().join("bad.rhai"),
+        "const META = #{ id: \"b\", title: \"B\", category: \"cron\", severity: \"low\", remediation: \"r\" };\nfn check(host) {\n  let = 1;\n}\n",
+    )
+    .unwrap();
+    let out = picket(&[
+        "check",
+        "--root",
+        "/",
+        "--checks",
+        dir.path().to_str().unwrap(),
+    ]);
+    let err = String::from_utf8(out.stderr).unwrap();
+    assert!(err.contains("bad.rhai:3:"), "{err}");
+    assert!(err.contains("2 error(s) in the checks"), "{err}");
 }
 
 #[test]
