@@ -4,8 +4,8 @@
 //!
 //! Owns: path resolution under the root, reading files (size-capped), stat, listing with
 //! glob, and the parsed forms of `/etc/passwd`, `/etc/group`, `/etc/shadow` and
-//! `sshd_config` (in [`super::sshd`]). Must not: write anything, run commands, or follow a
-//! path out of the root.
+//! `sshd_config` (in [`super::sshd`]). Must not: write anything, run commands (that is
+//! [`super::commands`], allowlisted), or follow a path out of the root.
 //!
 //! Resolution walks the path one component at a time and resolves symlinks itself: an
 //! absolute link target restarts at the root (as `chroot` would), a relative one continues
@@ -129,6 +129,12 @@ impl Host {
     /// The root directory on this machine.
     pub fn root(&self) -> &Path {
         &self.root
+    }
+
+    /// Whether the audited host is this running system (the root is `/`), so that what
+    /// its commands and `/proc` say is about it. Any other root is an image or a fixture.
+    pub fn is_running_system(&self) -> bool {
+        self.root == Path::new("/")
     }
 
     /// Where the host path `path` really is on this machine, symlinks resolved under the

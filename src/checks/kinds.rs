@@ -10,12 +10,29 @@
 //!   file has a permission bit `max` does not allow, or an owner/group not listed (names
 //!   resolved through the audited host's own passwd and group files). NOT_APPLICABLE
 //!   when the file does not exist.
-//! - `accounts: uid0_only_root | no_empty_passwords | system_accounts_without_shell`.
+//!   With `forbid: [patterns]` (for `Ciphers`, `MACs`, `KexAlgorithms`): the algorithms
+//!   sshd would offer (OpenSSH's `+`, `-` and `^` list forms applied to its defaults, in
+//!   [`super::sshd_algorithms`]) FAIL when one matches a pattern, WARN when one matches
+//!   a `warn` pattern.
+//! - `file_mode: {path, max: "0640", owner: root, group: [root, shadow]}`: see above.
+//! - `accounts: uid0_only_root | no_empty_passwords | system_accounts_without_shell |
+//!   home_directories` (the last in [`super::homes`]).
+//! - `world_writable: {paths}` and `unpackaged_setid: {paths}`: a bounded walk of the
+//!   system directories ([`super::system_files`]).
+//!
+//! Checks written in Rhai are not a YAML kind but compile to [`Assertion::Script`]
+//! ([`super::rhai_check`]).
 
 use serde::Deserialize;
 
 use super::host::{Host, HostError, User};
+use std::sync::Arc;
+
+use super::context::RunContext;
+use super::rhai_check::ScriptCheck;
 use super::sshd;
+use super::sshd_algorithms;
+use super::system_files::SystemFiles;
 use super::{Evidence, Status};
 use crate::engine::spec::OneOrMany;
 
@@ -36,7 +53,15 @@ pub const KINDS: &[Kind] = &[
     },
     Kind {
         key: "accounts",
-        doc: "uid0_only_root, no_empty_passwords or system_accounts_without_shell",
+        doc: "uid0_only_root, no_empty_passwords, system_accounts_without_shell or home_directories",
+    },
+    Kind {
+        key: "world_writable",
+        doc: "no world-writable directory without the sticky bit, and no world-writable file, under the system directories",
+    },
+    Kind {
+        key: "unpackaged_setid",
+        doc: "no setuid or setgid file under the system directories that no installed (dpkg) package owns",
     },
 ];
 
@@ -46,6 +71,9 @@ pub enum Assertion {
     Sshd(Sshd),
     FileMode(FileMode),
     Accounts(AccountsRule),
+    SystemFiles(SystemFiles),
+    /// A check written in Rhai.
+    Script(Arc<ScriptCheck>),
 }
 
 /// What an assertion found.
@@ -56,20 +84,45 @@ pub struct Outcome {
 }
 
 impl Outcome {
-    fn new(status: Status, evidence: Vec<Evidence>) -> Self {
+    pub(crate) fn new(status: Status, evidence: Vec<Evidence>) -> Self {
         Outcome { status, evidence }
     }
-    fn note(status: Status, detail: impl Into<String>) -> Self {
+    pub(crate) fn note(status: Status, detail: impl Into<String>) -> Self {
         Outcome::new(status, vec![Evidence::detail(detail)])
     }
 }
 
+/// The more serious of two verdicts, for a result made of several findings: FAIL over
+/// ERROR over WARN over PASS and NOT_APPLICABLE.
+pub(crate) fn worse(a: Status, b: Status) -> Status {
+    let rank = |s| match s {
+        Status::Pass | Status::NotApplicable => 0,
+        Status::Warn => 1,
+        Status::Error => 2,
+        Status::Fail => 3,
+    };
+    if rank(b) > rank(a) {
+        b
+    } else {
+        a
+    }
+}
+
 impl Assertion {
+    /// Evaluates the assertion on its own (nothing is shared with other checks).
     pub fn evaluate(&self, host: &Host) -> Outcome {
+        self.evaluate_with(host, &RunContext::default())
+    }
+
+    /// Evaluates the assertion with what the run's checks share (the filesystem walk,
+    /// `sshd -T`).
+    pub fn evaluate_with(&self, host: &Host, run: &RunContext) -> Outcome {
         let r = match self {
-            Assertion::Sshd(s) => s.evaluate(host),
+            Assertion::Sshd(s) => s.evaluate(host, run),
             Assertion::FileMode(f) => f.evaluate(host),
             Assertion::Accounts(a) => a.evaluate(host),
+            Assertion::SystemFiles(w) => w.evaluate(host, &run.walks),
+            Assertion::Script(s) => return s.evaluate(host),
         };
         r.unwrap_or_else(|e| {
             let status = if e.is_not_found() {
@@ -96,6 +149,10 @@ pub struct SshdSpec {
     pub max: Option<u32>,
     #[serde(default)]
     pub warn_max: Option<u32>,
+    /// Patterns (OpenSSH wildcards) of algorithms that FAIL when sshd would offer them;
+    /// with `forbid`, `warn` holds patterns that WARN. Only for algorithm lists.
+    #[serde(default)]
+    pub forbid: Vec<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -114,6 +171,13 @@ pub enum SshdTest {
         pass: u32,
         warn: u32,
     },
+    /// An algorithm list (`Ciphers`, `MACs`, `KexAlgorithms`): FAIL when an offered
+    /// algorithm matches a `fail` pattern, WARN when one matches a `warn` pattern.
+    Forbid {
+        list: &'static sshd_algorithms::AlgorithmList,
+        fail: Vec<String>,
+        warn: Vec<String>,
+    },
 }
 
 impl SshdSpec {
@@ -122,6 +186,37 @@ impl SshdSpec {
             return Err(format!("`{}` is not an sshd keyword", self.keyword));
         }
         let lower = |v: &[String]| v.iter().map(|s| s.to_ascii_lowercase()).collect();
+        if !self.forbid.is_empty() {
+            let Some(list) = sshd_algorithms::list_for(&self.keyword) else {
+                let names: Vec<&str> = sshd_algorithms::LISTS.iter().map(|l| l.keyword).collect();
+                return Err(format!(
+                    "`forbid` applies to the algorithm lists ({}), not `{}`",
+                    names.join(", "),
+                    self.keyword
+                ));
+            };
+            if !self.expect.is_empty() || self.max.is_some() || self.warn_max.is_some() {
+                return Err("`forbid` (and optionally `warn`) excludes `expect` and `max`".into());
+            }
+            if let Some(p) = self
+                .forbid
+                .iter()
+                .chain(&self.warn)
+                .find(|p| p.trim().is_empty() || p.contains([',', '!']))
+            {
+                return Err(format!(
+                    "`{p}` is not one algorithm pattern (no commas, no `!`)"
+                ));
+            }
+            return Ok(Assertion::Sshd(Sshd {
+                keyword: self.keyword.clone(),
+                test: SshdTest::Forbid {
+                    list,
+                    fail: lower(&self.forbid),
+                    warn: lower(&self.warn),
+                },
+            }));
+        }
         let test = match (&self.expect[..], self.max) {
             ([_, ..], None) if self.warn_max.is_none() => SshdTest::OneOf {
                 pass: lower(&self.expect),
@@ -135,7 +230,7 @@ impl SshdSpec {
                 SshdTest::AtMost { pass: max, warn }
             }
             _ => return Err(
-                "give either `expect` (and optionally `warn`) or `max` (and optionally `warn_max`)"
+                "give either `expect` (and optionally `warn`), `max` (and optionally `warn_max`) or `forbid` (and optionally `warn`)"
                     .into(),
             ),
         };
@@ -146,14 +241,35 @@ impl SshdSpec {
     }
 }
 
+/// Whether two spellings name the same sshd setting (`sshd -T` prints the old alias
+/// `without-password` for `prohibit-password`).
+fn same_setting(a: &str, b: &str) -> bool {
+    let canon = |s: &str| match s {
+        "without-password" => "prohibit-password".to_string(),
+        s => s.to_string(),
+    };
+    canon(&a.to_ascii_lowercase()) == canon(&b.to_ascii_lowercase())
+}
+
 impl Sshd {
-    fn evaluate(&self, host: &Host) -> Result<Outcome, HostError> {
+    fn evaluate(&self, host: &Host, run: &RunContext) -> Result<Outcome, HostError> {
         let Some(cfg) = sshd::parse(host)? else {
             return Ok(Outcome::note(
                 Status::NotApplicable,
                 format!("{} does not exist", sshd::SSHD_CONFIG),
             ));
         };
+        // On the running host, sshd's own reading of its files (`sshd -T`) is the truth;
+        // when it disagrees with ours, it decides and the evidence says so.
+        let live = run
+            .sshd_t(host)
+            .and_then(|m| m.get(&self.keyword.to_ascii_lowercase()));
+        if let SshdTest::Forbid { list, fail, warn } = &self.test {
+            let mut out = self.forbidden(&cfg, list, fail, warn, live.map(String::as_str));
+            out.evidence
+                .extend(cfg.warnings.iter().map(Evidence::detail));
+            return Ok(out);
+        }
         let (value, mut evidence) = match cfg.effective(&self.keyword) {
             Some(d) => (
                 d.value.clone(),
@@ -182,11 +298,23 @@ impl Sshd {
         };
         // The first word decides (`PermitRootLogin no # comment` is not valid sshd, but
         // `MaxAuthTries 3` must not carry anything after the number).
-        let first = value
-            .split_whitespace()
-            .next()
-            .unwrap_or("")
-            .to_ascii_lowercase();
+        let first_word = |v: &str| {
+            v.split_whitespace()
+                .next()
+                .unwrap_or("")
+                .to_ascii_lowercase()
+        };
+        let mut first = first_word(&value);
+        let mut disagreement = None;
+        if let Some(live) = live {
+            if !same_setting(&first_word(live), &first) {
+                disagreement = Some(Evidence::detail(format!(
+                    "`sshd -T` reads {} as {live}, not {value}; sshd's reading decides",
+                    self.keyword
+                )));
+                first = first_word(live);
+            }
+        }
         let status = match &self.test {
             SshdTest::OneOf { pass, warn } => {
                 if pass.contains(&first) {
@@ -206,10 +334,98 @@ impl Sshd {
                     Status::Fail
                 }
             },
+            SshdTest::Forbid { .. } => unreachable!("handled above"),
         };
         let mut out = vec![evidence];
+        out.extend(disagreement);
         out.extend(cfg.warnings.iter().map(Evidence::detail));
         Ok(Outcome::new(status, out))
+    }
+
+    /// The algorithms sshd would offer for this keyword, checked against the patterns.
+    /// The evidence names each weak algorithm and where the list comes from.
+    fn forbidden(
+        &self,
+        cfg: &sshd::SshdConfig,
+        list: &sshd_algorithms::AlgorithmList,
+        fail: &[String],
+        warn: &[String],
+        live: Option<&str>,
+    ) -> Outcome {
+        let directive = cfg.effective(&self.keyword);
+        let mut effective = list.assemble(directive.map(|d| d.value.as_str()));
+        let mut disagreement = None;
+        if let Some(live) = live {
+            let names: Vec<String> = live
+                .split(',')
+                .map(|s| s.trim().to_ascii_lowercase())
+                .filter(|s| !s.is_empty())
+                .collect();
+            if names != effective.names {
+                disagreement = Some(Evidence::detail(format!(
+                    "`sshd -T` offers {}, not {} as computed from the files; sshd's list decides",
+                    names.join(","),
+                    effective.names.join(",")
+                )));
+                effective = sshd_algorithms::Effective {
+                    names,
+                    unknown: Vec::new(),
+                };
+            }
+        }
+        let matching = |patterns: &[String]| -> Vec<String> {
+            effective
+                .names
+                .iter()
+                .filter(|n| {
+                    patterns
+                        .iter()
+                        .any(|p| sshd_algorithms::match_pattern(n, p))
+                })
+                .cloned()
+                .collect()
+        };
+        let (bad, doubtful) = (matching(fail), matching(warn));
+        let doubtful: Vec<String> = doubtful.into_iter().filter(|n| !bad.contains(n)).collect();
+        let (status, verdict) = if !bad.is_empty() {
+            (Status::Fail, format!("weak: {}", bad.join(", ")))
+        } else if !doubtful.is_empty() {
+            (
+                Status::Warn,
+                format!("discouraged: {}", doubtful.join(", ")),
+            )
+        } else {
+            (Status::Pass, "no weak algorithm".to_string())
+        };
+        let mut evidence = vec![match directive {
+            Some(d) => Evidence {
+                file: Some(d.file.clone()),
+                line: Some(d.line),
+                detail: format!(
+                    "{} {}: {verdict} (sshd offers {})",
+                    self.keyword,
+                    d.value,
+                    effective.names.join(",")
+                ),
+            },
+            None => Evidence {
+                file: Some(sshd::SSHD_CONFIG.into()),
+                line: None,
+                detail: format!(
+                    "{} not set: {verdict} (OpenSSH 9.2's default offers {})",
+                    self.keyword,
+                    effective.names.join(",")
+                ),
+            },
+        }];
+        evidence.extend(disagreement);
+        if !effective.unknown.is_empty() {
+            evidence.push(Evidence::detail(format!(
+                "{} not supported by OpenSSH 9.2 (sshd refuses to start with it)",
+                effective.unknown.join(", ")
+            )));
+        }
+        Outcome::new(status, evidence)
     }
 }
 
@@ -347,6 +563,8 @@ pub enum AccountsRule {
     NoEmptyPasswords,
     /// Accounts below UID 1000, other than root, have no login shell.
     SystemAccountsWithoutShell,
+    /// Homes of accounts that can log in are theirs and closed to others.
+    HomeDirectories,
 }
 
 /// Below this UID an account is a system account (Debian's and Fedora's `UID_MIN`).
@@ -354,7 +572,7 @@ pub const FIRST_USER_UID: u32 = 1000;
 
 /// Shells that do not give a login session (sync, halt and shutdown are the traditional
 /// special accounts' commands).
-fn is_no_login_shell(shell: &str) -> bool {
+pub(crate) fn is_no_login_shell(shell: &str) -> bool {
     let base = shell.rsplit('/').next().unwrap_or("");
     shell.is_empty() || matches!(base, "nologin" | "false" | "sync" | "halt" | "shutdown")
 }
@@ -370,6 +588,7 @@ fn at_line(file: &str, line: u32, detail: String) -> Evidence {
 impl AccountsRule {
     fn evaluate(self, host: &Host) -> Result<Outcome, HostError> {
         let found: Vec<Evidence> = match self {
+            AccountsRule::HomeDirectories => return super::homes::evaluate(host),
             AccountsRule::Uid0OnlyRoot => host
                 .users()?
                 .into_iter()
@@ -516,6 +735,7 @@ mod tests {
             warn: vec![],
             max: Some(4),
             warn_max: Some(v.parse().unwrap()),
+            forbid: vec![],
         };
         assert!(spec("3").compile().is_err(), "warn_max below max");
         let a = spec("6").compile().unwrap();
@@ -529,6 +749,86 @@ mod tests {
             let (_t, h) = host(&[("/etc/ssh/sshd_config", line, 0o644)]);
             assert_eq!(a.evaluate(&h).status, want, "{line}");
         }
+    }
+
+    #[test]
+    fn sshd_t_decides_when_it_disagrees_with_the_files() {
+        let (_t, h) = host(&[(
+            "/etc/ssh/sshd_config",
+            "PermitRootLogin no\nCiphers aes128-ctr\n",
+            0o644,
+        )]);
+        let root_login = SshdSpec {
+            keyword: "PermitRootLogin".into(),
+            expect: vec!["no".into()],
+            warn: vec!["prohibit-password".into()],
+            max: None,
+            warn_max: None,
+            forbid: vec![],
+        }
+        .compile()
+        .unwrap();
+        let run = RunContext::with_sshd_t(&[
+            ("permitrootlogin", "yes"),
+            ("ciphers", "aes128-ctr,aes128-cbc"),
+        ]);
+        let o = root_login.evaluate_with(&h, &run);
+        assert_eq!(o.status, Status::Fail, "{o:?}");
+        assert_eq!(
+            o.evidence[0].to_string(),
+            "/etc/ssh/sshd_config:1: PermitRootLogin no"
+        );
+        assert_eq!(
+            o.evidence[1].detail,
+            "`sshd -T` reads PermitRootLogin as yes, not no; sshd's reading decides"
+        );
+        // The same setting under its old alias is no disagreement.
+        let (_t2, h2) = host(&[("/etc/ssh/sshd_config", "Port 22\n", 0o644)]);
+        let run = RunContext::with_sshd_t(&[("permitrootlogin", "without-password")]);
+        let o = root_login.evaluate_with(&h2, &run);
+        assert_eq!((o.status, o.evidence.len()), (Status::Warn, 1), "{o:?}");
+        // Algorithm lists: sshd's list is judged.
+        let ciphers = SshdSpec {
+            keyword: "Ciphers".into(),
+            expect: vec![],
+            warn: vec![],
+            max: None,
+            warn_max: None,
+            forbid: vec!["*-cbc".into()],
+        }
+        .compile()
+        .unwrap();
+        assert_eq!(ciphers.evaluate(&h).status, Status::Pass);
+        let run = RunContext::with_sshd_t(&[("ciphers", "aes128-ctr,aes128-cbc")]);
+        let o = ciphers.evaluate_with(&h, &run);
+        assert_eq!(o.status, Status::Fail, "{o:?}");
+        assert!(o.evidence[0].detail.contains("weak: aes128-cbc"), "{o:?}");
+        assert!(
+            o.evidence[1]
+                .detail
+                .starts_with("`sshd -T` offers aes128-ctr,aes128-cbc, not aes128-ctr"),
+            "{o:?}"
+        );
+    }
+
+    #[test]
+    fn forbid_is_only_for_algorithm_lists() {
+        let spec = |keyword: &str, expect: Vec<String>| SshdSpec {
+            keyword: keyword.into(),
+            expect,
+            warn: vec![],
+            max: None,
+            warn_max: None,
+            forbid: vec!["*-cbc".into()],
+        };
+        assert!(spec("PermitRootLogin", vec![])
+            .compile()
+            .unwrap_err()
+            .contains("algorithm lists"));
+        assert!(spec("Ciphers", vec!["x".into()]).compile().is_err());
+        let mut bad = spec("MACs", vec![]);
+        bad.forbid = vec!["a,b".into()];
+        assert!(bad.compile().is_err());
     }
 
     #[test]

@@ -1,9 +1,9 @@
-//! Where checks come from: a directory of `*.yaml` files, or the default checks compiled
-//! into the binary (the repository's `checks/`).
+//! Where checks come from: a directory of `*.yaml` and `*.rhai` files, or the default
+//! checks compiled into the binary (the repository's `checks/`).
 
 use std::path::{Path, PathBuf};
 
-use super::spec::{compile, Check};
+use super::spec::Check;
 use crate::engine::CompileError;
 
 /// The default checks, embedded. `tests/checks_fixtures.rs` checks this list against the
@@ -61,6 +61,42 @@ pub const DEFAULT_CHECKS: &[(&str, &str)] = &[
         "accounts-system-no-shell.yaml",
         include_str!("../../checks/accounts-system-no-shell.yaml"),
     ),
+    (
+        "ssh-weak-ciphers.yaml",
+        include_str!("../../checks/ssh-weak-ciphers.yaml"),
+    ),
+    (
+        "ssh-weak-macs.yaml",
+        include_str!("../../checks/ssh-weak-macs.yaml"),
+    ),
+    (
+        "ssh-weak-kex.yaml",
+        include_str!("../../checks/ssh-weak-kex.yaml"),
+    ),
+    (
+        "accounts-home-directories.yaml",
+        include_str!("../../checks/accounts-home-directories.yaml"),
+    ),
+    (
+        "files-world-writable.yaml",
+        include_str!("../../checks/files-world-writable.yaml"),
+    ),
+    (
+        "files-unpackaged-setid.yaml",
+        include_str!("../../checks/files-unpackaged-setid.yaml"),
+    ),
+    (
+        "firewall-input-policy.rhai",
+        include_str!("../../checks/firewall-input-policy.rhai"),
+    ),
+    (
+        "cron-world-writable.rhai",
+        include_str!("../../checks/cron-world-writable.rhai"),
+    ),
+    (
+        "cron-jobs-from-tmp.rhai",
+        include_str!("../../checks/cron-jobs-from-tmp.rhai"),
+    ),
 ];
 
 /// Checks that compiled, and the errors of those that did not.
@@ -70,11 +106,20 @@ pub struct Loaded {
     pub errors: Vec<CompileError>,
 }
 
+/// Compiles one check file by its extension: `.rhai` as a script, anything else as YAML.
+pub fn compile_file(text: &str, file: &Path) -> Result<Check, Vec<CompileError>> {
+    if file.extension().is_some_and(|e| e == "rhai") {
+        super::rhai_check::compile(text, file)
+    } else {
+        super::spec::compile(text, file)
+    }
+}
+
 /// Compiles named check texts; a duplicate id is an error on the later file.
 pub fn load_texts<'a>(texts: impl IntoIterator<Item = (PathBuf, &'a str)>) -> Loaded {
     let mut out = Loaded::default();
     for (path, text) in texts {
-        match compile(text, &path) {
+        match compile_file(text, &path) {
             Ok(check) => {
                 if let Some(first) = out.checks.iter().find(|c| c.id == check.id) {
                     out.errors.push(CompileError {
@@ -106,9 +151,9 @@ pub fn defaults() -> Loaded {
     )
 }
 
-/// Every `*.yaml`/`*.yml` file of `dir`, in name order.
+/// Every `*.yaml`/`*.yml`/`*.rhai` file of `dir`, in name order.
 pub fn load_dir(dir: &Path) -> std::io::Result<Loaded> {
-    let (texts, read_errors) = crate::engine::load::read_dir_texts(dir, &["yaml", "yml"])?;
+    let (texts, read_errors) = crate::engine::load::read_dir_texts(dir, &["yaml", "yml", "rhai"])?;
     let mut loaded = load_texts(texts.iter().map(|(p, t)| (p.clone(), t.as_str())));
     loaded.errors.extend(read_errors);
     Ok(loaded)

@@ -1,22 +1,40 @@
 //! Configuration checks: YAML assertions about the host's configuration (an sshd
-//! keyword, a file's mode and owner, the account databases), run through the read-only
-//! [`host::Host`] API so they can audit `/` or any directory tree standing for a host.
+//! keyword, a file's mode and owner, the account databases, the files under the system
+//! directories) and Rhai scripts for logic, run through the read-only [`host::Host`] API
+//! so they can audit `/` or any directory tree standing for a host.
 //!
 //! - `host`: path resolution under `--root`, files, stat, glob, users and groups;
-//!   `sshd`: sshd_config with its includes; `spec`: the YAML form and its compilation;
-//!   `kinds`: the registry of assertion kinds and their evaluation; `load`: the default
-//!   checks (the repository's `checks/`) and check directories.
+//!   `sshd`: sshd_config with its includes; `sshd_algorithms`: sshd's cipher, MAC and
+//!   key-exchange lists; `ports`: listening sockets from `/proc/net`; `commands`: the
+//!   allowlisted read-only commands (only when the root is `/`); `walk`: the bounded walk
+//!   of system directories; `dpkg`: which package owns a file; `context`: what the
+//!   checks of one run share (the walk, `sshd -T`).
+//! - `spec`: the YAML form and its compilation; `kinds`: the registry of assertion kinds
+//!   and their evaluation, with `homes` and `system_files` for the larger ones;
+//!   `rhai_check`: checks written in Rhai; `load`: the default checks (the repository's
+//!   `checks/`) and check directories.
+//! - `runner`: the checks as `picket run` runs them (interval, hot reload, on demand) and
+//!   stores them; `score`: the security score.
 //!
-//! Must not: write to the host or run commands. Results are data; printing them is the
-//! CLI's business.
+//! Must not: write to the host, or run anything but the allowlist. Results are data;
+//! printing them is the CLI's business.
 
+pub mod commands;
+pub mod context;
+pub mod dpkg;
+pub mod homes;
 pub mod host;
 pub mod kinds;
 pub mod load;
+pub mod ports;
+pub mod rhai_check;
 pub mod runner;
 pub mod score;
 pub mod spec;
 pub mod sshd;
+pub mod sshd_algorithms;
+pub mod system_files;
+pub mod walk;
 
 use serde::Serialize;
 
@@ -95,12 +113,15 @@ pub struct CheckResult {
     pub remediation: String,
 }
 
-/// Runs every check against the host, in order.
+/// Runs every check against the host, in order. Checks share one walk of the system
+/// directories and one `sshd -T` per run (never across runs: a long-lived daemon sees
+/// changes).
 pub fn run(checks: &[Check], host: &Host) -> Vec<CheckResult> {
+    let shared = context::RunContext::default();
     checks
         .iter()
         .map(|c| {
-            let outcome = c.assertion.evaluate(host);
+            let outcome = c.assertion.evaluate_with(host, &shared);
             CheckResult {
                 id: c.id.clone(),
                 title: c.title.clone(),

@@ -1,6 +1,7 @@
 //! A check as written in `checks/*.yaml`, and its compilation into a [`Check`].
 //!
-//! A check names one assertion kind by its key (`sshd:`, `file_mode:`, `accounts:`); the
+//! A check names one assertion kind by its key (`sshd:`, `file_mode:`, `accounts:`,
+//! `world_writable:`, `unpackaged_setid:`); the
 //! kinds are listed once in [`super::kinds::KINDS`]. Every struct denies unknown keys, and
 //! every error names `file:line:column`.
 
@@ -10,6 +11,7 @@ use serde::Deserialize;
 use serde_saphyr::Spanned;
 
 use super::kinds::{AccountsRule, Assertion, FileModeSpec, SshdSpec};
+use super::system_files::{Scan, WalkSpec};
 use crate::engine::spec::Severity;
 use crate::engine::CompileError;
 
@@ -29,6 +31,10 @@ pub struct CheckSpec {
     pub file_mode: Option<Spanned<FileModeSpec>>,
     #[serde(default)]
     pub accounts: Option<Spanned<AccountsRule>>,
+    #[serde(default)]
+    pub world_writable: Option<Spanned<WalkSpec>>,
+    #[serde(default)]
+    pub unpackaged_setid: Option<Spanned<WalkSpec>>,
 }
 
 /// Categories a check may belong to (the Config page groups results by them).
@@ -100,6 +106,20 @@ pub fn compile(text: &str, file: &Path) -> Result<Check, Vec<CompileError>> {
     }
     if let Some(s) = &spec.accounts {
         kinds.push(Ok(Assertion::Accounts(s.value)));
+    }
+    if let Some(s) = &spec.world_writable {
+        kinds.push(
+            s.value
+                .compile(Scan::WorldWritable)
+                .map_err(|m| at(file, s, m)),
+        );
+    }
+    if let Some(s) = &spec.unpackaged_setid {
+        kinds.push(
+            s.value
+                .compile(Scan::UnpackagedSetid)
+                .map_err(|m| at(file, s, m)),
+        );
     }
     let assertion = match kinds.len() {
         1 => match kinds.pop().unwrap() {

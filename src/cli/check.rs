@@ -9,8 +9,8 @@ use crate::checks::{self, Host, Status};
 use crate::cli::output::terminal_safe;
 use crate::engine::spec::Severity;
 
-/// Audit this host's configuration (sshd, file modes, accounts) with the checks in
-/// checks/ (built in) or --checks DIR.
+/// Audit this host's configuration (sshd, file modes, accounts, system files, firewall,
+/// cron) with the checks in checks/ (built in) or --checks DIR.
 ///
 /// Results are PASS, WARN, FAIL, NOT_APPLICABLE (what the check looks at is absent) or
 /// ERROR (it could not be read). Exit status: 1 when a FAIL at or above --fail-on
@@ -26,7 +26,7 @@ pub struct CheckArgs {
     /// The host's root directory: every path a check reads is resolved under it.
     #[arg(long, value_name = "DIR", default_value = "/")]
     pub root: PathBuf,
-    /// A directory of check files (*.yaml) instead of the built-in checks.
+    /// A directory of check files (*.yaml, *.rhai) instead of the built-in checks.
     #[arg(long, value_name = "DIR")]
     pub checks: Option<PathBuf>,
     /// One JSON object per result, one per line.
@@ -81,6 +81,9 @@ fn print(results: &[checks::CheckResult], json: bool) -> std::io::Result<()> {
     out.flush()
 }
 
+/// Evidence lines the table shows per check.
+const TABLE_EVIDENCE_LINES: usize = 20;
+
 fn write_table(w: &mut impl Write, results: &[checks::CheckResult]) -> std::io::Result<()> {
     writeln!(
         w,
@@ -88,12 +91,11 @@ fn write_table(w: &mut impl Write, results: &[checks::CheckResult]) -> std::io::
         "STATUS", "SEVERITY", "CATEGORY", "CHECK"
     )?;
     for r in results {
-        let evidence = r
+        let first = r
             .evidence
-            .iter()
+            .first()
             .map(|e| e.to_string())
-            .collect::<Vec<_>>()
-            .join("; ");
+            .unwrap_or_default();
         writeln!(
             w,
             "{:<14} {:<8} {:<9} {:<30} {}",
@@ -101,8 +103,20 @@ fn write_table(w: &mut impl Write, results: &[checks::CheckResult]) -> std::io::
             r.severity.as_str(),
             r.category,
             r.id,
-            terminal_safe(&evidence, 300)
+            terminal_safe(&first, 300)
         )?;
+        // One finding per line, under the evidence column, so none hides behind another.
+        for e in r.evidence.iter().skip(1).take(TABLE_EVIDENCE_LINES - 1) {
+            writeln!(w, "{:65}{}", "", terminal_safe(&e.to_string(), 300))?;
+        }
+        if r.evidence.len() > TABLE_EVIDENCE_LINES {
+            writeln!(
+                w,
+                "{:65}… {} more (--json shows all)",
+                "",
+                r.evidence.len() - TABLE_EVIDENCE_LINES
+            )?;
+        }
         if matches!(r.status, Status::Fail | Status::Warn) {
             writeln!(w, "{:<14} fix: {}", "", r.remediation)?;
         }

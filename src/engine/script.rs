@@ -291,8 +291,11 @@ fn text(v: &Dynamic) -> String {
     }
 }
 
-/// The sandboxed engine every script runs in.
-pub fn sandbox() -> rhai::Engine {
+/// The sandbox without any host functions: no module resolver, no `eval`, `import` or
+/// `export`, print and debug silenced, and the operation, depth and size limits above.
+/// Rules add their state API to it ([`sandbox`]); configuration checks add their
+/// read-only host API (`crate::checks::rhai_check`).
+pub fn limited_engine() -> rhai::Engine {
     let mut e = rhai::Engine::new();
     e.set_module_resolver(rhai::module_resolvers::DummyModuleResolver::new());
     e.disable_symbol("eval");
@@ -307,6 +310,12 @@ pub fn sandbox() -> rhai::Engine {
     e.set_max_modules(0);
     e.on_print(|_| {});
     e.on_debug(|_, _, _| {});
+    e
+}
+
+/// The sandboxed engine every script runs in: [`limited_engine`] with the rule state API.
+pub fn sandbox() -> rhai::Engine {
+    let mut e = limited_engine();
     e.register_fn(
         "count",
         |ctx: NativeCallContext, key: Dynamic, window: i64| -> Result<i64, Box<EvalAltResult>> {
@@ -484,7 +493,7 @@ impl Script {
 }
 
 /// `file:line:col: message` for the innermost error.
-fn describe_error(file: &Path, err: &EvalAltResult, fallback_line: usize) -> String {
+pub(crate) fn describe_error(file: &Path, err: &EvalAltResult, fallback_line: usize) -> String {
     let mut inner = err;
     while let EvalAltResult::ErrorInFunctionCall(_, _, e, _) = inner {
         inner = e;
