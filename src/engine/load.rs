@@ -44,6 +44,22 @@ pub const DEFAULT_RULES: &[(&str, &str)] = &[
         include_str!("../../rules/new-listening-port.yaml"),
     ),
     (
+        "log-tampering.yaml",
+        include_str!("../../rules/log-tampering.yaml"),
+    ),
+    (
+        "authorized-keys-changed.yaml",
+        include_str!("../../rules/authorized-keys-changed.yaml"),
+    ),
+    (
+        "crontab-changed.yaml",
+        include_str!("../../rules/crontab-changed.yaml"),
+    ),
+    (
+        "account-files-changed.yaml",
+        include_str!("../../rules/account-files-changed.yaml"),
+    ),
+    (
         "privileged-group-member.yaml",
         include_str!("../../rules/privileged-group-member.yaml"),
     ),
