@@ -2,7 +2,7 @@
 // in the hash; rows expand), check files that do not compile. Evidence is from host files:
 // text only, control characters escaped.
 import { get, post, isAdmin, errorText } from './api.js';
-import { h, append, debounce, throttle, toast, fmtTime, fmtRel, fmtDuration, fmtTimeShort, sevBadge, fieldList, NOT_MEASURED } from './dom.js';
+import { h, append, debounce, throttle, toast, fmtTime, fmtRel, fmtDuration, fmtTimeShort, sevBadge, fieldList, poll, NOT_MEASURED } from './dom.js';
 import { sparkChart } from './charts.js';
 import * as stream from './stream.js';
 
@@ -42,7 +42,7 @@ function fromQuery(q) {
 
 export function mount(main, ctx) {
   const admin = isAdmin();
-  const st = { ...fromQuery(ctx.query), data: null, open: new Set(), alive: true, token: 0, histRan: null, metric: undefined };
+  const st = { ...fromQuery(ctx.query), data: null, open: new Set(), alive: true, token: 0, histRan: null };
   let uid = 0;
   const runBtn = admin ? h('button', { type: 'button', id: 'config-run', class: 'btn btn-primary', 'data-icon': 'refresh', text: 'Run checks now', on: { click: () => run() } }) : null;
   const stale = h('p', { class: 'snapshot-error', role: 'status', hidden: true });
@@ -212,18 +212,17 @@ export function mount(main, ctx) {
   });
 
   // ----- data -----
-  let timer = 0;
+  let last = null;
   function show(d) {
-    st.data = d && typeof d === 'object' ? d : {};
     stale.hidden = true;
+    const text = JSON.stringify(d);
+    if (text === last) return; // unchanged: keep the page (and any text selected in it) as it is
+    last = text;
+    st.data = d && typeof d === 'object' ? d : {};
     renderScore();
     renderErrors();
     render();
     if (st.histRan !== str(st.data.ran_at)) { st.histRan = str(st.data.ran_at); loadHistory(); }
-    // The stream's config message announces runs; this timer is the fallback.
-    clearTimeout(timer);
-    const due = Date.parse(st.data.ran_at) + st.data.interval_s * 1000 + 5000 - Date.now();
-    if (st.data.interval_s > 0) timer = setTimeout(load, Math.min(Math.max(due > 0 ? due : 60000, 10000), 3600e3));
   }
   async function load() {
     const my = ++st.token;
@@ -233,7 +232,7 @@ export function mount(main, ctx) {
     } catch (err) {
       if (!st.alive || my !== st.token) return;
       const msg = errorText(err);
-      if (st.data) { stale.hidden = false; stale.textContent = 'Could not refresh (' + msg + '); showing the last results.'; }
+      if (st.data) { stale.hidden = false; stale.textContent = 'Could not refresh (' + msg + '); showing the last results, retrying every 15 s.'; }
       else results.replaceChildren(h('div', { class: 'error-box', id: 'config-load-error' }, h('p', { text: 'Could not load the configuration checks: ' + msg }),
         h('button', { type: 'button', class: 'btn', text: 'Retry', on: { click: () => load() } })));
     }
@@ -256,18 +255,15 @@ export function mount(main, ctx) {
     }
   }
 
+  // Runs happen on a timer, on check file changes and on other admins' demand: the stream's
+  // config message says so, and a poll every 15 s covers a stream that does not.
   const loadSoon = throttle(load, 1000);
   const tick = setInterval(() => { if (st.data && !document.hidden) renderScore(); }, 30000);
   const cleanups = [
     stream.on('config', () => loadSoon()),
     stream.on('lagged', () => loadSoon()),
-    // The score also moves with open alerts: refetch when the metrics' score changes.
-    stream.on('metrics', (m) => {
-      if (!m || !('security_score' in m)) return;
-      if (st.metric !== undefined && m.security_score !== st.metric) loadSoon();
-      st.metric = m.security_score;
-    }),
-    () => loadSoon.cancel(), () => onSearch.cancel(), () => clearTimeout(timer), () => clearInterval(tick), () => chart.destroy(),
+    poll(load, 15000),
+    () => loadSoon.cancel(), () => onSearch.cancel(), () => clearInterval(tick), () => chart.destroy(),
   ];
   load();
 
