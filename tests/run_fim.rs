@@ -223,3 +223,90 @@ fn watched_files_and_logs_raise_events_and_alerts() {
         .count();
     assert_eq!(at_start, 1);
 }
+
+/// Debian's logrotate, four forced rounds over two logs (one rotated by rename with
+/// `delaycompress`, one by `copytruncate` with immediate compression, both expiring old
+/// archives) with lines written between rounds: no LOG_DELETED or LOG_TRUNCATED. Then
+/// a recent archive deleted while older ones remain is reported.
+#[test]
+fn logrotate_is_not_tampering() {
+    let t = tempfile::tempdir().unwrap();
+    let root = t.path();
+    let r = root.to_str().unwrap();
+    let logs = root.join("log");
+    std::fs::create_dir_all(&logs).unwrap();
+    let (app, web) = (logs.join("app.log"), logs.join("web.log"));
+    std::fs::write(&app, "start\n").unwrap();
+    std::fs::write(&web, "start\n").unwrap();
+    let conf = root.join("logrotate.conf");
+    std::fs::write(
+        &conf,
+        format!(
+            "{r}/log/app.log {{\n  rotate 2\n  compress\n  delaycompress\n  create 0640 root root\n  missingok\n}}\n\
+             {r}/log/web.log {{\n  rotate 2\n  compress\n  copytruncate\n  missingok\n}}\n"
+        ),
+    )
+    .unwrap();
+    std::fs::write(root.join("tail.log"), "").unwrap();
+    let config = root.join("picket.yaml");
+    std::fs::write(
+        &config,
+        format!(
+            "snapshot_interval_secs: 0\nchecks_interval_secs: 0\nlogs: [{{path: {r}/tail.log}}]\n\
+             file_integrity:\n  paths: []\n  log_dir: {r}/log\n  verify_interval_secs: 60\n"
+        ),
+    )
+    .unwrap();
+    let data = root.join("data");
+    let d = data.to_str().unwrap();
+    add_user(d, "alice", "admin", "correct horse battery");
+    let token = picket_cli(
+        &["token", "create", "t", "--user", "alice", "--data-dir", d],
+        "",
+    );
+    let p = Daemon::start(&config, d, &format!("Bearer {}", token.trim()));
+
+    for round in 0..4 {
+        append(&app, &format!("app line {round}\n").repeat(50));
+        append(&web, &format!("web line {round}\n").repeat(50));
+        let out = std::process::Command::new("logrotate")
+            .args(["-f", "-s"])
+            .arg(root.join("logrotate.state"))
+            .arg(&conf)
+            .output()
+            .expect("logrotate (Debian's logrotate package; tests/run.sh installs it)");
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        // Let each round settle, as days apart would.
+        std::thread::sleep(Duration::from_millis(700));
+    }
+    let mut names: Vec<String> = std::fs::read_dir(&logs)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    assert_eq!(
+        names,
+        [
+            "app.log",
+            "app.log.1",
+            "app.log.2.gz",
+            "web.log",
+            "web.log.1.gz",
+            "web.log.2.gz"
+        ],
+        "logrotate did not rotate as expected"
+    );
+    std::thread::sleep(Duration::from_millis(500));
+    for kind in ["LOG_DELETED", "LOG_TRUNCATED"] {
+        assert!(p.events(kind).is_empty(), "{kind}: {:#?}", p.events(kind));
+    }
+
+    // An intruder removes yesterday's archive but leaves the older one.
+    let recent = logs.join("app.log.1");
+    std::fs::remove_file(&recent).unwrap();
+    p.wait_alert("log-tampering", recent.to_str().unwrap());
+}

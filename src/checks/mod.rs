@@ -111,6 +111,9 @@ pub struct CheckResult {
     pub status: Status,
     pub evidence: Vec<Evidence>,
     pub remediation: String,
+    /// Why the check matters (from the check file; may be empty).
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub description: String,
 }
 
 /// Runs every check against the host, in order. Checks share one walk of the system
@@ -130,6 +133,7 @@ pub fn run(checks: &[Check], host: &Host) -> Vec<CheckResult> {
                 status: outcome.status,
                 evidence: outcome.evidence,
                 remediation: c.remediation.clone(),
+                description: c.description.clone(),
             }
         })
         .collect()

@@ -128,6 +128,7 @@ mod tests {
             status,
             evidence: vec![],
             remediation: String::new(),
+            description: String::new(),
         }
     }
 

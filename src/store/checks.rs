@@ -214,6 +214,7 @@ mod tests {
             status,
             evidence: vec![],
             remediation: "fix".into(),
+            description: String::new(),
         }
     }
 

@@ -49,10 +49,45 @@ mod tests {
         assert_eq!(tags.len(), ASSETS.len(), "two assets share an ETag");
         assert!(find("/API.md").is_none());
         assert!(find("/../Cargo.toml").is_none());
-        let total: usize = ASSETS.iter().map(|(_, _, _, b)| b.len()).sum();
+        let first = first_load();
         assert!(
-            total < 200 * 1024,
-            "dashboard is {total} bytes; the budget is 200 KB"
+            first < 200 * 1024,
+            "the first load (login, shell, Overview) is {first} bytes; the budget is 200 KB"
         );
+    }
+
+    /// Bytes a browser fetches to sign in and see the Overview: both pages, their style
+    /// sheet, and every module statically imported from login.js, app.js and the
+    /// Overview's page (other pages load when visited).
+    fn first_load() -> usize {
+        let mut seen = std::collections::BTreeSet::new();
+        let mut todo: Vec<String> = [
+            "/index.html",
+            "/login.html",
+            "/css/picket.css",
+            "/js/login.js",
+            "/js/app.js",
+            "/js/page-overview.js",
+        ]
+        .map(String::from)
+        .to_vec();
+        let mut total = 0;
+        while let Some(path) = todo.pop() {
+            if !seen.insert(path.clone()) {
+                continue;
+            }
+            let asset = find(&path).unwrap_or_else(|| panic!("{path} is not embedded"));
+            total += asset.body.len();
+            if path.ends_with(".js") {
+                let text = String::from_utf8_lossy(asset.body);
+                for line in text.lines().filter(|l| l.starts_with("import ")) {
+                    if let Some(m) = line.split("from './").nth(1) {
+                        let name = m.split('\'').next().unwrap_or("");
+                        todo.push(format!("/js/{name}"));
+                    }
+                }
+            }
+        }
+        total
     }
 }

@@ -13,8 +13,9 @@
 //!   file put in its place): a rotation by copy when a rotated sibling now starts with
 //!   the old first bytes (`copytruncate`), else LOG_TRUNCATED.
 //!
-//! Known blind spot: deleting the oldest archive of a series looks exactly like logrotate
-//! expiring it, and is not reported. The journal's own directory is left out (journald
+//! Known blind spots: deleting the oldest archive of a series looks exactly like
+//! logrotate expiring it, and a log cut or deleted within two minutes of a compressed
+//! archive of it being made looks like a rotation; neither is reported. The journal's own directory is left out (journald
 //! rotates and vacuums its files itself).
 
 use std::collections::HashMap;
@@ -73,7 +74,7 @@ fn state(path: &Path) -> Option<LogState> {
 /// 3); `auth.log-20261121` → (`auth.log`, 20261121, dates sort like numbers but newest
 /// is largest, so they are negated to keep "larger is older").
 fn rotated(name: &str) -> Option<(&str, i64)> {
-    let stem = [".gz", ".xz", ".bz2", ".zst"]
+    let stem = COMPRESSED
         .iter()
         .find_map(|ext| name.strip_suffix(ext))
         .unwrap_or(name);
@@ -206,8 +207,11 @@ impl LogTracker {
                 if self.inode_elsewhere(dir, path, old) {
                     return None;
                 }
+                if self.recent_archive(dir, &name) {
+                    return None; // renamed and compressed in one go
+                }
                 if let Some((base, place)) = rotated(&name) {
-                    let compressed = [".gz", ".xz", ".bz2", ".zst"]
+                    let compressed = COMPRESSED
                         .iter()
                         .any(|ext| dir.join(format!("{name}{ext}")).exists());
                     if compressed || self.oldest_of_series(dir, base, place) {
@@ -224,12 +228,15 @@ impl LogTracker {
                 if !same_file && self.inode_elsewhere(dir, path, old) {
                     return None; // renamed away, a new log in its place
                 }
+                if !same_file && self.shifted_archive(dir, &name, now) {
+                    return None; // `.1.gz` renamed onto `.2.gz`
+                }
                 let head_kept = now.head_len >= old.head_len
                     && read_head(path, old.head_len).is_ok_and(|(_, h)| h == old.head);
                 if now.size >= old.size && head_kept {
                     return None; // grew, or was replaced by the same content
                 }
-                if self.copied_to_sibling(dir, &name, old) {
+                if self.copied_to_sibling(dir, &name, old) || self.recent_archive(dir, &name) {
                     return None; // copytruncate
                 }
                 Some(Finding::Truncated {
@@ -280,6 +287,57 @@ impl LogTracker {
         })
     }
 }
+
+impl LogTracker {
+    /// Whether `name` is an archive and the file now there was, before this change, the
+    /// log or another archive of the same series (logrotate shifting archives up by
+    /// renaming each onto the next name), or is a compressed archive made just now.
+    fn shifted_archive(&self, dir: &Path, name: &str, now: &LogState) -> bool {
+        let Some((base, _)) = rotated(name) else {
+            return false;
+        };
+        let in_series = |n: &str| n == base || rotated(n).is_some_and(|(b, _)| b == base);
+        let was_in_series = self.files.iter().any(|(p, s)| {
+            s.dev == now.dev
+                && s.ino == now.ino
+                && p.parent() == Some(dir)
+                && p.file_name()
+                    .is_some_and(|n| in_series(&n.to_string_lossy()))
+        });
+        was_in_series || (COMPRESSED.iter().any(|e| name.ends_with(e)) && recent(&dir.join(name)))
+    }
+
+    /// Whether a compressed archive of `name` was made in the last [`ROTATION_WINDOW`]:
+    /// logrotate without `delaycompress` copies or renames and compresses at once, so the
+    /// uncompressed copy is gone before it can be compared. (Its content is not read: a
+    /// truncation right after a rotation is not reported.)
+    fn recent_archive(&self, dir: &Path, name: &str) -> bool {
+        let Ok(rd) = std::fs::read_dir(dir) else {
+            return false;
+        };
+        rd.flatten().any(|e| {
+            let n = e.file_name().to_string_lossy().into_owned();
+            rotated(&n).is_some_and(|(b, _)| b == name)
+                && COMPRESSED.iter().any(|ext| n.ends_with(ext))
+                && recent(&e.path())
+        })
+    }
+}
+
+/// Whether `path` was made (or had its inode changed) within [`ROTATION_WINDOW`].
+fn recent(path: &Path) -> bool {
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs() as i64);
+    std::fs::symlink_metadata(path)
+        .is_ok_and(|m| now - m.ctime() <= ROTATION_WINDOW.as_secs() as i64)
+}
+
+/// How recent a compressed archive must be to explain a log's disappearance.
+const ROTATION_WINDOW: std::time::Duration = std::time::Duration::from_secs(120);
+
+/// Compressed archives' extensions.
+const COMPRESSED: &[&str] = &[".gz", ".xz", ".bz2", ".zst"];
 
 /// A finding as an event.
 pub fn event(f: &Finding, now: Timestamp, source: Arc<str>) -> Event {
@@ -430,6 +488,24 @@ mod tests {
         // But deleting a recent archive while older ones remain is reported.
         fs::remove_file(t.path().join("auth.log.1")).unwrap();
         assert_eq!(tr.changed(&[t.path().join("auth.log.1")]).len(), 1);
+    }
+
+    #[test]
+    fn archives_shifted_over_each_other_are_not_reported() {
+        let t = tempfile::tempdir().unwrap();
+        for n in ["auth.log", "auth.log.1", "auth.log.2"] {
+            fs::write(t.path().join(n), format!("{n} content")).unwrap();
+        }
+        let mut tr = LogTracker::new(t.path());
+        let (one, two) = (t.path().join("auth.log.1"), t.path().join("auth.log.2"));
+        fs::rename(&one, &two).unwrap();
+        assert!(tr.changed(&[one.clone(), two.clone()]).is_empty());
+        // A file from elsewhere put in an (uncompressed) archive's place is a replacement.
+        let outside = tempfile::tempdir().unwrap();
+        let fake = outside.path().join("x");
+        fs::write(&fake, "x").unwrap();
+        fs::rename(&fake, &two).unwrap();
+        assert_eq!(tr.changed(std::slice::from_ref(&two)).len(), 1);
     }
 
     #[test]
