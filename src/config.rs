@@ -47,6 +47,9 @@ pub struct Config {
     /// How often the process table and the listening sockets are read, in seconds; 0
     /// turns these collectors off.
     pub snapshot_interval_secs: u64,
+    /// How often host metrics (CPU, memory, disks, I/O, network) are sampled and stored,
+    /// in seconds; 0 turns this off.
+    pub metrics_interval_secs: u64,
     /// How often the configuration checks run, in seconds; 0 runs them only on demand
     /// (the dashboard's Run button, `POST /api/config/run`).
     pub checks_interval_secs: u64,
@@ -120,6 +123,7 @@ impl Default for Config {
             start_at: StartPosition::End,
             poll_interval_ms: 100,
             snapshot_interval_secs: 10,
+            metrics_interval_secs: 10,
             checks_interval_secs: 900,
             checks_dir: None,
             file_integrity: FileIntegrity::default(),
@@ -183,6 +187,12 @@ impl Config {
             return Err(invalid(format!(
                 "snapshot_interval_secs must be between 0 (off) and 86400, not {}",
                 self.snapshot_interval_secs
+            )));
+        }
+        if self.metrics_interval_secs > 3600 {
+            return Err(invalid(format!(
+                "metrics_interval_secs must be between 0 (off) and 3600, not {}",
+                self.metrics_interval_secs
             )));
         }
         let fi = &self.file_integrity;

@@ -72,11 +72,29 @@ pub fn run(opts: DaemonOptions) -> anyhow::Result<()> {
     if opts.journal_only {
         plan.files.clear();
     }
+    // Listen first: a taken address must end the run before any thread starts (threads
+    // holding the pipeline open would keep an early return from ever finishing).
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .thread_name("picket-web")
+        .enable_all()
+        .build()?;
+    let listener = rt
+        .block_on(tokio::net::TcpListener::bind(cfg.listen))
+        .with_context(|| {
+            format!(
+                "cannot listen on {} (is another picket running? choose another address with --listen)",
+                cfg.listen
+            )
+        })?;
     let live = crate::web::live::Live::new();
     let writer = Writer::start_with_hook(&data_dir, cfg.retention, Some(live.commit_hook()))
         .with_context(|| format!("starting the store in {}", data_dir.display()))?;
     let conn = crate::store::open(&data_dir)?;
     let stop = Arc::new(AtomicBool::new(false));
+    // An error from here on returns early: every thread must still be told to stop, or
+    // those holding the pipeline open keep the writer (and the process) waiting.
+    let _stop_on_return = StopOnDrop(stop.clone());
     let board = crate::web::board::RuleBoard::new(
         opts.rules.clone(),
         opts.rule_errors,
@@ -98,19 +116,6 @@ pub fn run(opts: DaemonOptions) -> anyhow::Result<()> {
         )?),
         None => None,
     };
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .thread_name("picket-web")
-        .enable_all()
-        .build()?;
-    let listener = rt
-        .block_on(tokio::net::TcpListener::bind(cfg.listen))
-        .with_context(|| {
-            format!(
-                "cannot listen on {} (is another picket running? choose another address with --listen)",
-                cfg.listen
-            )
-        })?;
     let bound = listener.local_addr().unwrap_or(cfg.listen);
     let snapshot = crate::sources::snapshot::SharedSnapshot::default();
     let checks = checks_runner(&cfg)?;
@@ -123,7 +128,6 @@ pub fn run(opts: DaemonOptions) -> anyhow::Result<()> {
         checks.clone(),
     );
     let (web_stop_tx, web_stop) = tokio::sync::watch::channel(false);
-    rt.spawn(web.host.clone().run(web_stop.clone()));
     let server = {
         let mut web_stop = web_stop.clone();
         rt.spawn(crate::web::serve(web.clone(), listener, async move {
@@ -198,6 +202,19 @@ pub fn run(opts: DaemonOptions) -> anyhow::Result<()> {
         workers.push(
             std::thread::Builder::new()
                 .name("snapshots".into())
+                .spawn(move || ctx.run())?,
+        );
+    }
+    if cfg.metrics_interval_secs > 0 {
+        let ctx = MetricsWorker {
+            interval: Duration::from_secs(cfg.metrics_interval_secs),
+            host: web.host.clone(),
+            data_dir: data_dir.clone(),
+            stop: stop.clone(),
+        };
+        workers.push(
+            std::thread::Builder::new()
+                .name("metrics".into())
                 .spawn(move || ctx.run())?,
         );
     }
@@ -281,6 +298,15 @@ pub fn run(opts: DaemonOptions) -> anyhow::Result<()> {
     let _ = engine_stage.join();
     writer.close()?;
     Ok(())
+}
+
+/// Sets the stop flag when dropped.
+struct StopOnDrop(Arc<AtomicBool>);
+
+impl Drop for StopOnDrop {
+    fn drop(&mut self) {
+        self.0.store(true, Ordering::SeqCst);
+    }
 }
 
 /// The configuration checks' runner: over this host's `/`, from the configured directory,
@@ -432,6 +458,42 @@ async fn wait_for_stop_signal() -> std::io::Result<()> {
     tokio::select! {
         r = tokio::signal::ctrl_c() => r,
         _ = term.recv() => Ok(()),
+    }
+}
+
+/// Samples the host's metrics every `interval`: the newest for the API, all of them into
+/// the store's downsampled series.
+struct MetricsWorker {
+    interval: Duration,
+    host: crate::web::host::HostMetrics,
+    data_dir: PathBuf,
+    stop: Arc<AtomicBool>,
+}
+
+impl MetricsWorker {
+    fn run(self) {
+        let conn = match crate::store::open(&self.data_dir) {
+            Ok(c) => c,
+            Err(e) => {
+                eprintln!("picket: metrics are not stored: {e}");
+                return;
+            }
+        };
+        let mut sampler = crate::sources::metrics::Sampler::new();
+        let mut failing = false;
+        while !self.stop.load(Ordering::SeqCst) {
+            let sample = sampler.sample();
+            self.host.record(&sample);
+            match crate::store::metrics::record(&conn, sample.ts, &sample.values) {
+                Ok(()) => failing = false,
+                Err(e) if !failing => {
+                    eprintln!("picket: cannot store metrics: {e}");
+                    failing = true;
+                }
+                Err(_) => {}
+            }
+            sleep_unless_stopped(&self.stop, self.interval);
+        }
     }
 }
 

@@ -50,6 +50,10 @@ pub struct RunArgs {
     /// or `snapshot_interval_secs` from picket.yaml].
     #[arg(long, value_name = "SECS", value_parser = clap::value_parser!(u64).range(0..=86_400))]
     pub snapshot_interval: Option<u64>,
+    /// Sample host metrics every SECS seconds; 0 turns it off [default: 10, or
+    /// `metrics_interval_secs` from picket.yaml].
+    #[arg(long, value_name = "SECS", value_parser = clap::value_parser!(u64).range(0..=3600))]
+    pub metrics_interval: Option<u64>,
     /// Directory of configuration checks (*.yaml), watched [default: /etc/picket/checks
     /// when it exists, else the built-in checks].
     #[arg(long, value_name = "DIR")]
@@ -118,6 +122,9 @@ pub fn run(args: RunArgs) -> anyhow::Result<()> {
     }
     if let Some(secs) = args.snapshot_interval {
         cfg.snapshot_interval_secs = secs;
+    }
+    if let Some(secs) = args.metrics_interval {
+        cfg.metrics_interval_secs = secs;
     }
     if let Some(secs) = args.checks_interval {
         cfg.checks_interval_secs = secs;

@@ -3,5 +3,6 @@
 
 pub mod fim;
 pub mod journald;
+pub mod metrics;
 pub mod snapshot;
 pub mod tail;

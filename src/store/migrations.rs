@@ -102,6 +102,13 @@ const MIGRATIONS: &[&str] = &[
         fail          INTEGER NOT NULL,
         json          TEXT    NOT NULL       -- the score's parts and the check files' errors
     );",
+    // 5: host metrics, downsampled: res 0 (every sample), 60 and 3600 seconds.
+    "CREATE TABLE metrics (
+        res  INTEGER NOT NULL,
+        ts   INTEGER NOT NULL,
+        json TEXT    NOT NULL,               -- {series: value}
+        PRIMARY KEY (res, ts)
+    ) WITHOUT ROWID;",
 ];
 
 /// The schema version this build writes.

@@ -11,6 +11,7 @@ pub mod alerts;
 pub mod audit;
 pub mod checks;
 pub mod events;
+pub mod metrics;
 pub mod migrations;
 mod sql;
 pub mod writer;

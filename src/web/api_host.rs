@@ -1,7 +1,7 @@
 //! `/api/processes` and `/api/ports`: the newest snapshot of the process table and the
 //! listening sockets (taken every `snapshot_interval_secs`). Small lists, answered whole:
 //! `items`, `next_cursor` (always null) and `taken`, the snapshot's time (null until the
-//! first one).
+//! first one). And `/api/metrics/history`: the stored, downsampled host metrics.
 
 use serde_json::json;
 
@@ -77,4 +77,45 @@ pub fn ports(state: &WebState, req: &Req) -> ApiResult {
         })
         .collect();
     h::json(&json!({ "items": items, "next_cursor": null, "taken": snap.taken }))
+}
+
+/// Most points `/api/metrics/history` answers with when not told.
+const HISTORY_POINTS: usize = 360;
+
+/// `/api/metrics/history?since=24h&series=cpu,mem_percent&points=360`: stored host
+/// metrics, from the finest resolution that still covers the span, averaged into at most
+/// `points` points.
+pub async fn metrics_history(state: &WebState, req: &Req) -> ApiResult {
+    let now = crate::timestamp::Timestamp::now();
+    let since = h::time_param(req, "since")?.unwrap_or_else(|| now.saturating_add_secs(-3600));
+    let span = (now.as_micros() - since.as_micros()) / 1_000_000;
+    if span <= 0 {
+        return Err(ApiError::bad_request("since must be in the past"));
+    }
+    let series = h::list_param(req, "series", |s| {
+        if s.len() <= 200 {
+            Ok(s.to_string())
+        } else {
+            Err("series names are at most 200 characters".into())
+        }
+    })?;
+    let points = match req.param("points") {
+        None => HISTORY_POINTS,
+        Some(p) => p
+            .parse::<usize>()
+            .ok()
+            .filter(|p| (1..=2000).contains(p))
+            .ok_or_else(|| ApiError::bad_request("points: a number from 1 to 2000"))?,
+    };
+    let res = crate::store::metrics::resolution_for(span);
+    let (points, names) = state
+        .db
+        .run(move |c| {
+            Ok((
+                crate::store::metrics::history(c, res, since, &series, points)?,
+                crate::store::metrics::names(c)?,
+            ))
+        })
+        .await?;
+    h::json(&json!({ "resolution_s": res, "points": points, "available": names }))
 }

@@ -1,16 +1,16 @@
-//! A light sampler of this host's CPU, memory and root-disk use for the Overview's charts:
-//! one sample every [`SAMPLE_EVERY`], the last hour kept in memory. (Stored, downsampled
-//! time series and the full metrics collector belong to the host-state work.)
+//! The newest host metrics sample and the last hour of the Overview's three series (CPU,
+//! memory, root disk), kept in memory for `/api/metrics`. The metrics collector feeds it;
+//! the stored, downsampled history is `/api/metrics/history`.
 
 use std::collections::VecDeque;
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
 
 use serde::Serialize;
 
+use crate::sources::metrics::Sample;
 use crate::timestamp::Timestamp;
 
-pub const SAMPLE_EVERY: Duration = Duration::from_secs(10);
+/// Samples kept in memory (an hour at the default 10 s interval).
 const KEEP: usize = 360;
 
 #[derive(Debug, Clone, Serialize)]
@@ -46,14 +46,6 @@ pub struct HostMetrics {
     inner: Arc<Mutex<Inner>>,
 }
 
-fn pct(used: u64, total: u64) -> f32 {
-    if total == 0 {
-        0.0
-    } else {
-        (used as f64 * 100.0 / total as f64) as f32
-    }
-}
-
 impl HostMetrics {
     /// The latest sample and the series (`None` until the first sample).
     pub fn snapshot(&self) -> (Option<Now>, Series) {
@@ -61,57 +53,47 @@ impl HostMetrics {
         (g.now.clone(), g.series.clone())
     }
 
-    /// Samples until `stop` resolves; meant for a tokio task.
-    pub async fn run(self, mut stop: tokio::sync::watch::Receiver<bool>) {
-        use sysinfo::{Disks, MemoryRefreshKind, System};
-        let mut sys = System::new();
-        let mut disks = Disks::new_with_refreshed_list();
-        sys.refresh_cpu_usage();
-        let mut tick = tokio::time::interval(SAMPLE_EVERY);
-        loop {
-            tokio::select! {
-                _ = tick.tick() => {}
-                _ = stop.changed() => return,
-            }
-            sys.refresh_cpu_usage();
-            sys.refresh_memory_specifics(MemoryRefreshKind::nothing().with_ram());
-            disks.refresh(true);
-            let disk: Vec<Disk> = disks
-                .list()
-                .iter()
-                .filter(|d| d.total_space() > 0)
-                .map(|d| Disk {
-                    mount: d.mount_point().to_string_lossy().into_owned(),
-                    used: d.total_space() - d.available_space(),
-                    total: d.total_space(),
-                })
-                .collect();
-            let now = Now {
-                cpu_percent: sys.global_cpu_usage(),
-                mem_used: sys.used_memory(),
-                mem_total: sys.total_memory(),
-                disk,
-            };
-            let t = Timestamp::now();
-            let root = now
-                .disk
-                .iter()
-                .find(|d| d.mount == "/")
-                .or(now.disk.first())
-                .map_or(0.0, |d| pct(d.used, d.total));
-            let mut g = self.inner.lock().unwrap_or_else(|p| p.into_inner());
-            let s = &mut g.series;
-            for (q, v) in [
-                (&mut s.cpu_percent, now.cpu_percent),
-                (&mut s.mem_percent, pct(now.mem_used, now.mem_total)),
-                (&mut s.disk_percent, root),
-            ] {
-                if q.len() == KEEP {
-                    q.pop_front();
+    /// Takes in a sample from the collector.
+    pub fn record(&self, s: &Sample) {
+        let get = |k: &str| s.values.get(k).copied().unwrap_or(0.0);
+        let disk: Vec<Disk> = s
+            .disks
+            .iter()
+            .map(|(mount, used, total)| Disk {
+                mount: mount.clone(),
+                used: *used,
+                total: *total,
+            })
+            .collect();
+        let root = disk
+            .iter()
+            .find(|d| d.mount == "/")
+            .or(disk.first())
+            .map_or(0.0, |d| {
+                if d.total == 0 {
+                    0.0
+                } else {
+                    (d.used as f64 * 100.0 / d.total as f64) as f32
                 }
-                q.push_back((t, v));
+            });
+        let now = Now {
+            cpu_percent: get("cpu") as f32,
+            mem_used: get("mem_used") as u64,
+            mem_total: get("mem_total") as u64,
+            disk,
+        };
+        let mut g = self.inner.lock().unwrap_or_else(|p| p.into_inner());
+        let ser = &mut g.series;
+        for (q, v) in [
+            (&mut ser.cpu_percent, now.cpu_percent),
+            (&mut ser.mem_percent, get("mem_percent") as f32),
+            (&mut ser.disk_percent, root),
+        ] {
+            if q.len() == KEEP {
+                q.pop_front();
             }
-            g.now = Some(now);
+            q.push_back((s.ts, v));
         }
+        g.now = Some(now);
     }
 }
