@@ -47,6 +47,9 @@ pub struct Config {
     /// How often the process table and the listening sockets are read, in seconds; 0
     /// turns these collectors off.
     pub snapshot_interval_secs: u64,
+    /// Listening ports that are always expected (`tcp/22`, `udp/53`, `8080` for both),
+    /// besides the baseline learned on the first snapshot.
+    pub port_allowlist: Vec<String>,
     /// How often host metrics (CPU, memory, disks, I/O, network) are sampled and stored,
     /// in seconds; 0 turns this off.
     pub metrics_interval_secs: u64,
@@ -124,6 +127,7 @@ impl Default for Config {
             poll_interval_ms: 100,
             snapshot_interval_secs: 10,
             metrics_interval_secs: 10,
+            port_allowlist: Vec::new(),
             checks_interval_secs: 900,
             checks_dir: None,
             file_integrity: FileIntegrity::default(),
@@ -189,6 +193,10 @@ impl Config {
                 self.snapshot_interval_secs
             )));
         }
+        for p in &self.port_allowlist {
+            p.parse::<crate::sources::snapshot::baseline::AllowPort>()
+                .map_err(|e| invalid(format!("port_allowlist: {e}")))?;
+        }
         if self.metrics_interval_secs > 3600 {
             return Err(invalid(format!(
                 "metrics_interval_secs must be between 0 (off) and 3600, not {}",
@@ -219,6 +227,14 @@ impl Config {
             )));
         }
         Ok(())
+    }
+
+    /// The parsed port allowlist (validated when the file was read).
+    pub fn port_allowlist(&self) -> Vec<crate::sources::snapshot::baseline::AllowPort> {
+        self.port_allowlist
+            .iter()
+            .filter_map(|p| p.parse().ok())
+            .collect()
     }
 
     /// The zone for BSD stamps.

@@ -21,6 +21,7 @@ use crate::engine::{Engine, RuleSet};
 use crate::event::Event;
 use crate::parse::{InputFormat, Normalizer};
 use crate::sources::journald::{self, Entry, Follower};
+use crate::sources::snapshot::baseline::PortBaseline;
 use crate::sources::tail::{StartAt, Tailer};
 use crate::store::writer::{Batch, Checkpoint, Writer, WriterSender};
 use crate::timestamp::{LocalZone, Timestamp};
@@ -119,6 +120,7 @@ pub fn run(opts: DaemonOptions) -> anyhow::Result<()> {
     let bound = listener.local_addr().unwrap_or(cfg.listen);
     let snapshot = crate::sources::snapshot::SharedSnapshot::default();
     let checks = checks_runner(&cfg)?;
+    let baseline = PortBaseline::new(cfg.port_allowlist());
     let web = crate::web::WebState::new(
         crate::web::db::Db::open(&data_dir, 4)?,
         live.clone(),
@@ -126,6 +128,7 @@ pub fn run(opts: DaemonOptions) -> anyhow::Result<()> {
         crate::web::host::HostMetrics::default(),
         snapshot.clone(),
         checks.clone(),
+        baseline.clone(),
     );
     let (web_stop_tx, web_stop) = tokio::sync::watch::channel(false);
     let server = {
@@ -196,6 +199,8 @@ pub fn run(opts: DaemonOptions) -> anyhow::Result<()> {
         let ctx = SnapshotWorker {
             interval: Duration::from_secs(cfg.snapshot_interval_secs),
             shared: snapshot,
+            baseline: baseline.clone(),
+            data_dir: data_dir.clone(),
             writer: sink.clone(),
             stop: stop.clone(),
         };
@@ -502,17 +507,63 @@ impl MetricsWorker {
 struct SnapshotWorker {
     interval: Duration,
     shared: crate::sources::snapshot::SharedSnapshot,
+    baseline: PortBaseline,
+    data_dir: PathBuf,
     writer: Sink,
     stop: Arc<AtomicBool>,
 }
 
 impl SnapshotWorker {
+    /// The first snapshot Picket ever takes is the port baseline.
+    fn learn_baseline(&self, conn: &rusqlite::Connection) -> rusqlite::Result<()> {
+        use crate::store::port_baseline as stored;
+        if !stored::learned(conn)? {
+            let snap = self.shared.read().unwrap_or_else(|p| p.into_inner());
+            let now = Timestamp::now();
+            let entries: Vec<stored::Entry> = snap
+                .ports
+                .iter()
+                .map(|q| stored::Entry {
+                    proto: q.proto.to_string(),
+                    port: q.port,
+                    source: "learned".into(),
+                    process: q.process.clone(),
+                    note: None,
+                    added: now,
+                })
+                .collect();
+            stored::learn(conn, &entries)?;
+            eprintln!(
+                "picket: learned {} listening ports as the expected baseline",
+                entries.len()
+            );
+        }
+        let list = stored::list(conn)?;
+        self.baseline
+            .set(list.into_iter().map(|e| (e.proto, e.port)));
+        Ok(())
+    }
+
     fn run(self) {
         let mut collector = crate::sources::snapshot::Collector::new();
         let mut failing = false;
+        let conn = crate::store::open(&self.data_dir);
+        let mut first = true;
         while !self.stop.load(Ordering::SeqCst) {
             match collector.collect(&self.shared) {
-                Ok(events) => {
+                Ok(mut events) => {
+                    if first {
+                        first = false;
+                        match &conn {
+                            Ok(c) => {
+                                if let Err(e) = self.learn_baseline(c) {
+                                    eprintln!("picket: the port baseline: {e}");
+                                }
+                            }
+                            Err(e) => eprintln!("picket: the port baseline: {e}"),
+                        }
+                    }
+                    self.baseline.annotate(&mut events);
                     failing = false;
                     if !events.is_empty() {
                         let batch = Batch {

@@ -11,8 +11,12 @@ use std::time::{Duration, Instant};
 use common::http::{free_port, request};
 use common::sys::{add_user, picket_cli, wait_for, Picket};
 
+/// The tests open listeners: each would be a new port to the other's daemon.
+static ONE_AT_A_TIME: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
 #[test]
 fn a_program_from_tmp_and_a_new_port_raise_alerts_within_one_interval() {
+    let _one = ONE_AT_A_TIME.lock().unwrap_or_else(|p| p.into_inner());
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
     let d = data.to_str().unwrap();
@@ -135,4 +139,185 @@ fn a_program_from_tmp_and_a_new_port_raise_alerts_within_one_interval() {
     });
     let _ = child.kill();
     let _ = child.wait();
+}
+
+/// The port baseline: learned on the first snapshot (and kept), edited by an admin,
+/// completed by picket.yaml's allowlist; a port opened while Picket was stopped and not
+/// expected raises the alert at the next start.
+#[test]
+fn the_port_baseline_is_learned_kept_and_edited() {
+    let _one = ONE_AT_A_TIME.lock().unwrap_or_else(|p| p.into_inner());
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let d = data.to_str().unwrap();
+    let allowed = std::net::TcpListener::bind("0.0.0.0:0").unwrap();
+    let allowed_port = allowed.local_addr().unwrap().port();
+    drop(allowed); // closed before the first snapshot: known only from the allowlist
+    let config = dir.path().join("picket.yaml");
+    std::fs::write(
+        &config,
+        format!(
+            "snapshot_interval_secs: 1\nchecks_interval_secs: 0\nfile_integrity: {{enabled: false}}\n\
+             port_allowlist: [tcp/{allowed_port}]\n"
+        ),
+    )
+    .unwrap();
+    std::fs::write(dir.path().join("auth.log"), "").unwrap();
+    add_user(d, "alice", "admin", "correct horse battery");
+    add_user(d, "victor", "viewer", "correct horse battery");
+    let token = |user: &str| {
+        let t = picket_cli(
+            &["token", "create", "t", "--user", user, "--data-dir", d],
+            "",
+        );
+        format!("Bearer {}", t.trim())
+    };
+    let (admin, viewer) = (token("alice"), token("victor"));
+    let start = || {
+        let addr = format!("127.0.0.1:{}", free_port());
+        let p = Picket::start(&[
+            "--config",
+            config.to_str().unwrap(),
+            "--log",
+            dir.path().join("auth.log").to_str().unwrap(),
+            "--data-dir",
+            d,
+            "--listen",
+            &addr,
+        ]);
+        wait_for("the API", Duration::from_secs(20), || {
+            TcpStream::connect(&addr).ok().map(|_| ())
+        });
+        (p, addr)
+    };
+    let call = |addr: &str, method: &str, path: &str, auth: &str, body: Option<&str>| {
+        request(
+            addr,
+            method,
+            path,
+            &[
+                ("Authorization", auth),
+                ("Content-Type", "application/json"),
+            ],
+            body,
+        )
+    };
+    let get = |addr: &str, path: &str| {
+        let r = call(addr, "GET", path, &admin, None);
+        assert_eq!(r.status, 200, "{path}: {}", r.body);
+        r.json()
+    };
+    let alerted = |addr: &str, port: u16| {
+        get(addr, "/api/alerts?limit=200")["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|a| {
+                a["rule"] == "new-listening-port"
+                    && a["group"]["extra.port"].as_str() == Some(port.to_string().as_str())
+            })
+    };
+    let expected_of = |addr: &str, port: u16| {
+        get(addr, "/api/ports")["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|q| q["port"] == port && q["proto"] == "tcp")
+            .map(|q| q["expected"].clone())
+    };
+
+    let (p, addr) = start();
+    let api_port: u16 = addr.rsplit(':').next().unwrap().parse().unwrap();
+    let learned = wait_for("the learned baseline", Duration::from_secs(10), || {
+        let items = get(&addr, "/api/ports/baseline")["items"]
+            .as_array()
+            .unwrap()
+            .clone();
+        (!items.is_empty()).then_some(items)
+    });
+    assert!(
+        learned
+            .iter()
+            .any(|e| e["port"] == api_port && e["source"] == "learned"),
+        "Picket's own listener is in the first snapshot: {learned:?}"
+    );
+
+    // An allowlisted port and an unexpected one open.
+    let a = std::net::TcpListener::bind(("0.0.0.0", allowed_port)).unwrap();
+    let b = std::net::TcpListener::bind("0.0.0.0:0").unwrap();
+    let b_port = b.local_addr().unwrap().port();
+    wait_for(
+        "the alert for the unexpected port",
+        Duration::from_secs(10),
+        || alerted(&addr, b_port).then_some(()),
+    );
+    assert!(!alerted(&addr, allowed_port));
+    assert_eq!(expected_of(&addr, allowed_port), Some("allowlist".into()));
+    assert_eq!(expected_of(&addr, b_port), Some(serde_json::Value::Null));
+
+    // An admin adds it to the baseline; a viewer may not.
+    let body =
+        format!("{{\"proto\": \"tcp\", \"port\": {b_port}, \"note\": \"the test's service\"}}");
+    assert_eq!(
+        call(&addr, "POST", "/api/ports/baseline", &viewer, Some(&body)).status,
+        403
+    );
+    let r = call(&addr, "POST", "/api/ports/baseline", &admin, Some(&body));
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(r.json()["source"], "admin");
+    assert_eq!(expected_of(&addr, b_port), Some("baseline".into()));
+
+    // Stopped; a port opens meanwhile; at the next start it alerts, the baseline does not.
+    p.stop();
+    let c = std::net::TcpListener::bind("0.0.0.0:0").unwrap();
+    let c_port = c.local_addr().unwrap().port();
+    let (_p, addr) = start();
+    wait_for(
+        "the alert for the port opened while stopped",
+        Duration::from_secs(10),
+        || alerted(&addr, c_port).then_some(()),
+    );
+    let opened = get(&addr, "/api/events?type=PORT_OPENED&limit=500");
+    let b_event = opened["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| {
+            e["extra"]["port"].as_str() == Some(b_port.to_string().as_str())
+                && e["extra"]["initial"] == "true"
+        })
+        .cloned()
+        .expect("b's event at the second start");
+    assert_eq!(b_event["extra"]["expected"], "baseline");
+    let learned_again = get(&addr, "/api/ports/baseline")["items"]
+        .as_array()
+        .unwrap()
+        .clone();
+    assert!(
+        !learned_again.iter().any(|e| e["port"] == c_port),
+        "the baseline is learned once, not at every start"
+    );
+
+    // Removed again.
+    let id = format!("/api/ports/baseline/tcp-{b_port}");
+    assert_eq!(call(&addr, "DELETE", &id, &admin, None).status, 204);
+    assert_eq!(call(&addr, "DELETE", &id, &admin, None).status, 404);
+    assert_eq!(
+        call(&addr, "DELETE", "/api/ports/baseline/sctp-1", &admin, None).status,
+        400
+    );
+    assert!(!get(&addr, "/api/ports/baseline")["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|e| e["port"] == b_port));
+    let audit = get(&addr, "/api/audit");
+    let actions: Vec<&str> = audit["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|e| e["action"].as_str())
+        .collect();
+    assert!(actions.contains(&"ports.baseline.add") && actions.contains(&"ports.baseline.remove"));
+    drop((a, b, c));
 }

@@ -109,6 +109,17 @@ const MIGRATIONS: &[&str] = &[
         json TEXT    NOT NULL,               -- {series: value}
         PRIMARY KEY (res, ts)
     ) WITHOUT ROWID;",
+    // 6: the listening ports expected on this host: learned on the first snapshot, then
+    // edited by admins.
+    "CREATE TABLE port_baseline (
+        proto   TEXT    NOT NULL,            -- tcp | udp
+        port    INTEGER NOT NULL,
+        source  TEXT    NOT NULL,            -- learned | admin
+        process TEXT,
+        note    TEXT,
+        added   INTEGER NOT NULL,
+        PRIMARY KEY (proto, port)
+    );",
 ];
 
 /// The schema version this build writes.

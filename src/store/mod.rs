@@ -13,6 +13,7 @@ pub mod checks;
 pub mod events;
 pub mod metrics;
 pub mod migrations;
+pub mod port_baseline;
 mod sql;
 pub mod writer;
 

@@ -5,8 +5,10 @@
 
 use serde_json::json;
 
+use super::gate::Principal;
 use super::http::{self as h, ApiError, ApiResult, Req};
 use super::WebState;
+use crate::store::port_baseline;
 
 /// Case-insensitive free-text match over some fields.
 fn matches(q: &str, fields: &[Option<&str>]) -> bool {
@@ -75,8 +77,111 @@ pub fn ports(state: &WebState, req: &Req) -> ApiResult {
                     ],
                 )
         })
+        .map(|p| {
+            let mut v = serde_json::to_value(p).unwrap_or_default();
+            v["expected"] = json!(state.baseline.expected(p.proto, p.port));
+            v
+        })
         .collect();
     h::json(&json!({ "items": items, "next_cursor": null, "taken": snap.taken }))
+}
+
+/// `GET /api/ports/baseline`: the stored expected ports, and the allowlist's.
+pub async fn baseline(state: &WebState) -> ApiResult {
+    let items = state.db.run(|c| Ok(port_baseline::list(c)?)).await?;
+    h::json(&json!({ "items": items }))
+}
+
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct BaselineBody {
+    proto: String,
+    port: u16,
+    #[serde(default)]
+    note: Option<String>,
+}
+
+/// `tcp-22` → (`tcp`, 22).
+fn baseline_id(id: &str) -> Result<(&'static str, u16), ApiError> {
+    let bad = || ApiError::bad_request(format!("`{id}`: use PROTO-PORT, as tcp-22"));
+    let (proto, port) = id.split_once('-').ok_or_else(bad)?;
+    let proto = match proto {
+        "tcp" => "tcp",
+        "udp" => "udp",
+        _ => return Err(bad()),
+    };
+    Ok((proto, port.parse().ok().filter(|p| *p > 0).ok_or_else(bad)?))
+}
+
+/// `POST /api/ports/baseline` `{proto, port, note?}` (admin): this port is expected.
+pub async fn add_to_baseline(state: &WebState, req: &Req, who: &Principal) -> ApiResult {
+    let body: BaselineBody = req.json()?;
+    let (proto, port) = baseline_id(&format!("{}-{}", body.proto, body.port))?;
+    let note = body.note.filter(|n| !n.trim().is_empty());
+    if note.as_ref().is_some_and(|n| n.chars().count() > 200) {
+        return Err(ApiError::bad_request("note: at most 200 characters"));
+    }
+    let process = {
+        let snap = state.snapshot.read().unwrap_or_else(|p| p.into_inner());
+        snap.ports
+            .iter()
+            .find(|q| q.proto == proto && q.port == port)
+            .and_then(|q| q.process.clone())
+    };
+    let entry = port_baseline::Entry {
+        proto: proto.into(),
+        port,
+        source: "admin".into(),
+        process,
+        note,
+        added: crate::timestamp::Timestamp::now(),
+    };
+    let stored = entry.clone();
+    state
+        .db
+        .run(move |c| Ok(port_baseline::put(c, &stored)?))
+        .await?;
+    state.baseline.insert(proto, port);
+    super::api::record(
+        state,
+        req,
+        who,
+        "ports.baseline.add",
+        format!("{proto}/{port}"),
+        entry.note.clone(),
+    )
+    .await?;
+    h::json(&entry)
+}
+
+/// `DELETE /api/ports/baseline/tcp-22` (admin): no longer expected.
+pub async fn remove_from_baseline(
+    state: &WebState,
+    req: &Req,
+    who: &Principal,
+    id: &str,
+) -> ApiResult {
+    let (proto, port) = baseline_id(id)?;
+    let found = state
+        .db
+        .run(move |c| Ok(port_baseline::remove(c, proto, port)?))
+        .await?;
+    if !found {
+        return Err(ApiError::not_found(format!(
+            "{proto}/{port} is not in the baseline"
+        )));
+    }
+    state.baseline.remove(proto, port);
+    super::api::record(
+        state,
+        req,
+        who,
+        "ports.baseline.remove",
+        format!("{proto}/{port}"),
+        None,
+    )
+    .await?;
+    h::no_content()
 }
 
 /// Most points `/api/metrics/history` answers with when not told.

@@ -41,6 +41,8 @@ pub struct WebState {
     /// Runs the configuration checks (on demand from the API; `picket run` also runs
     /// them on an interval).
     pub checks: crate::checks::runner::Runner,
+    /// The listening ports expected on this host.
+    pub baseline: crate::sources::snapshot::baseline::PortBaseline,
     pub limiter: gate::LoginLimiter,
     pub started: Instant,
     /// Set `Secure` on the session cookie (when served behind TLS).
@@ -63,6 +65,7 @@ impl WebState {
         host: host::HostMetrics,
         snapshot: crate::sources::snapshot::SharedSnapshot,
         checks: crate::checks::runner::Runner,
+        baseline: crate::sources::snapshot::baseline::PortBaseline,
     ) -> Arc<WebState> {
         Arc::new_cyclic(|me| WebState {
             db,
@@ -71,6 +74,7 @@ impl WebState {
             host,
             snapshot,
             checks,
+            baseline,
             limiter: gate::LoginLimiter::default(),
             started: Instant::now(),
             secure_cookie: false,
@@ -109,6 +113,9 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("GET", "/api/stream"),
     ("GET", "/api/processes"),
     ("GET", "/api/ports"),
+    ("GET", "/api/ports/baseline"),
+    ("POST", "/api/ports/baseline"),
+    ("DELETE", "/api/ports/baseline/{id}"),
     ("GET", "/api/metrics/history"),
     ("GET", "/api/config"),
     ("GET", "/api/config/history"),
@@ -261,6 +268,11 @@ async fn api_request(state: &WebState, req: Req) -> http::ApiResult {
         ("GET", "/api/audit") => api::audit(state, &req).await,
         ("GET", "/api/processes") => api_host::processes(state, &req),
         ("GET", "/api/ports") => api_host::ports(state, &req),
+        ("GET", "/api/ports/baseline") => api_host::baseline(state).await,
+        ("POST", "/api/ports/baseline") => api_host::add_to_baseline(state, &req, &who).await,
+        ("DELETE", "/api/ports/baseline/{id}") => {
+            api_host::remove_from_baseline(state, &req, &who, id).await
+        }
         ("GET", "/api/metrics/history") => api_host::metrics_history(state, &req).await,
         ("GET", "/api/config") => api_config::get(state).await,
         ("GET", "/api/config/history") => api_config::history(state, &req).await,

@@ -1,9 +1,9 @@
 // Ports: the newest snapshot of listening TCP and UDP sockets and their owners (taken
 // server-side every 10 s). Process names and paths are attacker-controlled: text only.
-import { get, errorText } from './api.js';
-import { h, append, clear, debounce, fmtCount, emptyRow, setSnapshotTime, poll } from './dom.js';
+import { get, post, request, errorText, isAdmin } from './api.js';
+import { h, append, clear, debounce, fmtCount, emptyRow, setSnapshotTime, poll, toast } from './dom.js';
 
-const COLS = 7;
+const COLS = 8;
 const REFRESH_MS = 10000;
 const saved = { q: '' };
 
@@ -37,7 +37,8 @@ export function mount(main, ctx) {
     status,
     h('div', { class: 'table-wrap', tabindex: '0', role: 'region', 'aria-label': 'Listening sockets' }, h('table', { class: 'data', id: 'ports-table' },
       h('thead', null, h('tr', null, h('th', { text: 'Proto' }), h('th', { text: 'Address' }), h('th', { class: 'num', text: 'Port' }),
-        h('th', { text: 'Process' }), h('th', { class: 'num hide-sm', text: 'PID' }), h('th', { text: 'User' }), h('th', { class: 'hide-sm', text: 'Executable' }))),
+        h('th', { text: 'Process' }), h('th', { class: 'num hide-sm', text: 'PID' }), h('th', { text: 'User' }), h('th', { class: 'hide-sm', text: 'Executable' }),
+        h('th', { text: 'Expected', title: 'In the baseline (learned on the first run, edited here) or picket.yaml\'s port_allowlist; other ports raise new-listening-port alerts' }))),
       tbody)),
     h('div', { class: 'more-row' }, info),
   ]);
@@ -73,7 +74,34 @@ export function mount(main, ctx) {
       h('td', { class: 'cell-ellip', title: p.process == null ? null : str(p.process) }, p.process == null ? dash('Owner not found') : str(p.process)),
       h('td', { class: 'num mono hide-sm' }, p.pid == null ? dash('Owner not found') : str(p.pid)),
       h('td', { class: 'cell-ellip', title: p.uid == null ? null : 'uid ' + p.uid }, p.user == null ? (p.uid == null ? dash() : 'uid ' + p.uid) : str(p.user)),
-      h('td', { class: 'cell-ellip mono hide-sm', title: p.exe == null ? null : str(p.exe) }, p.exe == null ? dash() : str(p.exe)));
+      h('td', { class: 'cell-ellip mono hide-sm', title: p.exe == null ? null : str(p.exe) }, p.exe == null ? dash() : str(p.exe)),
+      expectedCell(p, proto));
+  }
+
+  // Baseline membership, and for admins the button that changes it (audited server-side).
+  function expectedCell(p, proto) {
+    const why = p.expected === 'baseline' || p.expected === 'allowlist' ? p.expected : null;
+    const td = h('td', { class: 'nowrap', dataset: { expected: why || 'no' } },
+      why ? h('span', { class: 'faint', text: why }) : h('span', { class: 'sev sev-medium', title: 'Not in the baseline nor the allowlist' }, h('span', { class: 'sev-word', text: 'unexpected' })));
+    if (!isAdmin() || why === 'allowlist') return td;
+    const port = Number(p.port);
+    const btn = h('button', { type: 'button', class: 'btn btn-sm', dataset: { baseline: why ? 'remove' : 'add' },
+      text: why ? 'Remove' : 'Expect',
+      title: why ? 'Remove from the baseline: alert if it opens again' : 'Add to the baseline: no alert for this port' });
+    btn.addEventListener('click', async () => {
+      btn.disabled = true;
+      try {
+        if (why) await request('DELETE', '/api/ports/baseline/' + encodeURIComponent(proto + '-' + port));
+        else await post('/api/ports/baseline', { proto, port });
+        toast((why ? 'Removed ' : 'Added ') + proto + '/' + port + (why ? ' from' : ' to') + ' the baseline.', 'ok');
+        load(false);
+      } catch (err) {
+        btn.disabled = false;
+        toast('Could not change the baseline: ' + errorText(err), 'error');
+      }
+    });
+    td.append(' ', btn);
+    return td;
   }
 
   async function load(fresh) {

@@ -6,6 +6,7 @@
 //! The first snapshot after a start reports everything it finds with `extra.initial =
 //! "true"`, so a rule can tell "was already running" from "started while we watched".
 
+pub mod baseline;
 pub mod diff;
 pub mod ports;
 pub mod processes;
