@@ -327,6 +327,100 @@ fn the_processes_and_ports_pages_show_this_test_and_its_listener() {
     b.assert_no_script_errors();
 }
 
+/// The Overview's host metrics note ("10 s samples", "… · one point per 5 min").
+async fn host_note(p: &Page<'_>) -> String {
+    let v = p
+        .js(
+            "const e = document.getElementById('host-resolution'); return e ? e.textContent : ''",
+            vec![],
+        )
+        .await;
+    v.as_str().unwrap_or_default().to_string()
+}
+
+/// The CPU chart's number of points (0 until the history has some).
+async fn cpu_points(p: &Page<'_>) -> u64 {
+    let v = p
+        .js(
+            "const e = document.getElementById('host-chart-cpu'); return Number(e && e.dataset.points) || 0",
+            vec![],
+        )
+        .await;
+    v.as_u64().unwrap_or(0)
+}
+
+#[test]
+fn the_overview_charts_host_metrics_and_switches_their_range() {
+    let m = Monitor::start_with(&["--metrics-interval", "1"]);
+    let b = Browser::start("overview_host_metrics", &m.addr);
+    let p = Page(&b.client);
+    b.run(async {
+        p.login(&b.base, "alice", ADMIN_PW, "admin").await;
+        p.wait(
+            "#host-range button[data-range=\"1h\"][aria-pressed=\"true\"]",
+            Duration::from_secs(10),
+        )
+        .await;
+        // Samples every second: the CPU chart has points within seconds, and more after
+        // the 10 s refresh.
+        let first = p
+            .until(
+                "points in the CPU chart",
+                Duration::from_secs(10),
+                || async { Some(cpu_points(&p).await).filter(|n| *n > 0) },
+            )
+            .await;
+        let hour = host_note(&p).await;
+        assert!(hour.contains("samples"), "{hour}");
+        p.until(
+            "the CPU chart to refresh",
+            Duration::from_secs(25),
+            || async { (cpu_points(&p).await > first).then_some(()) },
+        )
+        .await;
+        p.wait("#host-chart-cpu svg path.lc-line", Duration::from_secs(5))
+            .await;
+        // The chart is keyboard reachable: focused, it shows its newest point.
+        p.js("document.getElementById('host-chart-cpu').focus()", vec![])
+            .await;
+        let tip = p
+            .wait(
+                "#host-chart-cpu .chart-tip:not([hidden])",
+                Duration::from_secs(5),
+            )
+            .await
+            .text()
+            .await
+            .unwrap();
+        assert!(tip.contains("total") && tip.contains('%'), "{tip}");
+
+        // 24 h: the range goes into the hash and the note says what a point is.
+        p.wait(
+            "#host-range button[data-range=\"24h\"]",
+            Duration::from_secs(5),
+        )
+        .await
+        .click()
+        .await
+        .unwrap();
+        let day = p
+            .until(
+                "the resolution note to change",
+                Duration::from_secs(10),
+                || async {
+                    let n = host_note(&p).await;
+                    (!n.is_empty() && n != hour).then_some(n)
+                },
+            )
+            .await;
+        assert!(day.contains("5 min"), "{day}");
+        let url = p.0.current_url().await.unwrap();
+        assert!(url.as_str().ends_with("#/overview?range=24h"), "{url}");
+        assert!(cpu_points(&p).await > 0, "no points in the 24 h CPU chart");
+    });
+    b.assert_no_script_errors();
+}
+
 /// The Config page's last run (`data-ran-at`: empty before the first run; `None` before the
 /// page shows it). Read in one script: the page redraws the element as runs arrive.
 async fn config_ran_at(p: &Page<'_>) -> Option<String> {
