@@ -322,6 +322,38 @@ fn the_processes_and_ports_pages_show_this_test_and_its_listener() {
         let text = row.text().await.unwrap();
         assert!(text.contains(&me.to_string()), "{text}");
         p.wait("#snapshot-time", Duration::from_secs(5)).await;
+        // An admin flips the port in and out of the baseline (learned or not, depending
+        // on whether the first snapshot saw it).
+        let cell = format!(
+            "#ports-table tbody tr[data-port=\"{port}\"][data-proto=\"tcp\"] td[data-expected]"
+        );
+        let first = p
+            .wait(&cell, Duration::from_secs(5))
+            .await
+            .attr("data-expected")
+            .await
+            .unwrap()
+            .unwrap();
+        let flipped = if first == "baseline" {
+            "no"
+        } else {
+            "baseline"
+        };
+        for want in [flipped, first.as_str()] {
+            p.wait(
+                &format!("{cell} button[data-baseline]"),
+                Duration::from_secs(5),
+            )
+            .await
+            .click()
+            .await
+            .unwrap();
+            p.wait(
+                &format!("{cell}[data-expected=\"{want}\"]"),
+                Duration::from_secs(10),
+            )
+            .await;
+        }
     });
     drop(listener);
     b.assert_no_script_errors();
