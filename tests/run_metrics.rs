@@ -89,9 +89,13 @@ fn metrics_are_sampled_stored_and_served() {
             "{keys:?}"
         );
     }
-    // A month is read from the one-minute averages.
+    // A week is read from the one-minute averages, a month (360 points) from the hours.
     assert_eq!(
         get(&addr, "/api/metrics/history?since=30d").json()["resolution_s"],
+        3600
+    );
+    assert_eq!(
+        get(&addr, "/api/metrics/history?since=7d&points=2000").json()["resolution_s"],
         60
     );
     assert_eq!(get(&addr, "/api/metrics/history?points=0").status, 400);

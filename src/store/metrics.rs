@@ -96,12 +96,20 @@ fn roll_up(conn: &Connection, from: i64, to: i64, start: i64) -> rusqlite::Resul
     Ok(())
 }
 
-/// The resolution to read for a span: the finest that still covers it.
-pub fn resolution_for(span_secs: i64) -> i64 {
+/// The resolution to read for a span drawn as `points` points: the coarsest kept long
+/// enough whose step is not wider than a point (a day in 360 points reads one-minute
+/// averages, not 8,640 samples).
+pub fn resolution_for(span_secs: i64, points: usize) -> i64 {
+    let per_point = span_secs / points.max(1) as i64;
     TIERS
         .iter()
-        .find(|(_, keep)| span_secs <= *keep)
-        .map_or(TIERS[TIERS.len() - 1].0, |(res, _)| *res)
+        .filter(|(res, keep)| span_secs <= *keep && *res <= per_point.max(0))
+        .map(|(res, _)| *res)
+        .max()
+        .unwrap_or_else(|| {
+            // Longer than any tier keeps: the longest-kept one.
+            TIERS[TIERS.len() - 1].0
+        })
 }
 
 /// One point of a history.
@@ -140,7 +148,8 @@ pub fn history(
     };
     for row in rows {
         let (ts, json) = row?;
-        let bucket = from + (ts - from).div_euclid(width) * width;
+        // Fixed boundaries (multiples of the width), so points stay put between refreshes.
+        let bucket = ts.div_euclid(width) * width;
         if acc.as_ref().is_some_and(|(b, _)| *b != bucket) {
             flush(&mut acc, &mut out);
         }
@@ -211,10 +220,12 @@ mod tests {
 
     #[test]
     fn the_resolution_follows_the_span() {
-        assert_eq!(resolution_for(3600), 0);
-        assert_eq!(resolution_for(86_400), 0);
-        assert_eq!(resolution_for(7 * 86_400), 60);
-        assert_eq!(resolution_for(90 * 86_400), 3600);
-        assert_eq!(resolution_for(900 * 86_400), 3600);
+        assert_eq!(resolution_for(3600, 360), 0);
+        assert_eq!(resolution_for(3600, 20), 60);
+        assert_eq!(resolution_for(86_400, 2000), 0);
+        assert_eq!(resolution_for(86_400, 360), 60);
+        assert_eq!(resolution_for(7 * 86_400, 360), 60);
+        assert_eq!(resolution_for(90 * 86_400, 360), 3600);
+        assert_eq!(resolution_for(900 * 86_400, 360), 3600);
     }
 }

@@ -188,8 +188,8 @@ pub async fn remove_from_baseline(
 const HISTORY_POINTS: usize = 360;
 
 /// `/api/metrics/history?since=24h&series=cpu,mem_percent&points=360`: stored host
-/// metrics, from the finest resolution that still covers the span, averaged into at most
-/// `points` points.
+/// metrics, from the coarsest resolution that still gives `points` points over the span,
+/// averaged into at most `points` points.
 pub async fn metrics_history(state: &WebState, req: &Req) -> ApiResult {
     let now = crate::timestamp::Timestamp::now();
     let since = h::time_param(req, "since")?.unwrap_or_else(|| now.saturating_add_secs(-3600));
@@ -212,7 +212,7 @@ pub async fn metrics_history(state: &WebState, req: &Req) -> ApiResult {
             .filter(|p| (1..=2000).contains(p))
             .ok_or_else(|| ApiError::bad_request("points: a number from 1 to 2000"))?,
     };
-    let res = crate::store::metrics::resolution_for(span);
+    let res = crate::store::metrics::resolution_for(span, points);
     let (points, names) = state
         .db
         .run(move |c| {
