@@ -154,7 +154,9 @@ pub fn watch_dir(
     use notify_debouncer_full::{new_debouncer, notify::RecursiveMode};
     let mut debouncer = new_debouncer(
         DEBOUNCE,
-        None,
+        // Checked every DEBOUNCE rather than four times as often: an idle daemon should
+        // sleep; a reload still lands well within a second.
+        Some(DEBOUNCE),
         move |result: notify_debouncer_full::DebounceEventResult| {
             let _ = tx.send(changes_content(&result));
         },

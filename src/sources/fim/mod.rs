@@ -35,6 +35,21 @@ pub const CHECKPOINT: &str = "fim:files";
 /// rotation's several renames).
 const SETTLE: Duration = Duration::from_millis(200);
 
+/// Whether an event can mean a change. Opening and reading a file (Picket's own hashing
+/// among them, and every program reading /etc/passwd) raise events too: following those
+/// would read the files again, in a loop.
+fn may_change(kind: &notify_debouncer_full::notify::EventKind) -> bool {
+    use notify_debouncer_full::notify::event::{
+        AccessKind, AccessMode, EventKind, MetadataKind, ModifyKind,
+    };
+    match kind {
+        EventKind::Access(AccessKind::Close(AccessMode::Write)) => true,
+        EventKind::Access(_) => false,
+        EventKind::Modify(ModifyKind::Metadata(MetadataKind::AccessTime)) => false,
+        _ => true,
+    }
+}
+
 /// What is saved between runs.
 #[derive(Debug, Default, Serialize, Deserialize)]
 struct Saved {
@@ -199,7 +214,9 @@ impl Fim {
         use notify_debouncer_full::notify::RecursiveMode;
         use notify_debouncer_full::{new_debouncer, DebounceEventResult};
         let (tx, rx) = std::sync::mpsc::channel::<DebounceEventResult>();
-        let mut debouncer = new_debouncer(SETTLE, None, tx)?;
+        // Checked every SETTLE rather than four times as often: idle cost matters more than
+        // a tenth of a second.
+        let mut debouncer = new_debouncer(SETTLE, Some(SETTLE), tx)?;
         let mut watched: BTreeSet<PathBuf> = BTreeSet::new();
         let mut add_watches = |fim: &Fim, debouncer: &mut crate::engine::reload::DirWatch| {
             for (dir, recursive) in fim.watch_dirs() {
@@ -235,7 +252,7 @@ impl Fim {
                     for r in std::iter::once(result).chain(rx.try_iter()) {
                         match r {
                             Ok(events) => {
-                                for e in events {
+                                for e in events.iter().filter(|e| may_change(&e.event.kind)) {
                                     paths.extend(e.event.paths.iter().cloned());
                                 }
                             }

@@ -34,6 +34,8 @@ pub struct Collector {
     history: processes::CpuHistory,
     previous: Option<(Vec<ProcessInfo>, Vec<PortInfo>)>,
     host: Option<Arc<str>>,
+    /// Socket inode → owning pid, kept between snapshots.
+    owners: std::collections::HashMap<u64, i32>,
 }
 
 impl Collector {
@@ -55,7 +57,7 @@ impl Collector {
     ) -> std::io::Result<Vec<crate::event::Event>> {
         let now = Timestamp::now();
         let procs = processes::snapshot(&mut self.history)?;
-        let ports = ports::snapshot(&procs)?;
+        let ports = ports::snapshot(&procs, &mut self.owners)?;
         let events = diff::events(
             self.previous
                 .as_ref()

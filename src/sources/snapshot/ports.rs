@@ -64,8 +64,13 @@ fn push(out: &mut Vec<PortInfo>, proto: &'static str, local: SocketAddr, inode: 
 }
 
 /// Every listening TCP socket and every bound, unconnected UDP socket, with owners
-/// filled in from `processes` where the inode is found.
-pub fn snapshot(processes: &[ProcessInfo]) -> std::io::Result<Vec<PortInfo>> {
+/// filled in from `processes` where the inode is found. `owners` carries socket owners
+/// between snapshots: every process's descriptors are walked again only when a listening
+/// socket's owner is unknown or gone (the walk is most of a snapshot's cost).
+pub fn snapshot(
+    processes: &[ProcessInfo],
+    owners: &mut HashMap<u64, i32>,
+) -> std::io::Result<Vec<PortInfo>> {
     use procfs::net::TcpState;
     let mut out = Vec::new();
     let tcp = procfs::net::tcp().unwrap_or_default();
@@ -83,7 +88,13 @@ pub fn snapshot(processes: &[ProcessInfo]) -> std::io::Result<Vec<PortInfo>> {
             push(&mut out, "udp", e.local_address, e.inode, e.uid);
         }
     }
-    let owners = socket_owners();
+    let alive: std::collections::HashSet<i32> = processes.iter().map(|p| p.pid).collect();
+    let known = out
+        .iter()
+        .all(|p| owners.get(&p.inode).is_some_and(|pid| alive.contains(pid)));
+    if !known {
+        *owners = socket_owners();
+    }
     let by_pid: HashMap<i32, &ProcessInfo> = processes.iter().map(|p| (p.pid, p)).collect();
     for port in &mut out {
         if let Some(pid) = owners.get(&port.inode) {
@@ -110,7 +121,11 @@ mod tests {
         let udp = std::net::UdpSocket::bind("[::1]:0").unwrap();
         let mut h = super::super::processes::CpuHistory::default();
         let procs = super::super::processes::snapshot(&mut h).unwrap();
-        let ports = snapshot(&procs).unwrap();
+        let mut owners = HashMap::new();
+        let ports = snapshot(&procs, &mut owners).unwrap();
+        assert!(!owners.is_empty(), "the walk found owners");
+        // Known owners: no walk, same answer.
+        assert_eq!(snapshot(&procs, &mut owners).unwrap(), ports);
         let me = std::process::id() as i32;
         let t = ports
             .iter()
