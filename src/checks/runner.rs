@@ -21,6 +21,9 @@ use crate::engine::CompileError;
 use crate::store::checks as stored;
 use crate::timestamp::Timestamp;
 
+/// How soon a failed run is tried again.
+const RETRY: Duration = Duration::from_secs(10);
+
 /// What one run gave.
 #[derive(Debug, Clone)]
 pub struct RunSummary {
@@ -129,16 +132,22 @@ impl Runner {
         let conn = crate::store::open(&data_dir)?;
         let mut reported: Vec<String> = Vec::new();
         loop {
-            match self.run_now(&conn) {
+            // A failed run (the store busy, the directory unreadable) is tried again soon,
+            // not an interval later.
+            let wait = match self.run_now(&conn) {
                 Ok(summary) => {
                     for e in summary.errors.iter().filter(|e| !reported.contains(e)) {
                         eprintln!("picket: check not loaded (its last good version runs): {e}");
                     }
                     reported = summary.errors.clone();
                     after(&summary);
+                    self.inner.interval
                 }
-                Err(e) => eprintln!("picket: checks: {e}"),
-            }
+                Err(e) => {
+                    eprintln!("picket: checks: {e}");
+                    self.inner.interval.min(RETRY)
+                }
+            };
             // Wait for the interval or a change, looking at `stop` twice a second.
             let mut waited = Duration::ZERO;
             loop {
@@ -158,7 +167,7 @@ impl Runner {
                     }
                 }
                 waited += step;
-                if waited >= self.inner.interval {
+                if waited >= wait {
                     break;
                 }
             }

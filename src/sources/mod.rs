@@ -1,5 +1,6 @@
 //! Where raw input comes from: files (tailed, rotation-proof), the journal, the host
-//! snapshot collectors, and file integrity watches. Sources hand lines and checkpoints on; they never parse.
+//! snapshot collectors, host metrics, and file integrity watches. Log sources hand lines
+//! and checkpoints on; they never parse.
 
 pub mod fim;
 pub mod journald;

@@ -64,7 +64,9 @@ pub fn save_run(
     errors: &Value,
 ) -> rusqlite::Result<()> {
     // Callers hold a shared connection (the API's pool); runs are serialized by the runner.
-    let tx = conn.unchecked_transaction()?;
+    // IMMEDIATE: this reads then writes, and a deferred transaction that has read cannot
+    // wait for another writer (SQLite answers "database is locked" at once).
+    let tx = rusqlite::Transaction::new_unchecked(conn, rusqlite::TransactionBehavior::Immediate)?;
     {
         let mut previous = tx.prepare("SELECT status, since FROM check_results WHERE id = ?1")?;
         let mut put = tx.prepare(

@@ -45,7 +45,8 @@ fn average(sums: Sums) -> Values {
 /// Stores a sample, then, when it starts a new minute (hour), the previous minute's
 /// (hour's) average, and prunes what each resolution no longer keeps. One transaction.
 pub fn record(conn: &Connection, ts: Timestamp, values: &Values) -> rusqlite::Result<()> {
-    let tx = conn.unchecked_transaction()?;
+    // IMMEDIATE: reads then writes (see store::checks::save_run).
+    let tx = rusqlite::Transaction::new_unchecked(conn, rusqlite::TransactionBehavior::Immediate)?;
     let t = ts.as_micros();
     let previous: Option<i64> =
         tx.query_row("SELECT max(ts) FROM metrics WHERE res = 0", [], |r| {

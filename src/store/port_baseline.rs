@@ -74,7 +74,7 @@ pub fn learned(conn: &Connection) -> rusqlite::Result<bool> {
 /// Stores the first snapshot's ports as the baseline and marks it learned, in one
 /// transaction.
 pub fn learn(conn: &Connection, entries: &[Entry]) -> rusqlite::Result<()> {
-    let tx = conn.unchecked_transaction()?;
+    let tx = rusqlite::Transaction::new_unchecked(conn, rusqlite::TransactionBehavior::Immediate)?;
     for e in entries {
         tx.execute(
             "INSERT OR IGNORE INTO port_baseline (proto, port, source, process, note, added)
