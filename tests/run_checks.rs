@@ -5,11 +5,10 @@
 
 mod common;
 
-use std::net::TcpStream;
 use std::os::unix::fs::PermissionsExt;
 use std::time::Duration;
 
-use common::http::{free_port, request};
+use common::http::request;
 use common::sys::{add_user, picket_cli, wait_for, Picket};
 
 /// A check on a file of the test's own: whatever this machine's configuration, its verdict
@@ -48,22 +47,16 @@ fn checks_run_at_start_reload_on_change_and_on_demand() {
         format!("Bearer {}", t.trim())
     };
     let (admin, viewer) = (token("alice"), token("victor"));
-    let addr = format!("127.0.0.1:{}", free_port());
-    let _p = Picket::start(&[
+    let (_p, addr) = Picket::serve(&[
         "--log",
         dir.path().join("auth.log").to_str().unwrap(),
         "--data-dir",
         d,
-        "--listen",
-        &addr,
         "--checks",
         checks.to_str().unwrap(),
         "--checks-interval",
         "3600",
     ]);
-    wait_for("the API", Duration::from_secs(20), || {
-        TcpStream::connect(&addr).ok().map(|_| ())
-    });
     let call = |method: &str, path: &str, auth: &str| {
         request(&addr, method, path, &[("Authorization", auth)], None)
     };

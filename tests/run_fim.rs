@@ -6,11 +6,10 @@
 
 mod common;
 
-use std::net::TcpStream;
 use std::path::Path;
 use std::time::Duration;
 
-use common::http::{free_port, request};
+use common::http::request;
 use common::sys::{add_user, picket_cli, wait_for, Picket};
 use serde_json::Value;
 
@@ -22,20 +21,14 @@ struct Daemon {
 
 impl Daemon {
     fn start(config: &Path, data: &str, auth: &str) -> Daemon {
-        let addr = format!("127.0.0.1:{}", free_port());
-        let p = Picket::start(&[
+        let (p, addr) = Picket::serve(&[
             "--config",
             config.to_str().unwrap(),
             "--journald",
             "off",
             "--data-dir",
             data,
-            "--listen",
-            &addr,
         ]);
-        wait_for("the API", Duration::from_secs(20), || {
-            TcpStream::connect(&addr).ok().map(|_| ())
-        });
         // The watch is set and the first states are saved when the checkpoint exists.
         wait_for(
             "the file integrity baseline",

@@ -3,10 +3,9 @@
 
 mod common;
 
-use std::net::TcpStream;
 use std::time::Duration;
 
-use common::http::{free_port, request};
+use common::http::request;
 use common::sys::{add_user, picket_cli, wait_for, Picket};
 
 #[test]
@@ -22,21 +21,14 @@ fn metrics_are_sampled_stored_and_served() {
     );
     let auth = format!("Bearer {}", token.trim());
     let start = || {
-        let addr = format!("127.0.0.1:{}", free_port());
-        let p = Picket::start(&[
+        Picket::serve(&[
             "--log",
             dir.path().join("auth.log").to_str().unwrap(),
             "--data-dir",
             d,
-            "--listen",
-            &addr,
             "--metrics-interval",
             "1",
-        ]);
-        wait_for("the API", Duration::from_secs(20), || {
-            TcpStream::connect(&addr).ok().map(|_| ())
-        });
-        (p, addr)
+        ])
     };
     let get =
         |addr: &str, path: &str| request(addr, "GET", path, &[("Authorization", &auth)], None);

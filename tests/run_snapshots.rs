@@ -4,11 +4,10 @@
 
 mod common;
 
-use std::net::TcpStream;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use common::http::{free_port, request};
+use common::http::request;
 use common::sys::{add_user, picket_cli, wait_for, Picket};
 
 /// The tests open listeners: each would be a new port to the other's daemon.
@@ -32,20 +31,14 @@ fn a_program_from_tmp_and_a_new_port_raise_alerts_within_one_interval() {
     .trim()
     .to_string();
     let auth = format!("Bearer {token}");
-    let addr = format!("127.0.0.1:{}", free_port());
-    let _p = Picket::start(&[
+    let (_p, addr) = Picket::serve(&[
         "--config",
         config.to_str().unwrap(),
         "--log",
         dir.path().join("auth.log").to_str().unwrap(),
         "--data-dir",
         d,
-        "--listen",
-        &addr,
     ]);
-    wait_for("the API", Duration::from_secs(20), || {
-        TcpStream::connect(&addr).ok().map(|_| ())
-    });
     let get = |path: &str| {
         let r = request(&addr, "GET", path, &[("Authorization", &auth)], None);
         assert_eq!(r.status, 200, "{path}: {}", r.body);
@@ -174,21 +167,14 @@ fn the_port_baseline_is_learned_kept_and_edited() {
     };
     let (admin, viewer) = (token("alice"), token("victor"));
     let start = || {
-        let addr = format!("127.0.0.1:{}", free_port());
-        let p = Picket::start(&[
+        Picket::serve(&[
             "--config",
             config.to_str().unwrap(),
             "--log",
             dir.path().join("auth.log").to_str().unwrap(),
             "--data-dir",
             d,
-            "--listen",
-            &addr,
-        ]);
-        wait_for("the API", Duration::from_secs(20), || {
-            TcpStream::connect(&addr).ok().map(|_| ())
-        });
-        (p, addr)
+        ])
     };
     let call = |addr: &str, method: &str, path: &str, auth: &str, body: Option<&str>| {
         request(

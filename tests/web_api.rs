@@ -462,20 +462,14 @@ fn the_stream_announces_rule_changes_only_when_rules_change() {
     let rule = rules.join("ssh-root-login.yaml");
     let d = data.to_str().unwrap();
     add_user(d, "alice", "admin", "correct horse battery");
-    let addr = format!("127.0.0.1:{}", free_port());
-    let _p = Picket::start(&[
+    let (_p, addr) = Picket::serve(&[
         "--log",
         dir.path().join("auth.log").to_str().unwrap(),
         "--data-dir",
         d,
         "--rules",
         rules.to_str().unwrap(),
-        "--listen",
-        &addr,
     ]);
-    wait_for("the API", Duration::from_secs(20), || {
-        TcpStream::connect(&addr).ok().map(|_| ())
-    });
     let alice = Client::login(&addr, "alice", "correct horse battery");
     let mut lines = open_stream(&addr, &alice.cookie, Duration::from_millis(200));
 

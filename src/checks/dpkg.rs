@@ -110,16 +110,7 @@ impl PackageIndex {
 mod tests {
     use super::*;
 
-    fn host(files: &[(&str, &str)]) -> (tempfile::TempDir, Host) {
-        let t = tempfile::tempdir().unwrap();
-        for (p, text) in files {
-            let real = t.path().join(p.trim_start_matches('/'));
-            std::fs::create_dir_all(real.parent().unwrap()).unwrap();
-            std::fs::write(real, text).unwrap();
-        }
-        let h = Host::new(t.path()).unwrap();
-        (t, h)
-    }
+    use super::super::host::fixture as host;
 
     #[test]
     fn owners_through_merged_usr_and_diversions() {

@@ -376,6 +376,19 @@ fn records(text: &str) -> impl Iterator<Item = (u32, Vec<&str>)> {
     })
 }
 
+/// A host made of files in a temporary directory, for tests: (path under the root, text).
+#[cfg(test)]
+pub fn fixture(files: &[(&str, &str)]) -> (tempfile::TempDir, Host) {
+    let t = tempfile::tempdir().unwrap();
+    for (p, text) in files {
+        let real = t.path().join(p.trim_start_matches('/'));
+        std::fs::create_dir_all(real.parent().unwrap()).unwrap();
+        std::fs::write(real, text).unwrap();
+    }
+    let h = Host::new(t.path()).unwrap();
+    (t, h)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -24,7 +24,7 @@ use super::host::{FileKind, Host, HostError};
 use super::kinds::{Assertion, Outcome};
 use super::spec::{Check, CATEGORIES};
 use super::{commands, ports, sshd, Evidence, Status};
-use crate::engine::script::{describe_error, limited_engine};
+use crate::engine::script::{compile_meta, describe_error, limited_engine, meta_error};
 use crate::engine::spec::Severity;
 use crate::engine::CompileError;
 
@@ -246,42 +246,10 @@ fn text(v: &Dynamic) -> String {
     }
 }
 
-fn meta_error(file: &Path, line: u32, message: impl Into<String>) -> CompileError {
-    CompileError {
-        file: file.to_path_buf(),
-        line,
-        column: 1,
-        message: message.into(),
-    }
-}
-
 /// Compiles a check script; every problem is reported with its position.
 pub fn compile(source: &str, file: &Path) -> Result<Check, Vec<CompileError>> {
     let engine = engine();
-    let ast = engine.compile(source).map_err(|e| {
-        let pos = e.position();
-        vec![CompileError {
-            file: file.to_path_buf(),
-            line: pos.line().unwrap_or(0) as u32,
-            column: pos.position().unwrap_or(0) as u32,
-            message: e.err_type().to_string(),
-        }]
-    })?;
-    let meta_line = source
-        .lines()
-        .position(|l| l.contains("META"))
-        .map_or(1, |i| i as u32 + 1);
-    let mut scope = rhai::Scope::new();
-    engine.run_ast_with_scope(&mut scope, &ast).map_err(|e| {
-        vec![meta_error(
-            file,
-            meta_line,
-            describe_error(file, &e, meta_line as usize),
-        )]
-    })?;
-    let meta: Map = scope
-        .get_value::<Map>("META")
-        .ok_or_else(|| vec![meta_error(file, 1, "no `const META = #{ … }` map")])?;
+    let (ast, meta, meta_line) = compile_meta(&engine, source, file)?;
     let mut errs = Vec::new();
     if !ast
         .iter_functions()
@@ -461,16 +429,7 @@ mod tests {
 
     const META: &str = "const META = #{ id: \"t\", title: \"T\", category: \"cron\", severity: \"high\", remediation: \"fix\" };\n";
 
-    fn host(files: &[(&str, &str)]) -> (tempfile::TempDir, Host) {
-        let t = tempfile::tempdir().unwrap();
-        for (p, text) in files {
-            let real = t.path().join(p.trim_start_matches('/'));
-            std::fs::create_dir_all(real.parent().unwrap()).unwrap();
-            std::fs::write(real, text).unwrap();
-        }
-        let h = Host::new(t.path()).unwrap();
-        (t, h)
-    }
+    use super::super::host::fixture as host;
 
     fn run(body: &str, h: &Host) -> Outcome {
         let c = compile(&format!("{META}{body}"), Path::new("t.rhai")).unwrap();

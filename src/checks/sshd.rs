@@ -165,16 +165,7 @@ fn split_line(raw: &str) -> Option<(String, String)> {
 mod tests {
     use super::*;
 
-    fn host(files: &[(&str, &str)]) -> (tempfile::TempDir, Host) {
-        let t = tempfile::tempdir().unwrap();
-        for (p, text) in files {
-            let real = t.path().join(p.trim_start_matches('/'));
-            std::fs::create_dir_all(real.parent().unwrap()).unwrap();
-            std::fs::write(real, text).unwrap();
-        }
-        let h = Host::new(t.path()).unwrap();
-        (t, h)
-    }
+    use super::super::host::fixture as host;
 
     #[test]
     fn first_value_wins_across_includes_in_glob_order() {

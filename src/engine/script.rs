@@ -513,7 +513,7 @@ pub(crate) fn describe_error(file: &Path, err: &EvalAltResult, fallback_line: us
     )
 }
 
-fn meta_error(file: &Path, line: u32, message: impl Into<String>) -> CompileError {
+pub fn meta_error(file: &Path, line: u32, message: impl Into<String>) -> CompileError {
     CompileError {
         file: file.to_path_buf(),
         line,
@@ -522,10 +522,14 @@ fn meta_error(file: &Path, line: u32, message: impl Into<String>) -> CompileErro
     }
 }
 
-/// Compiles a `*.rhai` rule.
-pub fn compile_script(source: &str, file: &Path) -> Result<Rule, Vec<CompileError>> {
-    let engine = sandbox();
-    let full = engine.compile(source).map_err(|e| {
+/// Compiles a script and runs its top level for `const META = #{ … }` (rules and checks
+/// both declare themselves so); every error carries its position. Also gives META's line.
+pub fn compile_meta(
+    engine: &rhai::Engine,
+    source: &str,
+    file: &Path,
+) -> Result<(rhai::AST, Map, u32), Vec<CompileError>> {
+    let ast = engine.compile(source).map_err(|e| {
         let pos = e.position();
         vec![CompileError {
             file: file.to_path_buf(),
@@ -539,7 +543,7 @@ pub fn compile_script(source: &str, file: &Path) -> Result<Rule, Vec<CompileErro
         .position(|l| l.contains("META"))
         .map_or(1, |i| i as u32 + 1);
     let mut scope = rhai::Scope::new();
-    engine.run_ast_with_scope(&mut scope, &full).map_err(|e| {
+    engine.run_ast_with_scope(&mut scope, &ast).map_err(|e| {
         vec![meta_error(
             file,
             meta_line,
@@ -549,6 +553,13 @@ pub fn compile_script(source: &str, file: &Path) -> Result<Rule, Vec<CompileErro
     let meta: Map = scope
         .get_value::<Map>("META")
         .ok_or_else(|| vec![meta_error(file, 1, "no `const META = #{ … }` map")])?;
+    Ok((ast, meta, meta_line))
+}
+
+/// Compiles a `*.rhai` rule.
+pub fn compile_script(source: &str, file: &Path) -> Result<Rule, Vec<CompileError>> {
+    let engine = sandbox();
+    let (full, meta, meta_line) = compile_meta(&engine, source, file)?;
     if !full
         .iter_functions()
         .any(|f| f.name == "on_event" && f.params.len() == 1)

@@ -38,9 +38,16 @@ pub fn list(conn: &Connection) -> rusqlite::Result<Vec<Entry>> {
 
 /// Adds (or replaces) an entry.
 pub fn put(conn: &Connection, e: &Entry) -> rusqlite::Result<()> {
+    insert(conn, "OR REPLACE", e)
+}
+
+/// `INSERT {conflict}` of one entry.
+fn insert(conn: &Connection, conflict: &str, e: &Entry) -> rusqlite::Result<()> {
     conn.execute(
-        "INSERT OR REPLACE INTO port_baseline (proto, port, source, process, note, added)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+        &format!(
+            "INSERT {conflict} INTO port_baseline (proto, port, source, process, note, added)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6)"
+        ),
         params![
             e.proto,
             e.port,
@@ -76,18 +83,8 @@ pub fn learned(conn: &Connection) -> rusqlite::Result<bool> {
 pub fn learn(conn: &Connection, entries: &[Entry]) -> rusqlite::Result<()> {
     let tx = rusqlite::Transaction::new_unchecked(conn, rusqlite::TransactionBehavior::Immediate)?;
     for e in entries {
-        tx.execute(
-            "INSERT OR IGNORE INTO port_baseline (proto, port, source, process, note, added)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-            params![
-                e.proto,
-                e.port,
-                e.source,
-                e.process,
-                e.note,
-                e.added.as_micros()
-            ],
-        )?;
+        // A port an admin already added keeps its note.
+        insert(&tx, "OR IGNORE", e)?;
     }
     tx.execute(
         "INSERT OR REPLACE INTO meta (key, value) VALUES ('ports.learned', ?1)",

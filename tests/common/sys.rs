@@ -298,6 +298,19 @@ impl Picket {
             .expect("starting picket run");
         Picket { child }
     }
+    /// [`Picket::start`] on a free loopback port; returns once the API answers, with the
+    /// address.
+    pub fn serve(args: &[&str]) -> (Picket, String) {
+        let addr = format!("127.0.0.1:{}", super::http::free_port());
+        let mut all = args.to_vec();
+        all.extend(["--listen", addr.as_str()]);
+        let p = Picket::start(&all);
+        wait_for("the API", Duration::from_secs(20), || {
+            std::net::TcpStream::connect(&addr).ok().map(|_| ())
+        });
+        (p, addr)
+    }
+
     /// SIGTERM and wait: a clean stop.
     pub fn stop(mut self) {
         // SAFETY: kill(2) on our own child.
