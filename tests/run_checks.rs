@@ -9,7 +9,7 @@ use std::os::unix::fs::PermissionsExt;
 use std::time::Duration;
 
 use common::http::request;
-use common::sys::{add_user, picket_cli, wait_for, Picket};
+use common::sys::{add_user, bearer, wait_for, Picket};
 
 /// A check on a file of the test's own: whatever this machine's configuration, its verdict
 /// is the test's doing.
@@ -39,14 +39,7 @@ fn checks_run_at_start_reload_on_change_and_on_demand() {
     std::fs::write(dir.path().join("auth.log"), "").unwrap();
     add_user(d, "alice", "admin", "correct horse battery");
     add_user(d, "victor", "viewer", "correct horse battery");
-    let token = |user: &str| {
-        let t = picket_cli(
-            &["token", "create", "t", "--user", user, "--data-dir", d],
-            "",
-        );
-        format!("Bearer {}", t.trim())
-    };
-    let (admin, viewer) = (token("alice"), token("victor"));
+    let (admin, viewer) = (bearer(d, "alice"), bearer(d, "victor"));
     let (_p, addr) = Picket::serve(&[
         "--log",
         dir.path().join("auth.log").to_str().unwrap(),

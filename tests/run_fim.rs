@@ -10,7 +10,7 @@ use std::path::Path;
 use std::time::Duration;
 
 use common::http::request;
-use common::sys::{add_user, picket_cli, wait_for, Picket};
+use common::sys::{add_user, bearer, wait_for, Picket};
 use serde_json::Value;
 
 struct Daemon {
@@ -127,11 +127,7 @@ fn watched_files_and_logs_raise_events_and_alerts() {
     let data = root.join("data");
     let d = data.to_str().unwrap();
     add_user(d, "alice", "admin", "correct horse battery");
-    let token = picket_cli(
-        &["token", "create", "t", "--user", "alice", "--data-dir", d],
-        "",
-    );
-    let auth = format!("Bearer {}", token.trim());
+    let auth = bearer(d, "alice");
     let p = Daemon::start(&config, d, &auth);
     assert!(p.events("FILE_CHANGED").is_empty(), "the first run learns");
 
@@ -253,11 +249,7 @@ fn logrotate_is_not_tampering() {
     let data = root.join("data");
     let d = data.to_str().unwrap();
     add_user(d, "alice", "admin", "correct horse battery");
-    let token = picket_cli(
-        &["token", "create", "t", "--user", "alice", "--data-dir", d],
-        "",
-    );
-    let p = Daemon::start(&config, d, &format!("Bearer {}", token.trim()));
+    let p = Daemon::start(&config, d, &bearer(d, "alice"));
 
     for round in 0..4 {
         append(&app, &format!("app line {round}\n").repeat(50));

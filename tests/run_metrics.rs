@@ -6,7 +6,7 @@ mod common;
 use std::time::Duration;
 
 use common::http::request;
-use common::sys::{add_user, picket_cli, wait_for, Picket};
+use common::sys::{add_user, bearer, wait_for, Picket};
 
 #[test]
 fn metrics_are_sampled_stored_and_served() {
@@ -15,11 +15,7 @@ fn metrics_are_sampled_stored_and_served() {
     let d = data.to_str().unwrap();
     std::fs::write(dir.path().join("auth.log"), "").unwrap();
     add_user(d, "alice", "viewer", "correct horse battery");
-    let token = picket_cli(
-        &["token", "create", "t", "--user", "alice", "--data-dir", d],
-        "",
-    );
-    let auth = format!("Bearer {}", token.trim());
+    let auth = bearer(d, "alice");
     let start = || {
         Picket::serve(&[
             "--log",

@@ -8,7 +8,7 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use common::http::request;
-use common::sys::{add_user, picket_cli, wait_for, Picket};
+use common::sys::{add_user, bearer, wait_for, Picket};
 
 /// The tests open listeners: each would be a new port to the other's daemon.
 static ONE_AT_A_TIME: std::sync::Mutex<()> = std::sync::Mutex::new(());
@@ -24,13 +24,7 @@ fn a_program_from_tmp_and_a_new_port_raise_alerts_within_one_interval() {
     std::fs::write(&config, "snapshot_interval_secs: 1\n").unwrap();
     std::fs::write(dir.path().join("auth.log"), "").unwrap();
     add_user(d, "alice", "admin", "correct horse battery");
-    let token = picket_cli(
-        &["token", "create", "t", "--user", "alice", "--data-dir", d],
-        "",
-    )
-    .trim()
-    .to_string();
-    let auth = format!("Bearer {token}");
+    let auth = bearer(d, "alice");
     let (_p, addr) = Picket::serve(&[
         "--config",
         config.to_str().unwrap(),
@@ -158,14 +152,7 @@ fn the_port_baseline_is_learned_kept_and_edited() {
     std::fs::write(dir.path().join("auth.log"), "").unwrap();
     add_user(d, "alice", "admin", "correct horse battery");
     add_user(d, "victor", "viewer", "correct horse battery");
-    let token = |user: &str| {
-        let t = picket_cli(
-            &["token", "create", "t", "--user", user, "--data-dir", d],
-            "",
-        );
-        format!("Bearer {}", t.trim())
-    };
-    let (admin, viewer) = (token("alice"), token("victor"));
+    let (admin, viewer) = (bearer(d, "alice"), bearer(d, "victor"));
     let start = || {
         Picket::serve(&[
             "--config",

@@ -355,6 +355,15 @@ pub fn picket_cli(args: &[&str], stdin: &str) -> String {
 }
 
 /// `picket user add NAME [--role ROLE]` with `password` on stdin, in data dir `data`.
+/// A new API token for `user` as an `Authorization` header value.
+pub fn bearer(data: &str, user: &str) -> String {
+    let t = picket_cli(
+        &["token", "create", "t", "--user", user, "--data-dir", data],
+        "",
+    );
+    format!("Bearer {}", t.trim())
+}
+
 pub fn add_user(data: &str, name: &str, role: &str, password: &str) {
     picket_cli(
         &[
