@@ -42,7 +42,9 @@ pub struct Config {
     pub timezone: String,
     /// Where to start in a log seen for the first time: `end` (only new lines) or `beginning`.
     pub start_at: StartPosition,
-    /// How often tailed files are checked for new lines, in milliseconds.
+    /// How often tailed files are checked for new lines, in milliseconds, when inotify
+    /// cannot wake the tailers (with it, lines are read as written and files are checked
+    /// every second at least as a fallback).
     pub poll_interval_ms: u64,
     /// How often the process table and the listening sockets are read, in seconds; 0
     /// turns these collectors off.

@@ -144,6 +144,17 @@ pub fn run(opts: DaemonOptions) -> anyhow::Result<()> {
         "picket: store {}",
         crate::store::db_path(&data_dir).display()
     );
+    // One inotify watch wakes the tailers; without it (no inotify) they poll.
+    let wakeups = match crate::sources::tail::wake::Wakeups::new() {
+        Ok(w) => Some(w),
+        Err(e) => {
+            eprintln!(
+                "picket: cannot watch the logs for changes ({e}); polling them every {} ms",
+                cfg.poll_interval_ms
+            );
+            None
+        }
+    };
     for log in &plan.files {
         let name = crate::sources::tail::checkpoint_name(&log.path);
         let saved = crate::store::load_checkpoint(&conn, &name)?;
@@ -159,6 +170,16 @@ pub fn run(opts: DaemonOptions) -> anyhow::Result<()> {
             start,
             zone: zone.clone(),
             poll: Duration::from_millis(cfg.poll_interval_ms),
+            wake: wakeups.as_ref().and_then(|w| match w.subscribe(&log.path) {
+                Ok(rx) => Some(rx),
+                Err(e) => {
+                    eprintln!(
+                        "picket: cannot watch {} for changes ({e}); polling it",
+                        log.path.display()
+                    );
+                    None
+                }
+            }),
             writer: sink.clone(),
             stop: stop.clone(),
         };
@@ -293,6 +314,9 @@ pub fn run(opts: DaemonOptions) -> anyhow::Result<()> {
     let _ = rt.block_on(async { tokio::time::timeout(Duration::from_secs(2), server).await });
     rt.shutdown_timeout(Duration::from_secs(1));
     stop.store(true, Ordering::SeqCst);
+    if let Some(w) = &wakeups {
+        w.wake_all();
+    }
     for w in workers {
         let _ = w.join();
     }
@@ -598,9 +622,15 @@ struct FileWorker {
     start: StartAt,
     zone: LocalZone,
     poll: Duration,
+    /// Told when the file changes; without it the worker polls every `poll`.
+    wake: Option<std::sync::mpsc::Receiver<()>>,
     writer: Sink,
     stop: Arc<AtomicBool>,
 }
+
+/// How often a tailer that is woken by file changes still looks by itself (a lost event
+/// costs this much latency, never lines).
+const WAKE_FALLBACK: Duration = Duration::from_secs(1);
 
 impl FileWorker {
     fn run(self) {
@@ -646,7 +676,12 @@ impl FileWorker {
                 return;
             }
             if !poll.more {
-                std::thread::sleep(self.poll);
+                match &self.wake {
+                    Some(rx) => {
+                        let _ = rx.recv_timeout(self.poll.max(WAKE_FALLBACK));
+                    }
+                    None => std::thread::sleep(self.poll),
+                }
             }
         }
     }

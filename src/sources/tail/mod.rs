@@ -73,6 +73,7 @@
 
 mod reader;
 mod state;
+pub mod wake;
 
 #[cfg(test)]
 mod tests;
