@@ -375,7 +375,7 @@ fn condition(c: &Condition, at: &Spanned<Condition>, errs: &mut Errors<'_>) -> O
     }
     if let Some(r) = &c.regex {
         match regex::RegexBuilder::new(r).size_limit(1 << 20).build() {
-            Ok(re) => parts.push(Cond::Regex(re)),
+            Ok(re) => parts.push(Cond::Regex(Box::new(super::prefilter::Pattern::new(re)))),
             Err(e) => {
                 errs.at(at, format!("invalid regex `{r}`: {e}"));
                 return None;

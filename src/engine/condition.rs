@@ -4,6 +4,7 @@
 use std::borrow::Cow;
 use std::net::IpAddr;
 
+use super::prefilter::Check;
 use crate::event::Event;
 
 /// A field rules can test or group by.
@@ -177,7 +178,8 @@ impl Cidr {
 pub enum Cond {
     Equals(String),
     In(Vec<String>),
-    Regex(regex::Regex),
+    /// With the literals the rule set's prefilter looks for.
+    Regex(Box<super::prefilter::Pattern>),
     Cidr(Vec<Cidr>),
     Exists(bool),
     Not(Box<Cond>),
@@ -187,16 +189,23 @@ pub enum Cond {
 
 impl Cond {
     pub fn holds(&self, value: Option<&str>) -> bool {
+        self.holds_with(value, &mut None)
+    }
+
+    /// [`Cond::holds`], skipping regexes the prefilter knows cannot match.
+    pub fn holds_with(&self, value: Option<&str>, pf: &mut Option<Check<'_>>) -> bool {
         match self {
             Cond::Exists(want) => value.is_some() == *want,
-            Cond::Not(c) => !c.holds(value),
-            Cond::All(cs) => cs.iter().all(|c| c.holds(value)),
+            Cond::Not(c) => !c.holds_with(value, pf),
+            Cond::All(cs) => cs.iter().all(|c| c.holds_with(value, pf)),
             _ => {
                 let Some(v) = value else { return false };
                 match self {
                     Cond::Equals(x) => v == x,
                     Cond::In(xs) => xs.iter().any(|x| x == v),
-                    Cond::Regex(re) => re.is_match(v),
+                    Cond::Regex(p) => {
+                        pf.as_mut().is_none_or(|c| c.may_match(p, v)) && p.re.is_match(v)
+                    }
                     Cond::Cidr(cs) => v
                         .parse::<IpAddr>()
                         .is_ok_and(|ip| cs.iter().any(|c| c.contains(ip))),
@@ -214,12 +223,12 @@ pub struct FieldCond {
 }
 
 impl FieldCond {
-    pub fn holds(&self, e: &Event) -> bool {
+    pub fn holds(&self, e: &Event, pf: &mut Option<Check<'_>>) -> bool {
         if let (Field::Src, Cond::Cidr(cs)) = (&self.field, &self.cond) {
             // The common case without formatting the address.
             return e.src_ip.is_some_and(|ip| cs.iter().any(|c| c.contains(ip)));
         }
-        self.cond.holds(self.field.get(e).as_deref())
+        self.cond.holds_with(self.field.get(e).as_deref(), pf)
     }
 }
 
@@ -232,8 +241,17 @@ pub struct Matcher {
 
 impl Matcher {
     pub fn matches(&self, e: &Event) -> bool {
-        self.all.iter().all(|c| c.holds(e))
-            && (self.any.is_empty() || self.any.iter().any(|set| set.iter().all(|c| c.holds(e))))
+        self.matches_with(e, &mut None)
+    }
+
+    /// [`Matcher::matches`] with the rule set's prefilter and this event's scan.
+    pub fn matches_with(&self, e: &Event, pf: &mut Option<Check<'_>>) -> bool {
+        self.all.iter().all(|c| c.holds(e, pf))
+            && (self.any.is_empty()
+                || self
+                    .any
+                    .iter()
+                    .any(|set| set.iter().all(|c| c.holds(e, pf))))
     }
 }
 
@@ -260,6 +278,9 @@ mod tests {
         assert!(!Cond::Equals("root".into()).holds(None));
         assert!(Cond::Not(Box::new(Cond::Equals("root".into()))).holds(Some("bob")));
         assert!(Cond::In(vec!["a".into(), "b".into()]).holds(Some("b")));
-        assert!(Cond::Regex(regex::Regex::new("^/bin/(ba)?sh$").unwrap()).holds(Some("/bin/bash")));
+        assert!(Cond::Regex(Box::new(super::super::prefilter::Pattern::new(
+            regex::Regex::new("^/bin/(ba)?sh$").unwrap()
+        )))
+        .holds(Some("/bin/bash")));
     }
 }

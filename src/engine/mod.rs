@@ -12,6 +12,7 @@ pub mod compile;
 pub mod condition;
 pub mod duration;
 pub mod load;
+pub mod prefilter;
 pub mod reload;
 pub mod ruletest;
 pub mod runtime;

@@ -21,6 +21,8 @@ use crate::timestamp::{Timestamp, MICROS_PER_SEC};
 pub struct RuleSet {
     rules: Vec<Arc<Rule>>,
     by_type: Vec<Vec<usize>>,
+    /// One literal scan per field for all the rules' regexes.
+    prefilter: super::prefilter::Prefilter,
 }
 
 impl RuleSet {
@@ -34,7 +36,12 @@ impl RuleSet {
                 by_type[type_index(*t)].push(i);
             }
         }
-        RuleSet { rules, by_type }
+        let prefilter = super::prefilter::Prefilter::build(&rules);
+        RuleSet {
+            rules,
+            by_type,
+            prefilter,
+        }
     }
     pub fn rules(&self) -> &[Arc<Rule>] {
         &self.rules
@@ -202,6 +209,8 @@ pub struct Engine {
     evicted: Vec<Alert>,
     /// `src_ip` of the event being offered, formatted once for every rule that groups by it.
     src_text: String,
+    /// What the prefilter found in the event being offered.
+    scan: super::prefilter::Scan,
 }
 
 impl Engine {
@@ -219,6 +228,7 @@ impl Engine {
             dirty: Vec::new(),
             evicted: Vec::new(),
             src_text: String::new(),
+            scan: super::prefilter::Scan::default(),
         }
     }
 
@@ -280,6 +290,12 @@ impl Engine {
         }
         let rules = self.rules.clone();
         self.src_text.clear();
+        let mut scan = std::mem::take(&mut self.scan);
+        scan.reset();
+        let mut pf = Some(super::prefilter::Check {
+            pre: &rules.prefilter,
+            scan: &mut scan,
+        });
         for &i in &rules.by_type[idx] {
             let rule = &rules.rules[i];
             if rule.allowlist.allows(e) {
@@ -289,8 +305,10 @@ impl Engine {
                 self.offer_script(i, rule, script, e, out);
                 continue;
             }
-            self.offer(i, rule, e, out);
+            self.offer(i, rule, e, &mut pf, out);
         }
+        pf.take();
+        self.scan = scan;
     }
 
     /// The status of each script rule in this engine (enabled or disabled, failures).
@@ -410,7 +428,14 @@ impl Engine {
         g.raise(alert, rule.suppress, &mut self.evicted, out);
     }
 
-    fn offer(&mut self, i: usize, rule: &Rule, e: &Event, out: &mut Vec<Alert>) {
+    fn offer(
+        &mut self,
+        i: usize,
+        rule: &Rule,
+        e: &Event,
+        pf: &mut Option<super::prefilter::Check<'_>>,
+        out: &mut Vec<Alert>,
+    ) {
         // For a sequence: which of its steps (at most 64) this event satisfies.
         let (step_mask, matches_main) = match &rule.kind {
             Kind::Sequence { steps, .. } => {
@@ -418,11 +443,11 @@ impl Engine {
                     .iter()
                     .take(64)
                     .enumerate()
-                    .filter(|(_, s)| s.types.contains(&e.kind) && s.matcher.matches(e))
+                    .filter(|(_, s)| s.types.contains(&e.kind) && s.matcher.matches_with(e, pf))
                     .fold(0u64, |m, (i, _)| m | 1 << i);
                 (mask, false)
             }
-            _ => (0, rule.matcher.matches(e)),
+            _ => (0, rule.matcher.matches_with(e, pf)),
         };
         if step_mask == 0 && !matches_main {
             return;
