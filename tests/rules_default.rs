@@ -68,3 +68,24 @@ fn every_default_rule_test_passes() {
         failures.join("\n")
     );
 }
+
+/// The example rules (examples/rules: the distributed brute force in Rhai, which the
+/// Rhai benchmark runs) compile and pass their own tests too.
+#[test]
+fn example_rules_compile_and_pass_their_tests() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/rules");
+    let loaded = load_dir(&dir).unwrap();
+    assert!(loaded.errors.is_empty(), "{:?}", loaded.errors);
+    assert!(!loaded.rules.is_empty());
+    for r in &loaded.rules {
+        for o in ruletest::run(r) {
+            assert!(
+                o.failure.is_none(),
+                "{} / {}: {:?}",
+                o.rule,
+                o.test,
+                o.failure
+            );
+        }
+    }
+}

@@ -93,8 +93,12 @@ pub const DEFAULT_RULES: &[(&str, &str)] = &[
         include_str!("../../rules/firewall-drop-burst.yaml"),
     ),
     (
-        "ssh-distributed-brute-force.rhai",
-        include_str!("../../rules/ssh-distributed-brute-force.rhai"),
+        "ssh-distributed-brute-force.yaml",
+        include_str!("../../rules/ssh-distributed-brute-force.yaml"),
+    ),
+    (
+        "short-lived-account.rhai",
+        include_str!("../../rules/short-lived-account.rhai"),
     ),
     (
         "sudo-rare-target.rhai",
