@@ -62,6 +62,7 @@ pub struct Config {
     /// it exists, else the built-in checks.
     pub checks_dir: Option<PathBuf>,
     pub file_integrity: FileIntegrity,
+    pub response: ResponseConfig,
     pub retention: Retention,
 }
 
@@ -72,6 +73,30 @@ pub struct LogConfig {
     /// `syslog`, `dpkg` or `journal-json`; detected from the name and content when absent.
     #[serde(default)]
     pub format: Option<crate::parse::InputFormat>,
+}
+
+/// Responses to alerts.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ResponseConfig {
+    pub block_ip: crate::response::BlockConfig,
+    /// Addresses and CIDRs never blocked (loopback and this host's addresses never are).
+    pub allowlist: Vec<String>,
+}
+
+impl ResponseConfig {
+    /// The blocker this configuration describes (allowlist entries were validated).
+    pub fn blocker(&self) -> crate::response::Blocker {
+        crate::response::Blocker {
+            config: self.block_ip.clone(),
+            guard: crate::response::Guard::new(
+                self.allowlist
+                    .iter()
+                    .filter_map(|c| crate::response::guard::parse_cidr(c).ok())
+                    .collect(),
+            ),
+        }
+    }
 }
 
 /// File integrity monitoring: FILE_CHANGED for the listed files, LOG_DELETED and
@@ -133,6 +158,7 @@ impl Default for Config {
             checks_interval_secs: 900,
             checks_dir: None,
             file_integrity: FileIntegrity::default(),
+            response: ResponseConfig::default(),
             retention: Retention::default(),
         }
     }
@@ -204,6 +230,16 @@ impl Config {
                 "metrics_interval_secs must be between 0 (off) and 3600, not {}",
                 self.metrics_interval_secs
             )));
+        }
+        for c in &self.response.allowlist {
+            crate::response::guard::parse_cidr(c)
+                .map_err(|e| invalid(format!("response.allowlist: {e}")))?;
+        }
+        let b = &self.response.block_ip;
+        if b.ban_time_secs == 0 || b.max_ban_time_secs < b.ban_time_secs {
+            return Err(invalid(
+                "response.block_ip: ban_time_secs must be at least 1 and max_ban_time_secs at least ban_time_secs".to_string(),
+            ));
         }
         let fi = &self.file_integrity;
         if !(1..=86_400).contains(&fi.verify_interval_secs) {

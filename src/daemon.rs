@@ -101,11 +101,14 @@ pub fn run(opts: DaemonOptions) -> anyhow::Result<()> {
         opts.rule_errors,
         opts.rule_dir.as_ref().map(|rd| rd.dir().to_path_buf()),
     );
+    let (respond, orders) = std::sync::mpsc::channel();
+    let responder = start_responder(cfg.response.blocker(), data_dir.clone(), orders)?;
     let (sink, engine_stage) = start_engine(
         opts.rules.clone(),
         writer.sender(),
         board.clone(),
         live.clone(),
+        respond,
     )?;
     let rule_watcher = match opts.rule_dir {
         Some(rd) => Some(watch_rules(
@@ -325,6 +328,7 @@ pub fn run(opts: DaemonOptions) -> anyhow::Result<()> {
     }
     drop(sink);
     let _ = engine_stage.join();
+    let _ = responder.join();
     writer.close()?;
     Ok(())
 }
@@ -380,6 +384,7 @@ fn start_engine(
     writer: WriterSender,
     board: crate::web::board::RuleBoard,
     live: crate::web::live::Live,
+    respond: std::sync::mpsc::Sender<crate::response::BlockOrder>,
 ) -> anyhow::Result<(Sink, JoinHandle<()>)> {
     let (tx, rx) = std::sync::mpsc::sync_channel::<EngineMsg>(ENGINE_QUEUE);
     let handle = std::thread::Builder::new()
@@ -412,12 +417,57 @@ fn start_engine(
                         a.group
                     );
                 }
+                // Before the store: a ban must not wait for a commit.
+                for order in batch
+                    .alerts
+                    .iter()
+                    .filter_map(crate::response::BlockOrder::from_alert)
+                {
+                    let _ = respond.send(order);
+                }
                 if writer.send(batch).is_err() {
                     return;
                 }
             }
         })?;
     Ok((tx, handle))
+}
+
+/// Carries out `block_ip` for the alerts that ask for it, on its own thread so a slow
+/// `nft` never holds up detection; restores enforced bans first.
+fn start_responder(
+    blocker: crate::response::Blocker,
+    data_dir: PathBuf,
+    orders: std::sync::mpsc::Receiver<crate::response::BlockOrder>,
+) -> anyhow::Result<JoinHandle<()>> {
+    use crate::response::Mode;
+    let mode = blocker.config.mode;
+    eprintln!("picket: block_ip is {}", mode.as_str());
+    Ok(std::thread::Builder::new()
+        .name("responder".into())
+        .spawn(move || {
+            let conn = match crate::store::open(&data_dir) {
+                Ok(c) => c,
+                Err(e) => {
+                    eprintln!("picket: responses are off: {e}");
+                    return;
+                }
+            };
+            if mode == Mode::Enforce {
+                match blocker.restore(&conn) {
+                    Ok(0) => {}
+                    Ok(n) => eprintln!("picket: restored {n} running bans"),
+                    Err(e) => eprintln!("picket: cannot restore the bans: {e}"),
+                }
+            }
+            for order in orders {
+                match blocker.respond(&conn, &order) {
+                    Ok(Some(outcome)) => eprintln!("picket: {} ({})", outcome, order.rule),
+                    Ok(None) => {}
+                    Err(e) => eprintln!("picket: block_ip for {} failed: {e}", order.ip),
+                }
+            }
+        })?)
 }
 
 /// Watches the rule directory and sends each changed rule set to the engine.

@@ -15,6 +15,7 @@ pub mod event;
 pub mod input;
 pub mod parse;
 pub mod replay;
+pub mod response;
 pub mod sources;
 pub mod store;
 pub mod timestamp;

@@ -14,6 +14,9 @@ fn main() {
         Command::Alerts(a) => picket::cli::alerts::run(a),
         Command::Rules(a) => picket::cli::rules::run(a),
         Command::Check(a) => picket::cli::check::run(a),
+        Command::Block(a) => picket::cli::block::run_block(a),
+        Command::Unblock(a) => picket::cli::block::run_unblock(a),
+        Command::Bans(a) => picket::cli::block::run_bans(a),
         Command::User(a) => picket::cli::accounts::run_user(a),
         Command::Token(a) => picket::cli::accounts::run_token(a),
     };

@@ -2,7 +2,7 @@
 # Picket's one test command (the README's second command; .ci/run calls it).
 #
 # Installs the Debian packages the tests drive for real (OpenSSH's sshd and client,
-# systemd-journald, iproute2 for network namespaces, logrotate, Chromium and ChromeDriver for the
+# systemd-journald, iproute2 for network namespaces, nftables, logrotate, Chromium and ChromeDriver for the
 # dashboard's browser tests), then checks formatting and lints
 # and runs every test. Runs as root: the tests start sshd in network namespaces and a
 # systemd-journald by hand. Nothing is skipped.
@@ -14,7 +14,7 @@ if [ "$(id -u)" -ne 0 ]; then
     exit 1
 fi
 
-packages=(openssh-server openssh-client iproute2 systemd procps chromium chromium-driver logrotate)
+packages=(openssh-server openssh-client iproute2 systemd procps chromium chromium-driver logrotate nftables)
 missing=()
 for p in "${packages[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")

@@ -2,6 +2,7 @@
 
 pub mod accounts;
 pub mod alerts;
+pub mod block;
 pub mod check;
 pub mod demo;
 pub mod events;
@@ -42,6 +43,9 @@ pub enum Command {
     Alerts(alerts::AlertsArgs),
     Rules(rules::RulesArgs),
     Check(check::CheckArgs),
+    Block(block::BlockArgs),
+    Unblock(block::UnblockArgs),
+    Bans(block::BansArgs),
     User(accounts::UserArgs),
     Token(accounts::TokenArgs),
 }

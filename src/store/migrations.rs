@@ -120,6 +120,19 @@ const MIGRATIONS: &[&str] = &[
         added   INTEGER NOT NULL,
         PRIMARY KEY (proto, port)
     );",
+    // 7: bans, enforced or recorded in dry-run: the history escalation and restarts use.
+    "CREATE TABLE bans (
+        id      INTEGER PRIMARY KEY,
+        ip      TEXT    NOT NULL,
+        created INTEGER NOT NULL,
+        expires INTEGER NOT NULL,
+        mode    TEXT    NOT NULL,            -- enforce | dry-run
+        reason  TEXT    NOT NULL,            -- the rule's id, or manual
+        by_user TEXT,                        -- who, for a ban by hand
+        lifted  INTEGER                      -- when it was lifted by hand
+    );
+    CREATE INDEX bans_ip_created ON bans (ip, created);
+    CREATE INDEX bans_expires ON bans (expires);",
 ];
 
 /// The schema version this build writes.

@@ -9,6 +9,7 @@
 pub mod accounts;
 pub mod alerts;
 pub mod audit;
+pub mod bans;
 pub mod checks;
 pub mod events;
 pub mod metrics;

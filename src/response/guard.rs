@@ -1,0 +1,167 @@
+//! Addresses Picket must never block: loopback, every address of this host, and the
+//! allowlist from picket.yaml (CIDRs). A self-ban or a ban of the admin's own address is
+//! the failure users of other tools complain about most; this is checked before anything
+//! is run, whatever asked for the ban.
+
+use std::net::IpAddr;
+
+use crate::engine::condition::Cidr;
+
+/// The never-block list.
+#[derive(Debug, Clone, Default)]
+pub struct Guard {
+    allow: Vec<Cidr>,
+}
+
+/// Why an address is protected.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Protected {
+    Loopback,
+    ThisHost,
+    Allowlist(String),
+    /// Unspecified, multicast or broadcast: not a peer that could attack.
+    NotAPeer,
+}
+
+impl std::fmt::Display for Protected {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Protected::Loopback => write!(f, "it is a loopback address"),
+            Protected::ThisHost => write!(f, "it is one of this host's addresses"),
+            Protected::Allowlist(c) => write!(f, "it is in the allowlist ({c})"),
+            Protected::NotAPeer => write!(f, "it is not a single remote host's address"),
+        }
+    }
+}
+
+/// Parses `203.0.113.0/24`, `2001:db8::/32` or a bare address.
+pub fn parse_cidr(s: &str) -> Result<Cidr, String> {
+    let (addr, prefix) = match s.split_once('/') {
+        Some((a, p)) => (a, Some(p)),
+        None => (s, None),
+    };
+    let ip: IpAddr = addr
+        .trim()
+        .parse()
+        .map_err(|_| format!("`{s}` is not an address or CIDR"))?;
+    let max = if ip.is_ipv4() { 32 } else { 128 };
+    let prefix = match prefix {
+        None => max,
+        Some(p) => p
+            .trim()
+            .parse::<u8>()
+            .ok()
+            .filter(|p| *p <= max)
+            .ok_or_else(|| format!("`{s}`: the prefix must be 0 to {max}"))?,
+    };
+    Ok(Cidr::new(ip, prefix))
+}
+
+/// This host's addresses, from the kernel (`getifaddrs`).
+pub fn host_addresses() -> Vec<IpAddr> {
+    let mut out = Vec::new();
+    let mut head: *mut libc::ifaddrs = std::ptr::null_mut();
+    // SAFETY: getifaddrs fills `head` with a list we free below with freeifaddrs; each
+    // node is only read while the list is alive.
+    unsafe {
+        if libc::getifaddrs(&mut head) != 0 {
+            return out;
+        }
+        let mut p = head;
+        while !p.is_null() {
+            let a = (*p).ifa_addr;
+            if !a.is_null() {
+                match (*a).sa_family as i32 {
+                    libc::AF_INET => {
+                        let sin = &*(a as *const libc::sockaddr_in);
+                        out.push(IpAddr::from(
+                            u32::from_be(sin.sin_addr.s_addr).to_be_bytes(),
+                        ));
+                    }
+                    libc::AF_INET6 => {
+                        let sin6 = &*(a as *const libc::sockaddr_in6);
+                        out.push(IpAddr::from(sin6.sin6_addr.s6_addr));
+                    }
+                    _ => {}
+                }
+            }
+            p = (*p).ifa_next;
+        }
+        libc::freeifaddrs(head);
+    }
+    out
+}
+
+impl Guard {
+    pub fn new(allow: Vec<Cidr>) -> Guard {
+        Guard { allow }
+    }
+
+    /// Why `ip` must not be blocked, if it must not.
+    pub fn protects(&self, ip: IpAddr) -> Option<Protected> {
+        let ip = crate::parse::common::canonical(ip);
+        if ip.is_loopback() {
+            return Some(Protected::Loopback);
+        }
+        if ip.is_unspecified()
+            || ip.is_multicast()
+            || matches!(ip, IpAddr::V4(v4) if v4.is_broadcast())
+        {
+            return Some(Protected::NotAPeer);
+        }
+        if host_addresses()
+            .into_iter()
+            .any(|h| crate::parse::common::canonical(h) == ip)
+        {
+            return Some(Protected::ThisHost);
+        }
+        self.allow
+            .iter()
+            .find(|c| c.contains(ip))
+            .map(|c| Protected::Allowlist(c.to_string()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn loopback_this_host_and_the_allowlist_are_never_blocked() {
+        let g = Guard::new(vec![parse_cidr("198.51.100.0/24").unwrap()]);
+        assert_eq!(
+            g.protects("127.0.0.1".parse().unwrap()),
+            Some(Protected::Loopback)
+        );
+        assert_eq!(
+            g.protects("::1".parse().unwrap()),
+            Some(Protected::Loopback)
+        );
+        assert_eq!(
+            g.protects("::ffff:127.0.0.1".parse().unwrap()),
+            Some(Protected::Loopback),
+            "IPv4-mapped loopback"
+        );
+        assert!(matches!(
+            g.protects("198.51.100.7".parse().unwrap()),
+            Some(Protected::Allowlist(_))
+        ));
+        assert_eq!(
+            g.protects("0.0.0.0".parse().unwrap()),
+            Some(Protected::NotAPeer)
+        );
+        assert_eq!(g.protects("203.0.113.66".parse().unwrap()), None);
+        for h in host_addresses().into_iter().filter(|h| !h.is_loopback()) {
+            assert_eq!(g.protects(h), Some(Protected::ThisHost), "{h}");
+        }
+    }
+
+    #[test]
+    fn cidrs_parse_strictly() {
+        assert!(parse_cidr("203.0.113.0/24").is_ok());
+        assert!(parse_cidr("2001:db8::/32").is_ok());
+        assert!(parse_cidr("10.0.0.1").is_ok());
+        assert!(parse_cidr("10.0.0.0/33").is_err());
+        assert!(parse_cidr("1.2.3.4; rm -rf /").is_err());
+    }
+}

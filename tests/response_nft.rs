@@ -1,0 +1,243 @@
+//! Blocking for real with nftables, inside network namespaces (root): `picket block`
+//! cuts a client off within the same second and the kernel lets it back in when the ban
+//! expires; `unblock` lifts it; loopback, this host and the allowlist are refused;
+//! injection attempts never reach `nft`; and `picket run` with `block_ip` enforced blocks
+//! the address a rule names, within a second of the line that crosses its threshold.
+
+mod common;
+
+use std::io::Write;
+use std::process::{Command, Output};
+use std::time::{Duration, Instant};
+
+use common::sys::{require_root, sh, wait_for, NetnsPair, Sshd};
+
+const PICKET: &str = env!("CARGO_BIN_EXE_picket");
+
+/// `picket ARGS` inside the namespace.
+fn picket_in(ns: &str, args: &[&str]) -> Output {
+    Command::new("ip")
+        .args(["netns", "exec", ns, PICKET])
+        .args(args)
+        .output()
+        .expect("running picket in the namespace")
+}
+
+/// Whether the client reaches the server's port 22 within a second.
+fn reaches(pair: &NetnsPair) -> bool {
+    Command::new("ip")
+        .args(["netns", "exec", &pair.client, "timeout", "1", "bash", "-c"])
+        .arg(format!("exec 3<>/dev/tcp/{}/22", pair.server_ip))
+        .status()
+        .is_ok_and(|s| s.success())
+}
+
+/// The addresses in Picket's sets, as the kernel has them.
+fn kernel_set(ns: &str) -> String {
+    let out = Command::new("ip")
+        .args([
+            "netns", "exec", ns, "nft", "list", "table", "inet", "picket",
+        ])
+        .output()
+        .unwrap();
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+#[test]
+fn picket_block_cuts_a_client_off_and_the_kernel_lets_it_back() {
+    require_root("blocking with nftables");
+    let pair = NetnsPair::new("pkblk", "203.0.113.1", "203.0.113.66");
+    let _sshd = Sshd::start(&pair.server, &pair.server_ip);
+    wait_for("sshd to listen", Duration::from_secs(10), || {
+        reaches(&pair).then_some(())
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("picket.yaml");
+    std::fs::write(
+        &config,
+        format!(
+            "data_dir: {}\nresponse:\n  allowlist: [198.51.100.0/24]\n",
+            dir.path().join("data").display()
+        ),
+    )
+    .unwrap();
+    let c = config.to_str().unwrap();
+
+    // Blocked for 3 s: cut off at once, back after the kernel's timeout.
+    let out = picket_in(
+        &pair.server,
+        &["block", "203.0.113.66", "--for", "3s", "--config", c],
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let started = Instant::now();
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout).trim(),
+        "blocked 203.0.113.66 for 3 s"
+    );
+    assert!(kernel_set(&pair.server).contains("203.0.113.66"));
+    assert!(!reaches(&pair), "the client still connects");
+    let bans = picket_in(&pair.server, &["bans", "--json", "--config", c]);
+    let text = String::from_utf8_lossy(&bans.stdout);
+    assert!(
+        text.contains("\"ip\":\"203.0.113.66\"") && text.contains("\"mode\":\"enforce\""),
+        "{text}"
+    );
+    std::thread::sleep(
+        Duration::from_secs(3).saturating_sub(started.elapsed()) + Duration::from_millis(500),
+    );
+    wait_for("the ban to expire", Duration::from_secs(5), || {
+        reaches(&pair).then_some(())
+    });
+    assert!(!kernel_set(&pair.server).contains("203.0.113.66"));
+
+    // Blocked for long, lifted by hand.
+    assert!(picket_in(
+        &pair.server,
+        &["block", "203.0.113.66", "--for", "1h", "--config", c]
+    )
+    .status
+    .success());
+    assert!(!reaches(&pair));
+    let out = picket_in(&pair.server, &["unblock", "203.0.113.66", "--config", c]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(reaches(&pair), "unblock did not lift the ban");
+
+    // Never: loopback, this host (the server's own address here), the allowlist.
+    for (ip, why) in [
+        ("127.0.0.1", "loopback"),
+        ("203.0.113.1", "this host's addresses"),
+        ("198.51.100.9", "allowlist"),
+    ] {
+        let out = picket_in(&pair.server, &["block", ip, "--config", c]);
+        assert_eq!(out.status.code(), Some(1), "{ip}");
+        let said = String::from_utf8_lossy(&out.stdout);
+        assert!(said.contains(why), "{ip}: {said}");
+    }
+    // Hostile input never reaches nft: refused while parsing, nothing changes.
+    let before = kernel_set(&pair.server);
+    for evil in [
+        "1.2.3.4; nft flush ruleset",
+        "$(touch /tmp/picket-pwned)",
+        "1.2.3.4\nflush ruleset",
+        "1.2.3.4 } ; flush ruleset ; add element inet picket blocked4 { 5.6.7.8",
+        "`reboot`",
+    ] {
+        let out = picket_in(&pair.server, &["block", evil, "--config", c]);
+        assert_eq!(out.status.code(), Some(2), "{evil:?}");
+        assert!(
+            String::from_utf8_lossy(&out.stderr).contains("is not an IPv4 or IPv6 address"),
+            "{evil:?}"
+        );
+    }
+    assert_eq!(kernel_set(&pair.server), before);
+    assert!(!std::path::Path::new("/tmp/picket-pwned").exists());
+}
+
+#[test]
+fn picket_run_blocks_the_address_a_rule_names_within_a_second() {
+    require_root("blocking with nftables");
+    let pair = NetnsPair::new("pkrun", "203.0.113.1", "203.0.113.77");
+    let _sshd = Sshd::start(&pair.server, &pair.server_ip);
+    wait_for("sshd to listen", Duration::from_secs(10), || {
+        reaches(&pair).then_some(())
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let rules = dir.path().join("rules");
+    std::fs::create_dir(&rules).unwrap();
+    std::fs::write(
+        rules.join("brute.yaml"),
+        "id: brute\ntitle: Brute force\nseverity: high\nmitre: [T1110.001]\n\
+         match: { type: FAILED_LOGIN }\n\
+         threshold: { count: 5, within: 60s, group_by: [src_ip] }\nresponse: [block_ip]\n",
+    )
+    .unwrap();
+    let log = dir.path().join("auth.log");
+    std::fs::write(&log, "").unwrap();
+    let config = dir.path().join("picket.yaml");
+    std::fs::write(
+        &config,
+        "snapshot_interval_secs: 0\nmetrics_interval_secs: 0\nchecks_interval_secs: 0\n\
+         file_integrity: {enabled: false}\njournald: off\n\
+         response:\n  block_ip: {mode: enforce, ban_time_secs: 60}\n",
+    )
+    .unwrap();
+    let data = dir.path().join("data");
+    let mut daemon = Command::new("ip")
+        .args(["netns", "exec", &pair.server, PICKET, "run", "--config"])
+        .arg(&config)
+        .args([
+            "--rules",
+            rules.to_str().unwrap(),
+            "--log",
+            log.to_str().unwrap(),
+        ])
+        .args([
+            "--data-dir",
+            data.to_str().unwrap(),
+            "--listen",
+            "127.0.0.1:8470",
+        ])
+        .spawn()
+        .unwrap();
+    // The tailer is ready once the daemon saved the log's first checkpoint.
+    wait_for("picket run", Duration::from_secs(20), || {
+        let c = rusqlite::Connection::open(data.join("picket.sqlite")).ok()?;
+        c.query_row(
+            "SELECT 1 FROM checkpoints WHERE name LIKE 'file:%'",
+            [],
+            |_| Ok(()),
+        )
+        .ok()
+    });
+    let line = |n: u32| {
+        format!(
+            "2026-11-21T10:00:0{n}+00:00 web sshd[{n}]: Failed password for root from {} port 5000{n} ssh2\n",
+            pair.client_ip
+        )
+    };
+    let mut f = std::fs::OpenOptions::new().append(true).open(&log).unwrap();
+    for n in 1..=4 {
+        f.write_all(line(n).as_bytes()).unwrap();
+    }
+    f.flush().unwrap();
+    std::thread::sleep(Duration::from_millis(500));
+    assert!(reaches(&pair), "blocked before the threshold");
+    let crossed = Instant::now();
+    f.write_all(line(5).as_bytes()).unwrap();
+    f.flush().unwrap();
+    wait_for("the nft element", Duration::from_secs(3), || {
+        kernel_set(&pair.server)
+            .contains(&pair.client_ip)
+            .then_some(())
+    });
+    let took = crossed.elapsed();
+    println!("blocked {took:?} after the line that crossed the threshold");
+    assert!(took < Duration::from_secs(1), "took {took:?}");
+    assert!(!reaches(&pair));
+    // SAFETY: kill(2) on our own child.
+    unsafe { libc::kill(daemon.id() as i32, libc::SIGTERM) };
+    let _ = daemon.wait();
+    // The kernel keeps the ban without Picket.
+    assert!(kernel_set(&pair.server).contains(&pair.client_ip));
+    sh(
+        "ip",
+        &[
+            "netns",
+            "exec",
+            &pair.server,
+            "nft",
+            "delete",
+            "table",
+            "inet",
+            "picket",
+        ],
+    );
+}
