@@ -128,10 +128,13 @@ pub fn run(opts: DaemonOptions) -> anyhow::Result<()> {
         crate::web::db::Db::open(&data_dir, 4)?,
         live.clone(),
         board,
-        crate::web::host::HostMetrics::default(),
-        snapshot.clone(),
-        checks.clone(),
-        baseline.clone(),
+        crate::web::HostParts {
+            host: crate::web::host::HostMetrics::default(),
+            snapshot: snapshot.clone(),
+            checks: checks.clone(),
+            baseline: baseline.clone(),
+            blocker: cfg.response.blocker(),
+        },
     );
     let (web_stop_tx, web_stop) = tokio::sync::watch::channel(false);
     let server = {

@@ -10,7 +10,7 @@ use std::io::Write;
 use std::process::{Command, Output};
 use std::time::{Duration, Instant};
 
-use common::sys::{require_root, sh, wait_for, NetnsPair, Sshd};
+use common::sys::{add_user, bearer, require_root, sh, wait_for, NetnsPair, Sshd};
 
 const PICKET: &str = env!("CARGO_BIN_EXE_picket");
 
@@ -170,6 +170,10 @@ fn picket_run_blocks_the_address_a_rule_names_within_a_second() {
     )
     .unwrap();
     let data = dir.path().join("data");
+    let d = data.to_str().unwrap();
+    add_user(d, "alice", "admin", "correct horse battery");
+    add_user(d, "victor", "viewer", "correct horse battery");
+    let (admin, viewer) = (bearer(d, "alice"), bearer(d, "victor"));
     let mut daemon = Command::new("ip")
         .args(["netns", "exec", &pair.server, PICKET, "run", "--config"])
         .arg(&config)
@@ -222,6 +226,76 @@ fn picket_run_blocks_the_address_a_rule_names_within_a_second() {
     println!("blocked {took:?} after the line that crossed the threshold");
     assert!(took < Duration::from_secs(1), "took {took:?}");
     assert!(!reaches(&pair));
+
+    // The API, from inside the namespace: list, lift, block again; refusals; roles.
+    let api = |method: &str, path: &str, auth: &str, body: Option<&str>| -> (u16, String) {
+        let mut cmd = Command::new("ip");
+        cmd.args([
+            "netns",
+            "exec",
+            &pair.server,
+            "curl",
+            "-s",
+            "-o",
+            "-",
+            "-w",
+            "\n%{http_code}",
+        ])
+        .args(["-X", method, "-H", &format!("Authorization: {auth}")])
+        .args(["-H", "Content-Type: application/json"]);
+        if let Some(b) = body {
+            cmd.args(["--data-binary", b]);
+        }
+        let out = cmd
+            .arg(format!("http://127.0.0.1:8470{path}"))
+            .output()
+            .unwrap();
+        let text = String::from_utf8_lossy(&out.stdout).into_owned();
+        let (body, code) = text.rsplit_once('\n').unwrap_or(("", "0"));
+        (code.trim().parse().unwrap_or(0), body.to_string())
+    };
+    let ip = pair.client_ip.as_str();
+    let (code, body) = api("GET", "/api/bans", &viewer, None);
+    assert_eq!(code, 200, "{body}");
+    assert!(
+        body.contains(ip) && body.contains("\"mode\":\"enforce\""),
+        "{body}"
+    );
+    assert_eq!(
+        api("DELETE", &format!("/api/bans/{ip}"), &viewer, None).0,
+        403
+    );
+    let (code, body) = api("DELETE", &format!("/api/bans/{ip}"), &admin, None);
+    assert_eq!((code, body.contains("\"lifted\":1")), (200, true), "{body}");
+    assert!(reaches(&pair), "the API's unblock did not lift the ban");
+    let block = format!("{{\"ip\": \"{ip}\", \"for\": \"1h\", \"reason\": \"seen in the test\"}}");
+    assert_eq!(api("POST", "/api/bans", &viewer, Some(&block)).0, 403);
+    let (code, body) = api("POST", "/api/bans", &admin, Some(&block));
+    assert_eq!(code, 200, "{body}");
+    assert!(
+        body.contains("\"enforced\":true") && body.contains("\"for_s\":3600"),
+        "{body}"
+    );
+    assert!(!reaches(&pair));
+    assert_eq!(
+        api("POST", "/api/bans", &admin, Some(r#"{"ip": "127.0.0.1"}"#)).0,
+        409
+    );
+    assert_eq!(
+        api(
+            "POST",
+            "/api/bans",
+            &admin,
+            Some(r#"{"ip": "1.2.3.4; nft flush ruleset"}"#)
+        )
+        .0,
+        400
+    );
+    let (_, audit) = api("GET", "/api/audit", &admin, None);
+    assert!(
+        audit.contains("ban.add") && audit.contains("ban.remove"),
+        "{audit}"
+    );
     // SAFETY: kill(2) on our own child.
     unsafe { libc::kill(daemon.id() as i32, libc::SIGTERM) };
     let _ = daemon.wait();

@@ -14,7 +14,7 @@ if [ "$(id -u)" -ne 0 ]; then
     exit 1
 fi
 
-packages=(openssh-server openssh-client iproute2 systemd procps chromium chromium-driver logrotate nftables)
+packages=(openssh-server openssh-client iproute2 systemd procps chromium chromium-driver logrotate nftables curl)
 missing=()
 for p in "${packages[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")

@@ -6,6 +6,7 @@
 //! assets and `/api/health` needs a session or an API token (see [`gate`]).
 
 pub mod api;
+pub mod api_bans;
 pub mod api_config;
 pub mod api_host;
 pub mod api_rules;
@@ -43,6 +44,8 @@ pub struct WebState {
     pub checks: crate::checks::runner::Runner,
     /// The listening ports expected on this host.
     pub baseline: crate::sources::snapshot::baseline::PortBaseline,
+    /// Bans by hand (`/api/bans`), through the same guard and history as the rules'.
+    pub blocker: crate::response::Blocker,
     pub limiter: gate::LoginLimiter,
     pub started: Instant,
     /// Set `Secure` on the session cookie (when served behind TLS).
@@ -57,16 +60,29 @@ pub struct WebState {
     pub self_ref: std::sync::Weak<WebState>,
 }
 
+/// What the daemon's collectors and actors share with the API.
+pub struct HostParts {
+    pub host: host::HostMetrics,
+    pub snapshot: crate::sources::snapshot::SharedSnapshot,
+    pub checks: crate::checks::runner::Runner,
+    pub baseline: crate::sources::snapshot::baseline::PortBaseline,
+    pub blocker: crate::response::Blocker,
+}
+
 impl WebState {
     pub fn new(
         db: db::Db,
         live: live::Live,
         rules: board::RuleBoard,
-        host: host::HostMetrics,
-        snapshot: crate::sources::snapshot::SharedSnapshot,
-        checks: crate::checks::runner::Runner,
-        baseline: crate::sources::snapshot::baseline::PortBaseline,
+        parts: HostParts,
     ) -> Arc<WebState> {
+        let HostParts {
+            host,
+            snapshot,
+            checks,
+            baseline,
+            blocker,
+        } = parts;
         Arc::new_cyclic(|me| WebState {
             db,
             live,
@@ -75,6 +91,7 @@ impl WebState {
             snapshot,
             checks,
             baseline,
+            blocker,
             limiter: gate::LoginLimiter::default(),
             started: Instant::now(),
             secure_cookie: false,
@@ -113,6 +130,9 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("GET", "/api/stream"),
     ("GET", "/api/processes"),
     ("GET", "/api/ports"),
+    ("GET", "/api/bans"),
+    ("POST", "/api/bans"),
+    ("DELETE", "/api/bans/{id}"),
     ("GET", "/api/ports/baseline"),
     ("POST", "/api/ports/baseline"),
     ("DELETE", "/api/ports/baseline/{id}"),
@@ -268,6 +288,9 @@ async fn api_request(state: &WebState, req: Req) -> http::ApiResult {
         ("GET", "/api/audit") => api::audit(state, &req).await,
         ("GET", "/api/processes") => api_host::processes(state, &req),
         ("GET", "/api/ports") => api_host::ports(state, &req),
+        ("GET", "/api/bans") => api_bans::list(state, &req).await,
+        ("POST", "/api/bans") => api_bans::block(state, &req, &who).await,
+        ("DELETE", "/api/bans/{id}") => api_bans::unblock(state, &req, &who, id).await,
         ("GET", "/api/ports/baseline") => api_host::baseline(state).await,
         ("POST", "/api/ports/baseline") => api_host::add_to_baseline(state, &req, &who).await,
         ("DELETE", "/api/ports/baseline/{id}") => {
