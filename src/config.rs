@@ -92,7 +92,7 @@ impl ResponseConfig {
             guard: crate::response::Guard::new(
                 self.allowlist
                     .iter()
-                    .filter_map(|c| crate::response::guard::parse_cidr(c).ok())
+                    .filter_map(|c| crate::engine::condition::Cidr::parse(c).ok())
                     .collect(),
             ),
         }
@@ -232,7 +232,7 @@ impl Config {
             )));
         }
         for c in &self.response.allowlist {
-            crate::response::guard::parse_cidr(c)
+            crate::engine::condition::Cidr::parse(c)
                 .map_err(|e| invalid(format!("response.allowlist: {e}")))?;
         }
         let b = &self.response.block_ip;

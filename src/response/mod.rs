@@ -269,7 +269,10 @@ mod tests {
         let conn = crate::store::open(dir.path()).unwrap();
         let b = Blocker {
             config: BlockConfig::default(),
-            guard: Guard::new(vec![guard::parse_cidr("198.51.100.0/24").unwrap()]),
+            guard: Guard::new(vec![crate::engine::condition::Cidr::parse(
+                "198.51.100.0/24",
+            )
+            .unwrap()]),
         };
         let req = |ip: &str| Request {
             ip: ip.parse().unwrap(),
