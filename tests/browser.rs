@@ -810,3 +810,184 @@ fn picket_demo_comes_alive_in_the_browser() {
     let _ = demo.0.wait();
     assert!(!store.exists(), "the demo left {} behind", store.display());
 }
+
+#[test]
+fn the_bans_page_blocks_in_dry_run_refuses_loopback_and_unblocks() {
+    // Every ban here is a dry run: this test must never touch the machine's firewall.
+    let m = Monitor::start();
+    let ip = "203.0.113.99";
+    let reason = format!("browser test {XSS}");
+    let row = |state: &str| format!("#bans-table tr[data-ip=\"{ip}\"][data-state=\"{state}\"]");
+    let b = Browser::start("bans_page", &m.addr);
+    let p = Page(&b.client);
+    b.run(async {
+        p.login(&b.base, "alice", ADMIN_PW, "admin").await;
+        p.goto(&format!("{}/#/bans", b.base)).await;
+        p.wait("#bans-empty", Duration::from_secs(10)).await;
+        let mode = p
+            .wait("#bans-mode[data-mode=\"dry-run\"]", Duration::from_secs(5))
+            .await
+            .text()
+            .await
+            .unwrap();
+        assert!(mode.contains("the firewall is untouched"), "{mode}");
+
+        // Block an address by hand, dry-run box checked, with a reason that is markup.
+        let dry = p.wait("#ban-dry-run", Duration::from_secs(5)).await;
+        if !dry.is_selected().await.unwrap() {
+            dry.click().await.unwrap();
+        }
+        assert!(
+            dry.is_selected().await.unwrap(),
+            "the dry-run box is not checked"
+        );
+        let address = p.wait("#ban-ip", Duration::from_secs(5)).await;
+        address.send_keys(ip).await.unwrap();
+        p.wait("#ban-reason", Duration::from_secs(5))
+            .await
+            .send_keys(&reason)
+            .await
+            .unwrap();
+        p.wait("#ban-submit", Duration::from_secs(5))
+            .await
+            .click()
+            .await
+            .unwrap();
+        let tr = p.wait(&row("running"), Duration::from_secs(10)).await;
+        assert_eq!(
+            tr.attr("data-mode").await.unwrap().as_deref(),
+            Some("dry-run")
+        );
+        let text = tr.text().await.unwrap();
+        assert!(text.contains(&reason) && text.contains("alice"), "{text}");
+        assert!(!p.dialog_open().await, "a script from the reason ran");
+        let injected = p
+            .js("return document.querySelectorAll('img').length", vec![])
+            .await;
+        assert_eq!(injected, json!(0), "an <img> from the reason");
+
+        // A protected address: the server's refusal, under the form.
+        address.send_keys("127.0.0.1").await.unwrap();
+        p.wait("#ban-submit:not([disabled])", Duration::from_secs(5))
+            .await
+            .click()
+            .await
+            .unwrap();
+        let refused = p
+            .wait("#ban-error:not([hidden])", Duration::from_secs(10))
+            .await
+            .text()
+            .await
+            .unwrap();
+        assert!(
+            refused.contains("127.0.0.1") && refused.contains("loopback"),
+            "{refused}"
+        );
+
+        // Unblock takes two clicks; the ban leaves the running list...
+        let unblock = format!("button[data-unblock=\"{ip}\"]");
+        p.wait(&unblock, Duration::from_secs(5))
+            .await
+            .click()
+            .await
+            .unwrap();
+        p.wait(&format!("{unblock}[data-confirm]"), Duration::from_secs(5))
+            .await
+            .click()
+            .await
+            .unwrap();
+        p.wait("#bans-empty", Duration::from_secs(10)).await;
+        // An IPv6 address the same way (its colons go into the DELETE's path).
+        let v6 = "2001:db8::99";
+        address.clear().await.unwrap();
+        address.send_keys(v6).await.unwrap();
+        assert!(
+            dry.is_selected().await.unwrap(),
+            "the dry-run box was unchecked"
+        );
+        p.wait("#ban-submit:not([disabled])", Duration::from_secs(5))
+            .await
+            .click()
+            .await
+            .unwrap();
+        let unblock6 = format!("button[data-unblock=\"{v6}\"]");
+        p.wait(&unblock6, Duration::from_secs(10))
+            .await
+            .click()
+            .await
+            .unwrap();
+        p.wait(&format!("{unblock6}[data-confirm]"), Duration::from_secs(5))
+            .await
+            .click()
+            .await
+            .unwrap();
+        p.wait("#bans-empty", Duration::from_secs(10)).await;
+        // ...and they stay in the history, lifted (the view is in the address).
+        p.wait(
+            "#bans-view button[data-view=\"history\"]",
+            Duration::from_secs(5),
+        )
+        .await
+        .click()
+        .await
+        .unwrap();
+        p.wait(&row("lifted"), Duration::from_secs(10)).await;
+        let url = b.client.current_url().await.unwrap();
+        assert!(url.as_str().ends_with("#/bans?all=1"), "{url}");
+    });
+    b.assert_no_script_errors();
+    drop(b);
+    // The server recorded two dry-run bans by alice (none for loopback), both lifted, and
+    // audited the changes.
+    let items = m.api("/api/bans?all=1")["items"].clone();
+    let items = items.as_array().unwrap();
+    assert_eq!(items.len(), 2, "{items:#?}");
+    for ban in items {
+        assert_eq!(ban["mode"], "dry-run", "{ban:#}");
+        assert_eq!(ban["by_user"], "alice", "{ban:#}");
+        assert!(ban["lifted"].is_string(), "{ban:#}");
+    }
+    let audit = m.api("/api/audit?limit=20");
+    for action in ["ban.add", "ban.remove"] {
+        assert!(
+            audit["items"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|e| e["user"] == "alice" && e["action"] == action && e["target"] == ip),
+            "no {action} in {audit:#}"
+        );
+    }
+
+    // A viewer sees a running ban (made over the API, dry-run) and nothing to change it.
+    let auth = format!("Bearer {}", m.token);
+    let body = json!({"ip": "203.0.113.98", "dry_run": true, "reason": "for the viewer"});
+    let r = request(
+        &m.addr,
+        "POST",
+        "/api/bans",
+        &[
+            ("Authorization", &auth),
+            ("Content-Type", "application/json"),
+        ],
+        Some(&body.to_string()),
+    );
+    assert_eq!(r.status, 200, "{}", r.body);
+    let b = Browser::start("bans_page_viewer", &m.addr);
+    let p = Page(&b.client);
+    b.run(async {
+        p.login(&b.base, "bob", VIEWER_PW, "viewer").await;
+        p.goto(&format!("{}/#/bans", b.base)).await;
+        p.wait(
+            "#bans-table tr[data-ip=\"203.0.113.98\"][data-mode=\"dry-run\"][data-state=\"running\"]",
+            Duration::from_secs(10),
+        )
+        .await;
+        assert!(p.all("#ban-form").await.is_empty(), "a viewer has the block form");
+        assert!(
+            p.all("button[data-unblock]").await.is_empty(),
+            "a viewer has an Unblock button"
+        );
+    });
+    b.assert_no_script_errors();
+}

@@ -16,10 +16,11 @@ const PAGES = {
   processes: () => import('./page-processes.js'),
   ports: () => import('./page-ports.js'),
   config: () => import('./page-config.js'), incidents: placeholder, devices: placeholder,
+  bans: () => import('./page-bans.js'),
 };
 const TITLES = {
   overview: 'Overview', alerts: 'Alerts', events: 'Events', rules: 'Rules', audit: 'Audit log', settings: 'Settings',
-  processes: 'Processes', ports: 'Ports', config: 'Config', incidents: 'Incidents', devices: 'Devices',
+  processes: 'Processes', ports: 'Ports', config: 'Config', incidents: 'Incidents', devices: 'Devices', bans: 'Bans',
 };
 
 const main = document.getElementById('main');
