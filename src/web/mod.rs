@@ -160,6 +160,32 @@ fn route(path: &str) -> Option<(&'static str, Option<&str>)> {
     fallback
 }
 
+/// Decodes `%XX` escapes of a path segment; the result must be UTF-8.
+fn percent_decode(s: &str) -> Result<String, String> {
+    let b = s.as_bytes();
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        if b[i] == b'%' {
+            let hex = s
+                .get(i + 1..i + 3)
+                .and_then(|h| u8::from_str_radix(h, 16).ok())
+                .ok_or_else(|| format!("`{s}`: a `%` must start a two-digit hex escape"))?;
+            out.push(hex);
+            i += 3;
+        } else {
+            out.push(b[i]);
+            i += 1;
+        }
+    }
+    let text = String::from_utf8(out).map_err(|_| format!("`{s}` is not UTF-8 once decoded"))?;
+    // One segment stays one segment: no slashes or control characters smuggled in.
+    if text.chars().any(|c| c == '/' || c.is_control()) {
+        return Err(format!("`{s}` decodes to a slash or a control character"));
+    }
+    Ok(text)
+}
+
 /// Headers on every response: no sniffing, no framing, a strict content policy (the
 /// dashboard has no inline script or style), no referrer leaks.
 fn harden(mut r: Response) -> Response {
@@ -234,7 +260,11 @@ async fn api_request(state: &WebState, req: Req) -> http::ApiResult {
     let Some((template, id)) = route(&req.path) else {
         return Err(ApiError::not_found(format!("no API route {}", req.path)));
     };
-    let id = id.map(str::to_string);
+    // `{id}` arrives percent-encoded (`2001%3Adb8%3A%3A1`); handlers see it decoded.
+    let id = match id.map(percent_decode).transpose() {
+        Ok(id) => id,
+        Err(e) => return Err(ApiError::bad_request(e)),
+    };
     let method = req.method.as_str().to_string();
     if !ROUTES.iter().any(|(m, t)| *t == template && *m == method) {
         let allowed: Vec<&str> = ROUTES
@@ -401,5 +431,19 @@ mod tests {
         );
         assert_eq!(route("/api/alerts/1/2"), None);
         assert_eq!(route("/api/nope"), None);
+    }
+
+    #[test]
+    fn id_segments_are_percent_decoded() {
+        assert_eq!(percent_decode("2001%3Adb8%3A%3A1").unwrap(), "2001:db8::1");
+        assert_eq!(
+            percent_decode("ssh-brute-force").unwrap(),
+            "ssh-brute-force"
+        );
+        assert!(percent_decode("..%2F..%2Fetc").is_err());
+        assert!(percent_decode("a%0Ab").is_err());
+        assert!(percent_decode("bad%zz").is_err());
+        assert!(percent_decode("cut%4").is_err());
+        assert!(percent_decode("%ff%fe").is_err());
     }
 }
