@@ -139,14 +139,8 @@ async fn resolve_in_detail(p: &Page<'_>, base: &str, id: &str) {
         Duration::from_secs(10),
     )
     .await;
-    p.wait(
-        "#alert-detail button[data-set-status=\"resolved\"]:not([disabled])",
-        Duration::from_secs(5),
-    )
-    .await
-    .click()
-    .await
-    .unwrap();
+    p.click("#alert-detail button[data-set-status=\"resolved\"]:not([disabled])")
+        .await;
     p.wait(
         "#alert-detail[data-status=\"resolved\"]",
         Duration::from_secs(5),
@@ -340,14 +334,7 @@ fn the_processes_and_ports_pages_show_this_test_and_its_listener() {
             "baseline"
         };
         for want in [flipped, first.as_str()] {
-            p.wait(
-                &format!("{cell} button[data-baseline]"),
-                Duration::from_secs(5),
-            )
-            .await
-            .click()
-            .await
-            .unwrap();
+            p.click(&format!("{cell} button[data-baseline]")).await;
             p.wait(
                 &format!("{cell}[data-expected=\"{want}\"]"),
                 Duration::from_secs(10),
@@ -427,14 +414,7 @@ fn the_overview_charts_host_metrics_and_switches_their_range() {
         assert!(tip.contains("total") && tip.contains('%'), "{tip}");
 
         // 24 h: the range goes into the hash and the note says what a point is.
-        p.wait(
-            "#host-range button[data-range=\"24h\"]",
-            Duration::from_secs(5),
-        )
-        .await
-        .click()
-        .await
-        .unwrap();
+        p.click("#host-range button[data-range=\"24h\"]").await;
         let day = p
             .until(
                 "the resolution note to change",
@@ -507,11 +487,7 @@ fn the_config_page_shows_the_score_and_a_failing_check_and_runs_the_checks() {
         assert_eq!(never.text().await.unwrap(), "never");
 
         // Run them: the score, and the failing check under its category.
-        p.wait("#config-run", Duration::from_secs(5))
-            .await
-            .click()
-            .await
-            .unwrap();
+        p.click("#config-run").await;
         let row = ".cfg-group[data-category=\"files\"] li[data-check-id=\"test-private-file\"][data-status=\"FAIL\"]";
         p.wait(row, Duration::from_secs(15)).await;
         let score = p.wait("#config-score-value", Duration::from_secs(5)).await;
@@ -524,11 +500,7 @@ fn the_config_page_shows_the_score_and_a_failing_check_and_runs_the_checks() {
         assert!(errors.contains("broken.yaml:9:3: unknown field `colour`"), "{errors}");
 
         // Expanding the row shows its evidence (the file name as text) and remediation.
-        p.wait(&format!("{row} .cfg-row"), Duration::from_secs(5))
-            .await
-            .click()
-            .await
-            .unwrap();
+        p.click(&format!("{row} .cfg-row")).await;
         let detail = p
             .wait(&format!("{row} .cfg-detail:not([hidden])"), Duration::from_secs(5))
             .await
@@ -545,11 +517,7 @@ fn the_config_page_shows_the_score_and_a_failing_check_and_runs_the_checks() {
         assert_eq!(injected, json!(0), "an <img> from a file name");
 
         // Running again moves "last ran" and keeps the row open.
-        p.wait("#config-run:not([disabled])", Duration::from_secs(5))
-            .await
-            .click()
-            .await
-            .unwrap();
+        p.click("#config-run:not([disabled])").await;
         p.until("last ran to change", Duration::from_secs(15), || async {
             let now = config_ran_at(&p).await.unwrap_or_default();
             (!now.is_empty() && now != first).then_some(())
@@ -655,11 +623,7 @@ fn a_broken_rule_shows_its_error_at_its_line_and_is_not_saved() {
         let broken = "id: ssh-root-login\ntitle: Root logged in over SSH\ndescription: x\nseverity: extreme\nmatch:\n  type: ROOT_LOGIN\n";
         editor.clear().await.unwrap();
         editor.send_keys(broken).await.unwrap();
-        p.wait("#rule-validate", Duration::from_secs(5))
-            .await
-            .click()
-            .await
-            .unwrap();
+        p.click("#rule-validate").await;
         let li = p
             .wait("#rule-errors li[data-line=\"4\"]", Duration::from_secs(10))
             .await;
@@ -848,11 +812,7 @@ fn the_bans_page_blocks_in_dry_run_refuses_loopback_and_unblocks() {
             .send_keys(&reason)
             .await
             .unwrap();
-        p.wait("#ban-submit", Duration::from_secs(5))
-            .await
-            .click()
-            .await
-            .unwrap();
+        p.click("#ban-submit").await;
         let tr = p.wait(&row("running"), Duration::from_secs(10)).await;
         assert_eq!(
             tr.attr("data-mode").await.unwrap().as_deref(),
@@ -868,11 +828,7 @@ fn the_bans_page_blocks_in_dry_run_refuses_loopback_and_unblocks() {
 
         // A protected address: the server's refusal, under the form.
         address.send_keys("127.0.0.1").await.unwrap();
-        p.wait("#ban-submit:not([disabled])", Duration::from_secs(5))
-            .await
-            .click()
-            .await
-            .unwrap();
+        p.click("#ban-submit:not([disabled])").await;
         let refused = p
             .wait("#ban-error:not([hidden])", Duration::from_secs(10))
             .await
@@ -886,16 +842,8 @@ fn the_bans_page_blocks_in_dry_run_refuses_loopback_and_unblocks() {
 
         // Unblock takes two clicks; the ban leaves the running list...
         let unblock = format!("button[data-unblock=\"{ip}\"]");
-        p.wait(&unblock, Duration::from_secs(5))
-            .await
-            .click()
-            .await
-            .unwrap();
-        p.wait(&format!("{unblock}[data-confirm]"), Duration::from_secs(5))
-            .await
-            .click()
-            .await
-            .unwrap();
+        p.click(&unblock).await;
+        p.click(&format!("{unblock}[data-confirm]")).await;
         p.wait("#bans-empty", Duration::from_secs(10)).await;
         // An IPv6 address the same way (its colons go into the DELETE's path).
         let v6 = "2001:db8::99";
@@ -905,32 +853,17 @@ fn the_bans_page_blocks_in_dry_run_refuses_loopback_and_unblocks() {
             dry.is_selected().await.unwrap(),
             "the dry-run box was unchecked"
         );
-        p.wait("#ban-submit:not([disabled])", Duration::from_secs(5))
-            .await
-            .click()
-            .await
-            .unwrap();
+        p.click("#ban-submit:not([disabled])").await;
         let unblock6 = format!("button[data-unblock=\"{v6}\"]");
         p.wait(&unblock6, Duration::from_secs(10))
             .await
             .click()
             .await
             .unwrap();
-        p.wait(&format!("{unblock6}[data-confirm]"), Duration::from_secs(5))
-            .await
-            .click()
-            .await
-            .unwrap();
+        p.click(&format!("{unblock6}[data-confirm]")).await;
         p.wait("#bans-empty", Duration::from_secs(10)).await;
         // ...and they stay in the history, lifted (the view is in the address).
-        p.wait(
-            "#bans-view button[data-view=\"history\"]",
-            Duration::from_secs(5),
-        )
-        .await
-        .click()
-        .await
-        .unwrap();
+        p.click("#bans-view button[data-view=\"history\"]").await;
         p.wait(&row("lifted"), Duration::from_secs(10)).await;
         let url = b.client.current_url().await.unwrap();
         assert!(url.as_str().ends_with("#/bans?all=1"), "{url}");

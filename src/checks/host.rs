@@ -66,6 +66,20 @@ pub enum FileKind {
     Other,
 }
 
+impl FileKind {
+    pub fn of(ft: std::fs::FileType) -> FileKind {
+        if ft.is_file() {
+            FileKind::File
+        } else if ft.is_dir() {
+            FileKind::Dir
+        } else if ft.is_symlink() {
+            FileKind::Symlink
+        } else {
+            FileKind::Other
+        }
+    }
+}
+
 /// The parts of `stat` the checks use.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Stat {
@@ -238,16 +252,7 @@ impl Host {
                 })
             }
         };
-        let ft = meta.file_type();
-        let kind = if ft.is_file() {
-            FileKind::File
-        } else if ft.is_dir() {
-            FileKind::Dir
-        } else if ft.is_symlink() {
-            FileKind::Symlink
-        } else {
-            FileKind::Other
-        };
+        let kind = FileKind::of(meta.file_type());
         Ok(Some(Stat {
             mode: meta.mode() & 0o7777,
             uid: meta.uid(),

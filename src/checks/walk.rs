@@ -84,24 +84,12 @@ impl WalkReport {
     }
 }
 
-fn kind_of(ft: std::fs::FileType) -> FileKind {
-    if ft.is_file() {
-        FileKind::File
-    } else if ft.is_dir() {
-        FileKind::Dir
-    } else if ft.is_symlink() {
-        FileKind::Symlink
-    } else {
-        FileKind::Other
-    }
-}
-
 fn stat_of(meta: &std::fs::Metadata) -> Stat {
     Stat {
         mode: meta.mode() & 0o7777,
         uid: meta.uid(),
         gid: meta.gid(),
-        kind: kind_of(meta.file_type()),
+        kind: FileKind::of(meta.file_type()),
         size: meta.size(),
     }
 }

@@ -234,6 +234,15 @@ impl Page<'_> {
             .unwrap_or_else(|e| panic!("no {css} within {timeout:?}: {e}"))
     }
 
+    /// Waits for `css` (up to 5 s) and clicks it.
+    pub async fn click(&self, css: &str) {
+        self.wait(css, Duration::from_secs(5))
+            .await
+            .click()
+            .await
+            .unwrap_or_else(|e| panic!("clicking {css}: {e}"));
+    }
+
     pub async fn all(&self, css: &str) -> Vec<fantoccini::elements::Element> {
         self.0.find_all(Locator::Css(css)).await.unwrap_or_default()
     }
