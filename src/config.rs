@@ -80,6 +80,7 @@ pub struct LogConfig {
 #[serde(deny_unknown_fields, default)]
 pub struct ResponseConfig {
     pub block_ip: crate::response::BlockConfig,
+    pub kill_process: crate::response::kill::KillConfig,
     /// Addresses and CIDRs never blocked (loopback and this host's addresses never are).
     pub allowlist: Vec<String>,
 }

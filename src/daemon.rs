@@ -102,7 +102,12 @@ pub fn run(opts: DaemonOptions) -> anyhow::Result<()> {
         opts.rule_dir.as_ref().map(|rd| rd.dir().to_path_buf()),
     );
     let (respond, orders) = std::sync::mpsc::channel();
-    let responder = start_responder(cfg.response.blocker(), data_dir.clone(), orders)?;
+    let responder = start_responder(
+        cfg.response.blocker(),
+        cfg.response.kill_process.clone(),
+        data_dir.clone(),
+        orders,
+    )?;
     let (sink, engine_stage) = start_engine(
         opts.rules.clone(),
         writer.sender(),
@@ -387,7 +392,7 @@ fn start_engine(
     writer: WriterSender,
     board: crate::web::board::RuleBoard,
     live: crate::web::live::Live,
-    respond: std::sync::mpsc::Sender<crate::response::BlockOrder>,
+    respond: std::sync::mpsc::Sender<crate::response::Order>,
 ) -> anyhow::Result<(Sink, JoinHandle<()>)> {
     let (tx, rx) = std::sync::mpsc::sync_channel::<EngineMsg>(ENGINE_QUEUE);
     let handle = std::thread::Builder::new()
@@ -424,7 +429,7 @@ fn start_engine(
                 for order in batch
                     .alerts
                     .iter()
-                    .filter_map(crate::response::BlockOrder::from_alert)
+                    .flat_map(crate::response::Order::from_alert)
                 {
                     let _ = respond.send(order);
                 }
@@ -436,16 +441,22 @@ fn start_engine(
     Ok((tx, handle))
 }
 
-/// Carries out `block_ip` for the alerts that ask for it, on its own thread so a slow
-/// `nft` never holds up detection; restores enforced bans first.
+/// Carries out `block_ip` and `kill_process` for the alerts that ask for them, on its own
+/// thread so a slow `nft` never holds up detection (a kill, which waits out its grace
+/// period, gets a thread of its own); restores enforced bans first.
 fn start_responder(
     blocker: crate::response::Blocker,
+    killer: crate::response::kill::KillConfig,
     data_dir: PathBuf,
-    orders: std::sync::mpsc::Receiver<crate::response::BlockOrder>,
+    orders: std::sync::mpsc::Receiver<crate::response::Order>,
 ) -> anyhow::Result<JoinHandle<()>> {
-    use crate::response::Mode;
+    use crate::response::{Mode, Order};
     let mode = blocker.config.mode;
-    eprintln!("picket: block_ip is {}", mode.as_str());
+    eprintln!(
+        "picket: block_ip is {}, kill_process is {}",
+        mode.as_str(),
+        killer.mode.as_str()
+    );
     Ok(std::thread::Builder::new()
         .name("responder".into())
         .spawn(move || {
@@ -463,14 +474,64 @@ fn start_responder(
                     Err(e) => eprintln!("picket: cannot restore the bans: {e}"),
                 }
             }
+            let started = Timestamp::now().as_micros() / 1_000_000;
+            let mut killing: Vec<i32> = Vec::new();
             for order in orders {
-                match blocker.respond(&conn, &order) {
-                    Ok(Some(outcome)) => eprintln!("picket: {} ({})", outcome, order.rule),
-                    Ok(None) => {}
-                    Err(e) => eprintln!("picket: block_ip for {} failed: {e}", order.ip),
+                match order {
+                    Order::Block(order) => match blocker.respond(&conn, &order) {
+                        Ok(Some(outcome)) => eprintln!("picket: {} ({})", outcome, order.rule),
+                        Ok(None) => {}
+                        Err(e) => eprintln!("picket: block_ip for {} failed: {e}", order.ip),
+                    },
+                    // Each alert update repeats the order: one kill per process.
+                    Order::Kill(order) if killing.contains(&order.pid) => {}
+                    Order::Kill(order) => {
+                        killing.push(order.pid);
+                        if killing.len() > 1000 {
+                            killing.remove(0);
+                        }
+                        let (killer, data_dir) = (killer.clone(), data_dir.clone());
+                        let _ = std::thread::Builder::new()
+                            .name("kill".into())
+                            .spawn(move || {
+                                let outcome = killer.kill(&order, killer.mode, started);
+                                eprintln!("picket: {outcome} ({}, {})", order.rule, order.exe);
+                                record_kill(&data_dir, &order, &outcome);
+                            });
+                    }
                 }
             }
         })?)
+}
+
+/// A kill (or a refusal, or a dry-run) in the audit log, where the dashboard shows it.
+fn record_kill(
+    data_dir: &Path,
+    order: &crate::response::kill::KillOrder,
+    outcome: &crate::response::kill::KillOutcome,
+) {
+    use crate::response::kill::KillOutcome;
+    if matches!(outcome, KillOutcome::Off) {
+        return;
+    }
+    let target = format!("pid {} {}", order.pid, order.exe);
+    let detail = format!("{outcome} (rule {})", order.rule);
+    if let Ok(conn) = crate::store::open(data_dir) {
+        let _ = crate::store::audit::record(
+            &conn,
+            &crate::store::audit::NewEntry {
+                user: None,
+                address: None,
+                action: "process.kill",
+                target: Some(&target),
+                detail: Some(&detail),
+                ok: matches!(
+                    outcome,
+                    KillOutcome::Terminated { .. } | KillOutcome::WouldKill { .. }
+                ),
+            },
+        );
+    }
 }
 
 /// Watches the rule directory and sends each changed rule set to the engine.

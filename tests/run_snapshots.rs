@@ -294,3 +294,84 @@ fn the_port_baseline_is_learned_kept_and_edited() {
     assert!(actions.contains(&"ports.baseline.add") && actions.contains(&"ports.baseline.remove"));
     drop((a, b, c));
 }
+
+/// kill_process enforced: a program started from /tmp is terminated within a couple of
+/// snapshot intervals, and the audit log says so.
+#[test]
+fn kill_process_terminates_a_program_run_from_tmp() {
+    let _one = ONE_AT_A_TIME.lock().unwrap_or_else(|p| p.into_inner());
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let d = data.to_str().unwrap();
+    let rules = dir.path().join("rules");
+    std::fs::create_dir(&rules).unwrap();
+    // Only the test's own program: enforced kills must never reach the host's processes.
+    std::fs::write(
+        rules.join("kill-test.yaml"),
+        "id: kill-test\ntitle: A program from the test's scratch directory\nseverity: high\n\
+         mitre: [T1059.004]\nmatch:\n  type: PROCESS_STARTED\n  where:\n    \
+         path: { regex: '^/tmp/picket-kill-[^/]+/miner$' }\n\
+         group_by: [pid, path]\nresponse: [kill_process]\n",
+    )
+    .unwrap();
+    let config = dir.path().join("picket.yaml");
+    std::fs::write(
+        &config,
+        "snapshot_interval_secs: 1\nchecks_interval_secs: 0\nfile_integrity: {enabled: false}\n\
+         response:\n  kill_process: {mode: enforce, grace_secs: 2}\n",
+    )
+    .unwrap();
+    std::fs::write(dir.path().join("auth.log"), "").unwrap();
+    add_user(d, "alice", "admin", "correct horse battery");
+    let auth = bearer(d, "alice");
+    let (_p, addr) = Picket::serve(&[
+        "--config",
+        config.to_str().unwrap(),
+        "--rules",
+        rules.to_str().unwrap(),
+        "--log",
+        dir.path().join("auth.log").to_str().unwrap(),
+        "--data-dir",
+        d,
+    ]);
+    let get = |path: &str| {
+        let r = request(&addr, "GET", path, &[("Authorization", &auth)], None);
+        assert_eq!(r.status, 200, "{path}: {}", r.body);
+        r.json()
+    };
+    wait_for("the first snapshot", Duration::from_secs(10), || {
+        (!get("/api/processes")["taken"].is_null()).then_some(())
+    });
+    let scratch = tempfile::Builder::new()
+        .prefix("picket-kill-")
+        .tempdir_in("/tmp")
+        .unwrap();
+    let exe = scratch.path().join("miner");
+    std::fs::copy("/bin/sleep", &exe).unwrap();
+    let mut child = Command::new(&exe).arg("60").spawn().unwrap();
+    let started = Instant::now();
+    let status = wait_for(
+        "the process to be terminated",
+        Duration::from_secs(10),
+        || child.try_wait().unwrap(),
+    );
+    println!("terminated {:?} after it started", started.elapsed());
+    use std::os::unix::process::ExitStatusExt;
+    assert_eq!(status.signal(), Some(libc::SIGTERM), "{status:?}");
+    let audit = wait_for("the audit entry", Duration::from_secs(5), || {
+        let a = get("/api/audit");
+        a["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|e| e["action"] == "process.kill")
+            .cloned()
+    });
+    assert!(
+        audit["target"]
+            .as_str()
+            .unwrap()
+            .ends_with(exe.to_str().unwrap()),
+        "{audit}"
+    );
+}

@@ -6,11 +6,13 @@
 //! `enforce`), the ban time grows for repeat offenders, and the ban is kept in SQLite
 //! so it is listed, escalated and restored after a restart.
 //!
-//! - `nft`: Picket's nftables table and sets; `guard`: the never-block list.
+//! - `nft`: Picket's nftables table and sets; `guard`: the never-block list; `kill`:
+//!   `kill_process`, with its own checks (the same process, never pid 1 or Picket).
 //!
-//! Not yet: the iptables/ipset fallback, `kill_process`, incidents and notifications.
+//! Not yet: the iptables/ipset fallback, incidents and notifications.
 
 pub mod guard;
+pub mod kill;
 pub mod nft;
 
 use std::net::IpAddr;
@@ -125,6 +127,27 @@ pub struct Request<'a> {
     pub for_time: Option<Duration>,
     /// The mode for this request (a ban by hand is enforced unless asked otherwise).
     pub mode: Mode,
+}
+
+/// What an alert asks the responder for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Order {
+    Block(BlockOrder),
+    Kill(kill::KillOrder),
+}
+
+impl Order {
+    /// Every order an alert carries.
+    pub fn from_alert(a: &crate::engine::Alert) -> Vec<Order> {
+        let mut out = Vec::new();
+        if let Some(b) = BlockOrder::from_alert(a) {
+            out.push(Order::Block(b));
+        }
+        if let Some(k) = kill::KillOrder::from_alert(a) {
+            out.push(Order::Kill(k));
+        }
+        out
+    }
 }
 
 /// A rule's alert asking for `block_ip`.
