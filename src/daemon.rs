@@ -475,7 +475,8 @@ fn start_responder(
                 }
             }
             let started = Timestamp::now().as_micros() / 1_000_000;
-            let mut killing: Vec<i32> = Vec::new();
+            // (pid, executable, first seen): a later process reusing the pid is another.
+            let mut killing: Vec<(i32, String, i64)> = Vec::new();
             for order in orders {
                 match order {
                     Order::Block(order) => match blocker.respond(&conn, &order) {
@@ -484,9 +485,10 @@ fn start_responder(
                         Err(e) => eprintln!("picket: block_ip for {} failed: {e}", order.ip),
                     },
                     // Each alert update repeats the order: one kill per process.
-                    Order::Kill(order) if killing.contains(&order.pid) => {}
+                    Order::Kill(order)
+                        if killing.contains(&(order.pid, order.exe.clone(), order.seen)) => {}
                     Order::Kill(order) => {
-                        killing.push(order.pid);
+                        killing.push((order.pid, order.exe.clone(), order.seen));
                         if killing.len() > 1000 {
                             killing.remove(0);
                         }
