@@ -19,6 +19,8 @@ pub enum Protected {
     Loopback,
     ThisHost,
     Allowlist(String),
+    /// A dashboard admin is signed in from it.
+    Admin,
     /// Unspecified, multicast or broadcast: not a peer that could attack.
     NotAPeer,
 }
@@ -29,6 +31,7 @@ impl std::fmt::Display for Protected {
             Protected::Loopback => write!(f, "it is a loopback address"),
             Protected::ThisHost => write!(f, "it is one of this host's addresses"),
             Protected::Allowlist(c) => write!(f, "it is in the allowlist ({c})"),
+            Protected::Admin => write!(f, "a dashboard admin is signed in from it"),
             Protected::NotAPeer => write!(f, "it is not a single remote host's address"),
         }
     }

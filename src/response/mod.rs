@@ -213,6 +213,12 @@ impl Blocker {
             return Ok(Outcome::Refused { ip, why });
         }
         let now = Timestamp::now();
+        if crate::store::accounts::admin_addresses(conn, now)?.contains(&ip) {
+            return Ok(Outcome::Refused {
+                ip,
+                why: Protected::Admin,
+            });
+        }
         let since = now.saturating_add_secs(-(self.config.history_days as i64) * 86_400);
         let previous = bans::count_since(conn, ip, since)?;
         let length = r.for_time.unwrap_or_else(|| self.config.ban_time(previous));
@@ -330,6 +336,32 @@ mod tests {
             ..req("203.0.113.67")
         };
         assert_eq!(b.block(&conn, &off).unwrap(), Outcome::Off);
+        // An admin signed in from an address protects it.
+        let admin =
+            crate::store::accounts::upsert_user(&conn, "alice", crate::auth::Role::Admin, "x")
+                .unwrap();
+        assert!(admin);
+        let id: i64 = conn
+            .query_row("SELECT id FROM users WHERE name = 'alice'", [], |r| {
+                r.get(0)
+            })
+            .unwrap();
+        crate::store::accounts::create_session(
+            &conn,
+            b"digest",
+            id,
+            "csrf",
+            "203.0.113.50",
+            Timestamp::now().saturating_add_secs(3600),
+        )
+        .unwrap();
+        assert!(matches!(
+            b.block(&conn, &req("203.0.113.50")).unwrap(),
+            Outcome::Refused {
+                why: Protected::Admin,
+                ..
+            }
+        ));
         let listed = bans::active(&conn, Timestamp::now()).unwrap();
         assert_eq!(listed.len(), 2);
         assert!(listed

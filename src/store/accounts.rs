@@ -89,6 +89,26 @@ pub fn create_session(
     Ok(())
 }
 
+/// The addresses admins are signed in from now (unexpired sessions): never banned, so an
+/// admin fixing things cannot lock themselves out of the dashboard.
+pub fn admin_addresses(
+    conn: &Connection,
+    now: Timestamp,
+) -> rusqlite::Result<Vec<std::net::IpAddr>> {
+    let mut stmt = conn.prepare(
+        "SELECT DISTINCT s.address FROM sessions s JOIN users u ON u.id = s.user_id
+         WHERE u.role = 'admin' AND s.expires > ?1 AND s.address IS NOT NULL",
+    )?;
+    let rows = stmt.query_map([now.as_micros()], |r| r.get::<_, String>(0))?;
+    let mut out = Vec::new();
+    for a in rows {
+        if let Ok(ip) = a?.parse::<std::net::IpAddr>() {
+            out.push(crate::parse::common::canonical(ip));
+        }
+    }
+    Ok(out)
+}
+
 /// The unexpired session stored under `digest`.
 pub fn find_session(conn: &Connection, digest: &[u8]) -> rusqlite::Result<Option<Session>> {
     conn.query_row(
