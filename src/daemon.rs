@@ -107,6 +107,7 @@ pub fn run(opts: DaemonOptions) -> anyhow::Result<()> {
         cfg.response.kill_process.clone(),
         data_dir.clone(),
         orders,
+        live.clone(),
     )?;
     let (sink, engine_stage) = start_engine(
         opts.rules.clone(),
@@ -449,6 +450,7 @@ fn start_responder(
     killer: crate::response::kill::KillConfig,
     data_dir: PathBuf,
     orders: std::sync::mpsc::Receiver<crate::response::Order>,
+    live: crate::web::live::Live,
 ) -> anyhow::Result<JoinHandle<()>> {
     use crate::response::{Mode, Order};
     let mode = blocker.config.mode;
@@ -480,7 +482,12 @@ fn start_responder(
             for order in orders {
                 match order {
                     Order::Block(order) => match blocker.respond(&conn, &order) {
-                        Ok(Some(outcome)) => eprintln!("picket: {} ({})", outcome, order.rule),
+                        Ok(Some(outcome)) => {
+                            eprintln!("picket: {} ({})", outcome, order.rule);
+                            live.send(crate::web::live::LiveMsg::Bans(
+                                serde_json::json!({ "ip": order.ip }),
+                            ));
+                        }
                         Ok(None) => {}
                         Err(e) => eprintln!("picket: block_ip for {} failed: {e}", order.ip),
                     },

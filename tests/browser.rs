@@ -921,6 +921,26 @@ fn the_bans_page_blocks_in_dry_run_refuses_loopback_and_unblocks() {
             p.all("button[data-unblock]").await.is_empty(),
             "a viewer has an Unblock button"
         );
+        // A ban made elsewhere shows at once, over the live stream (the poll is 10 s).
+        p.wait("#live-state[data-state=\"live\"]", Duration::from_secs(10))
+            .await;
+        let body = json!({"ip": "203.0.113.97", "dry_run": true, "reason": "live"});
+        let r = request(
+            &m.addr,
+            "POST",
+            "/api/bans",
+            &[
+                ("Authorization", &auth),
+                ("Content-Type", "application/json"),
+            ],
+            Some(&body.to_string()),
+        );
+        assert_eq!(r.status, 200, "{}", r.body);
+        p.wait(
+            "#bans-table tr[data-ip=\"203.0.113.97\"][data-state=\"running\"]",
+            Duration::from_secs(3),
+        )
+        .await;
     });
     b.assert_no_script_errors();
 }

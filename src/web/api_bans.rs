@@ -108,6 +108,9 @@ pub async fn block(state: &WebState, req: &Req, who: &Principal) -> ApiResult {
         Some(format!("{outcome}; {reason}")),
     )
     .await?;
+    state
+        .live
+        .send(super::live::LiveMsg::Bans(json!({ "ip": ip })));
     let (blocked, for_secs) = match outcome {
         Outcome::Blocked { for_secs, .. } => (true, for_secs),
         Outcome::WouldBlock { for_secs, .. } => (false, for_secs),
@@ -134,5 +137,8 @@ pub async fn unblock(state: &WebState, req: &Req, who: &Principal, id: &str) -> 
         Some(format!("{lifted} running bans lifted")),
     )
     .await?;
+    state
+        .live
+        .send(super::live::LiveMsg::Bans(json!({ "ip": ip })));
     h::json(&json!({ "ip": ip, "lifted": lifted }))
 }

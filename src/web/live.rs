@@ -24,6 +24,8 @@ pub enum LiveMsg {
     Rules,
     /// The configuration checks ran: `{ran_at, score}`.
     Config(serde_json::Value),
+    /// A ban was made, recorded in dry-run or lifted: `{ip}`.
+    Bans(serde_json::Value),
 }
 
 /// Most events per second forwarded to subscribers; the rest are only counted (the

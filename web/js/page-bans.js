@@ -4,6 +4,7 @@
 // Addresses come from hostile logs and reasons from rules or people: text only.
 import { get, post, request, seg, errorText, isAdmin } from './api.js';
 import { h, append, clear, fmtCount, fmtDuration, fmtRel, fmtTime, parseTs, poll, toast } from './dom.js';
+import * as stream from './stream.js';
 
 const REFRESH_MS = 10000;
 const CONFIRM_MS = 6000;
@@ -293,6 +294,10 @@ export function mount(main, ctx) {
   }
 
   const stop = poll(() => load(false), REFRESH_MS);
+  // A ban made or lifted anywhere (a rule, another admin, the CLI through a rule's
+  // daemon) shows at once; the poll remains for when the stream is down.
+  const offBans = stream.on('bans', () => load(true));
+  const offLagged = stream.on('lagged', () => load(false));
   load(true);
 
   return {
@@ -311,6 +316,8 @@ export function mount(main, ctx) {
       if (st.ctl) st.ctl.abort();
       clearTimeout(st.confirmTimer);
       stop();
+      offBans();
+      offLagged();
     },
   };
 }
