@@ -476,7 +476,7 @@ fn start_responder(
                     Err(e) => eprintln!("picket: cannot restore the bans: {e}"),
                 }
             }
-            let started = Timestamp::now().as_micros() / 1_000_000;
+            let started = crate::response::kill::own_start();
             // (pid, executable, first seen): a later process reusing the pid is another.
             let mut killing: Vec<(i32, String, i64)> = Vec::new();
             for order in orders {

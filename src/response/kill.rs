@@ -109,6 +109,16 @@ fn inspect(pid: i32) -> Option<(String, String, i64, i32)> {
     Some((exe, stat.comm, started, stat.ppid))
 }
 
+/// When this process started, on the same clock as [`KillConfig::kill`] reads other
+/// processes' start times (boot time plus the kernel's start ticks, which can be seconds
+/// away from the wall clock on a VM): what "already running when Picket started" is
+/// measured against.
+pub fn own_start() -> i64 {
+    inspect(std::process::id() as i32)
+        .map(|(_, _, started, _)| started)
+        .unwrap_or_else(|| crate::timestamp::Timestamp::now().as_micros() / 1_000_000)
+}
+
 fn alive(pid: i32) -> bool {
     // A zombie has exited: only its parent's wait is missing.
     procfs::process::Process::new(pid)
