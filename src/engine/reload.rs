@@ -165,19 +165,13 @@ pub fn watch_dir(
     Ok(debouncer)
 }
 
-/// Whether a batch of file events can have changed the files. Reading a file (a rescan's
-/// own reads, a backup, the dashboard showing a rule's source) raises access events:
-/// reacting to those would rescan forever.
+/// Whether a batch of file events can have changed the files (see
+/// [`crate::sources::watch::is_content_change`]).
 pub fn changes_content(result: &notify_debouncer_full::DebounceEventResult) -> bool {
-    use notify_debouncer_full::notify::event::{EventKind, MetadataKind, ModifyKind};
     match result {
-        Ok(events) => events.iter().any(|e| {
-            !matches!(
-                e.event.kind,
-                EventKind::Access(_)
-                    | EventKind::Modify(ModifyKind::Metadata(MetadataKind::AccessTime))
-            )
-        }),
+        Ok(events) => events
+            .iter()
+            .any(|e| crate::sources::watch::is_content_change(&e.event.kind)),
         // The watcher lost track (queue overflow …): rescan to be safe.
         Err(_) => true,
     }

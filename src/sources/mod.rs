@@ -7,3 +7,4 @@ pub mod journald;
 pub mod metrics;
 pub mod snapshot;
 pub mod tail;
+pub mod watch;

@@ -35,21 +35,6 @@ pub const CHECKPOINT: &str = "fim:files";
 /// rotation's several renames).
 const SETTLE: Duration = Duration::from_millis(200);
 
-/// Whether an event can mean a change. Opening and reading a file (Picket's own hashing
-/// among them, and every program reading /etc/passwd) raise events too: following those
-/// would read the files again, in a loop.
-fn may_change(kind: &notify_debouncer_full::notify::EventKind) -> bool {
-    use notify_debouncer_full::notify::event::{
-        AccessKind, AccessMode, EventKind, MetadataKind, ModifyKind,
-    };
-    match kind {
-        EventKind::Access(AccessKind::Close(AccessMode::Write)) => true,
-        EventKind::Access(_) => false,
-        EventKind::Modify(ModifyKind::Metadata(MetadataKind::AccessTime)) => false,
-        _ => true,
-    }
-}
-
 /// What is saved between runs.
 #[derive(Debug, Default, Serialize, Deserialize)]
 struct Saved {
@@ -252,7 +237,9 @@ impl Fim {
                     for r in std::iter::once(result).chain(rx.try_iter()) {
                         match r {
                             Ok(events) => {
-                                for e in events.iter().filter(|e| may_change(&e.event.kind)) {
+                                for e in events.iter().filter(|e| {
+                                    crate::sources::watch::is_content_change(&e.event.kind)
+                                }) {
                                     paths.extend(e.event.paths.iter().cloned());
                                 }
                             }
@@ -284,36 +271,5 @@ impl Fim {
             }
         }
         Ok(())
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::may_change;
-    use notify_debouncer_full::notify::event::{
-        AccessKind, AccessMode, CreateKind, DataChange, EventKind, MetadataKind, ModifyKind,
-    };
-
-    #[test]
-    fn reading_a_file_is_not_a_change_but_writing_one_is() {
-        assert!(!may_change(&EventKind::Access(AccessKind::Open(
-            AccessMode::Any
-        ))));
-        assert!(!may_change(&EventKind::Access(AccessKind::Close(
-            AccessMode::Read
-        ))));
-        assert!(!may_change(&EventKind::Modify(ModifyKind::Metadata(
-            MetadataKind::AccessTime
-        ))));
-        assert!(may_change(&EventKind::Access(AccessKind::Close(
-            AccessMode::Write
-        ))));
-        assert!(may_change(&EventKind::Modify(ModifyKind::Data(
-            DataChange::Any
-        ))));
-        assert!(may_change(&EventKind::Modify(ModifyKind::Metadata(
-            MetadataKind::Permissions
-        ))));
-        assert!(may_change(&EventKind::Create(CreateKind::File)));
     }
 }

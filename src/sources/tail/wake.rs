@@ -8,7 +8,6 @@ use std::path::{Path, PathBuf};
 use std::sync::mpsc::{sync_channel, Receiver, SyncSender};
 use std::sync::{Arc, Mutex};
 
-use notify_debouncer_full::notify::event::{AccessKind, AccessMode, EventKind};
 use notify_debouncer_full::notify::{self, RecommendedWatcher, RecursiveMode, Watcher};
 
 type Subscribers = Arc<Mutex<Vec<(PathBuf, SyncSender<()>)>>>;
@@ -36,15 +35,6 @@ fn concerns(file: &Path, changed: &Path) -> bool {
     }
 }
 
-/// Opening and reading (the tailer's own reads among them) are not changes.
-fn is_change(kind: &EventKind) -> bool {
-    match kind {
-        EventKind::Access(AccessKind::Close(AccessMode::Write)) => true,
-        EventKind::Access(_) => false,
-        _ => true,
-    }
-}
-
 impl Wakeups {
     pub fn new() -> notify::Result<Wakeups> {
         let subscribers: Subscribers = Arc::default();
@@ -52,7 +42,7 @@ impl Wakeups {
         let watcher = notify::recommended_watcher(move |res: notify::Result<notify::Event>| {
             let subs = subs.lock().unwrap_or_else(|p| p.into_inner());
             match res {
-                Ok(e) if is_change(&e.kind) => {
+                Ok(e) if crate::sources::watch::is_content_change(&e.kind) => {
                     for (file, tx) in subs.iter() {
                         if e.paths.iter().any(|p| concerns(file, p)) {
                             // Full means a wake-up is already pending: that is enough.
