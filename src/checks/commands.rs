@@ -101,7 +101,8 @@ pub fn allowed(line: &str) -> Option<&'static Allowed> {
         .find(|a| a.line.split_whitespace().eq(words.iter().copied()))
 }
 
-fn find_program(name: &str) -> Option<PathBuf> {
+/// A system program by name, from the fixed system directories only (never `$PATH`).
+pub fn find_program(name: &str) -> Option<PathBuf> {
     SEARCH_DIRS
         .iter()
         .map(|d| Path::new(d).join(name))

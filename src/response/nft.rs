@@ -69,21 +69,15 @@ pub fn unblock_script(ip: IpAddr) -> String {
     )
 }
 
-/// Where `nft` is looked for: fixed system directories, not `$PATH` (a root daemon must
-/// not run whatever an environment puts first).
-const NFT_PATHS: &[&str] = &["/usr/sbin/nft", "/sbin/nft", "/usr/bin/nft"];
-
-/// Runs `nft` with `args`, and `stdin` as its input.
+/// Runs `nft` (from the system directories, not `$PATH`: a root daemon must not run
+/// whatever an environment puts first) with `args`, and `stdin` as its input.
 fn run(args: &[&str], stdin: Option<&str>) -> Result<String, NftError> {
-    let program = NFT_PATHS
-        .iter()
-        .find(|p| std::path::Path::new(p).is_file())
-        .ok_or_else(|| {
-            NftError::Spawn(std::io::Error::new(
-                std::io::ErrorKind::NotFound,
-                format!("not in {}", NFT_PATHS.join(", ")),
-            ))
-        })?;
+    let program = crate::checks::commands::find_program("nft").ok_or_else(|| {
+        NftError::Spawn(std::io::Error::new(
+            std::io::ErrorKind::NotFound,
+            "not in the system directories",
+        ))
+    })?;
     let mut child = Command::new(program)
         .args(args)
         .stdin(if stdin.is_some() {

@@ -6,7 +6,7 @@
 //! (every regular file directly inside: `/etc/sudoers.d/`). Symlinks are not followed: a
 //! watched path replaced by a symlink is reported as changed (its target is not hashed).
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::io::Read;
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
@@ -295,27 +295,16 @@ impl FileTracker {
 
 /// Names for uids and gids, from this host's account files.
 pub struct Names {
-    users: BTreeMap<u32, String>,
-    groups: BTreeMap<u32, String>,
+    users: HashMap<u32, String>,
+    groups: HashMap<u32, String>,
 }
 
 impl Names {
     pub fn load() -> Names {
-        let read = |file: &str| -> BTreeMap<u32, String> {
-            std::fs::read_to_string(file)
-                .unwrap_or_default()
-                .lines()
-                .filter_map(|l| {
-                    let mut f = l.split(':');
-                    let name = f.next()?;
-                    let id = f.nth(1)?.parse().ok()?;
-                    Some((id, name.to_string()))
-                })
-                .collect()
-        };
+        use crate::sources::snapshot::processes::id_names;
         Names {
-            users: read("/etc/passwd"),
-            groups: read("/etc/group"),
+            users: id_names("/etc/passwd"),
+            groups: id_names("/etc/group"),
         }
     }
 

@@ -43,7 +43,13 @@ pub struct CpuHistory {
 
 /// User names by uid, from /etc/passwd (re-read each snapshot: cheap, and accounts change).
 fn user_names() -> HashMap<u32, String> {
-    let text = std::fs::read_to_string("/etc/passwd").unwrap_or_default();
+    id_names("/etc/passwd")
+}
+
+/// Names by numeric id from a file shaped like /etc/passwd or /etc/group
+/// (`name:x:id:…`); an unreadable file gives none.
+pub fn id_names(file: &str) -> HashMap<u32, String> {
+    let text = std::fs::read_to_string(file).unwrap_or_default();
     text.lines()
         .filter_map(|l| {
             let mut f = l.split(':');
