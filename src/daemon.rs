@@ -730,10 +730,7 @@ impl SnapshotWorker {
                     failing = true;
                 }
             }
-            let until = std::time::Instant::now() + self.interval;
-            while std::time::Instant::now() < until && !self.stop.load(Ordering::SeqCst) {
-                std::thread::sleep(Duration::from_millis(100));
-            }
+            sleep_unless_stopped(&self.stop, self.interval);
         }
     }
 }

@@ -113,6 +113,33 @@ pub fn resolution_for(span_secs: i64, points: usize) -> i64 {
         })
 }
 
+/// The history of a span drawn as at most `points` points: read from the resolution
+/// [`resolution_for`] picks, or, while that one has no rows yet (a daemon started minutes
+/// ago has no minute averages), from the finer ones that cover the span. Gives the
+/// resolution used.
+pub fn history_for_span(
+    conn: &Connection,
+    since: Timestamp,
+    span_secs: i64,
+    series: &[String],
+    points: usize,
+) -> rusqlite::Result<(i64, Vec<Point>)> {
+    let res = resolution_for(span_secs, points);
+    let mut tiers: Vec<i64> = TIERS
+        .iter()
+        .filter(|(r, keep)| *r <= res && span_secs <= *keep)
+        .map(|(r, _)| *r)
+        .collect();
+    tiers.sort_unstable_by(|a, b| b.cmp(a));
+    for r in tiers {
+        let h = history(conn, r, since, series, points)?;
+        if !h.is_empty() {
+            return Ok((r, h));
+        }
+    }
+    Ok((res, Vec::new()))
+}
+
 /// One point of a history.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct Point {
@@ -217,6 +244,26 @@ mod tests {
         assert!(few.len() <= 4 && !few.is_empty(), "{few:?}");
         assert!(few.iter().all(|p| p.v.keys().all(|k| k == "cpu")));
         assert_eq!(names(&conn).unwrap(), vec!["cpu", "load1"]);
+    }
+
+    #[test]
+    fn a_young_store_answers_a_day_from_its_samples() {
+        let dir = tempfile::tempdir().unwrap();
+        let conn = crate::store::open(dir.path()).unwrap();
+        let now = Timestamp::now().as_micros();
+        for i in 0..3 {
+            record(
+                &conn,
+                Timestamp::from_micros(now - (3 - i) * SEC),
+                &vals(10.0),
+            )
+            .unwrap();
+        }
+        let since = Timestamp::from_micros(now - 86_400 * SEC);
+        let (res, points) = history_for_span(&conn, since, 86_400, &[], 360).unwrap();
+        assert_eq!(res, 0, "no minute averages yet: the samples answer");
+        assert!(!points.is_empty());
+        assert_eq!(resolution_for(86_400, 360), 60);
     }
 
     #[test]

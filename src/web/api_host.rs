@@ -212,28 +212,12 @@ pub async fn metrics_history(state: &WebState, req: &Req) -> ApiResult {
             .filter(|p| (1..=2000).contains(p))
             .ok_or_else(|| ApiError::bad_request("points: a number from 1 to 2000"))?,
     };
-    let res = crate::store::metrics::resolution_for(span, points);
     let (res, points, names) = state
         .db
         .run(move |c| {
-            use crate::store::metrics::{history, names, TIERS};
-            // The coarse averages start only once a minute (an hour) has passed: until
-            // then, read the finer tiers that cover the span.
-            let mut tiers: Vec<i64> = TIERS
-                .iter()
-                .filter(|(r, keep)| *r <= res && span <= *keep)
-                .map(|(r, _)| *r)
-                .collect();
-            tiers.sort_unstable_by(|a, b| b.cmp(a));
-            let mut found = (res, Vec::new());
-            for r in tiers {
-                let h = history(c, r, since, &series, points)?;
-                if !h.is_empty() {
-                    found = (r, h);
-                    break;
-                }
-            }
-            Ok((found.0, found.1, names(c)?))
+            let (res, points) =
+                crate::store::metrics::history_for_span(c, since, span, &series, points)?;
+            Ok((res, points, crate::store::metrics::names(c)?))
         })
         .await?;
     h::json(&json!({ "resolution_s": res, "points": points, "available": names }))
