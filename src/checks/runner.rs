@@ -12,7 +12,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use rusqlite::Connection;
-use serde_json::{json, Value};
+use serde_json::Value;
 
 use super::load::{self, Loaded};
 use super::score::{self, Score};
@@ -60,16 +60,6 @@ struct Inner {
     last_good: Mutex<HashMap<PathBuf, Check>>,
 }
 
-/// A check directory error as the API shows it.
-pub fn error_json(e: &CompileError) -> Value {
-    json!({
-        "file": e.file.display().to_string(),
-        "line": e.line,
-        "column": e.column,
-        "message": e.message,
-    })
-}
-
 impl Runner {
     pub fn new(dir: Option<PathBuf>, host: Host, interval: Duration) -> Runner {
         Runner {
@@ -106,7 +96,7 @@ impl Runner {
         let results = super::run(&checks, &self.inner.host);
         let score = score::compute(&results, stored::open_alerts(conn)?);
         let ran_at = Timestamp::now();
-        let errors: Vec<Value> = loaded.errors.iter().map(error_json).collect();
+        let errors: Vec<Value> = loaded.errors.iter().map(CompileError::to_json).collect();
         stored::save_run(conn, ran_at, &results, &score, &Value::Array(errors))?;
         Ok(RunSummary {
             ran_at,

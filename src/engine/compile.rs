@@ -21,6 +21,24 @@ pub struct CompileError {
     pub message: String,
 }
 
+impl CompileError {
+    /// As the API shows it: the file's name only (the server's paths are none of a
+    /// client's business), line and column null when unknown.
+    pub fn to_json(&self) -> serde_json::Value {
+        let file = self
+            .file
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        serde_json::json!({
+            "file": file,
+            "message": self.message,
+            "line": (self.line > 0).then_some(self.line),
+            "column": (self.column > 0).then_some(self.column),
+        })
+    }
+}
+
 impl fmt::Display for CompileError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(

@@ -63,14 +63,7 @@ pub async fn list(state: &WebState) -> ApiResult {
         .iter()
         .map(|r| summary(r, &view.scripts, hits.get(&r.id).copied().unwrap_or(0)))
         .collect();
-    let errors: Vec<_> = view
-        .errors
-        .iter()
-        .map(|e| {
-            json!({ "file": file_name(&e.file), "message": e.message,
-                    "line": (e.line > 0).then_some(e.line), "column": (e.column > 0).then_some(e.column) })
-        })
-        .collect();
+    let errors: Vec<_> = view.errors.iter().map(CompileError::to_json).collect();
     h::json(
         &json!({ "items": items, "next_cursor": null, "errors": errors,
                      "editable": view.dir.is_some() }),
