@@ -14,7 +14,7 @@ use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use browser::{Browser, Page};
-use common::http::{free_port, request};
+use common::http::{free_port, get_ok, request};
 use common::sys::{add_user, copy_rules, picket_cli, wait_for, Picket};
 use serde_json::{json, Value};
 
@@ -108,10 +108,7 @@ impl Monitor {
     }
 
     fn api(&self, path: &str) -> Value {
-        let auth = format!("Bearer {}", self.token);
-        let r = request(&self.addr, "GET", path, &[("Authorization", &auth)], None);
-        assert_eq!(r.status, 200, "{path}: {}", r.body);
-        r.json()
+        get_ok(&self.addr, path, &format!("Bearer {}", self.token))
     }
 
     /// Waits for the store to hold an alert from `ip`; its id.

@@ -8,7 +8,7 @@ mod common;
 use std::os::unix::fs::PermissionsExt;
 use std::time::Duration;
 
-use common::http::request;
+use common::http::{get_ok, request};
 use common::sys::{add_user, bearer, wait_for, Picket};
 
 /// A check on a file of the test's own: whatever this machine's configuration, its verdict
@@ -53,11 +53,7 @@ fn checks_run_at_start_reload_on_change_and_on_demand() {
     let call = |method: &str, path: &str, auth: &str| {
         request(&addr, method, path, &[("Authorization", auth)], None)
     };
-    let get = |path: &str| {
-        let r = call("GET", path, &admin);
-        assert_eq!(r.status, 200, "{path}: {}", r.body);
-        r.json()
-    };
+    let get = |path: &str| get_ok(&addr, path, &admin);
 
     // At start: one FAIL naming the file and its mode, and a score with its parts.
     let cfg = wait_for("the first run", Duration::from_secs(10), || {

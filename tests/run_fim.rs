@@ -9,7 +9,7 @@ mod common;
 use std::path::Path;
 use std::time::Duration;
 
-use common::http::request;
+use common::http::get_ok;
 use common::sys::{add_user, bearer, wait_for, Picket};
 use serde_json::Value;
 
@@ -51,15 +51,7 @@ impl Daemon {
     }
 
     fn get(&self, path: &str) -> Value {
-        let r = request(
-            &self.addr,
-            "GET",
-            path,
-            &[("Authorization", &self.auth)],
-            None,
-        );
-        assert_eq!(r.status, 200, "{path}: {}", r.body);
-        r.json()
+        get_ok(&self.addr, path, &self.auth)
     }
 
     fn events(&self, kind: &str) -> Vec<Value> {

@@ -7,7 +7,7 @@ mod common;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use common::http::request;
+use common::http::{get_ok, request};
 use common::sys::{add_user, bearer, wait_for, Picket};
 
 /// The tests open listeners: each would be a new port to the other's daemon.
@@ -33,11 +33,7 @@ fn a_program_from_tmp_and_a_new_port_raise_alerts_within_one_interval() {
         "--data-dir",
         d,
     ]);
-    let get = |path: &str| {
-        let r = request(&addr, "GET", path, &[("Authorization", &auth)], None);
-        assert_eq!(r.status, 200, "{path}: {}", r.body);
-        r.json()
-    };
+    let get = |path: &str| get_ok(&addr, path, &auth);
     // The first snapshot is the baseline.
     wait_for("the first snapshot", Duration::from_secs(10), || {
         (!get("/api/processes")["taken"].is_null()).then_some(())
@@ -175,11 +171,7 @@ fn the_port_baseline_is_learned_kept_and_edited() {
             body,
         )
     };
-    let get = |addr: &str, path: &str| {
-        let r = call(addr, "GET", path, &admin, None);
-        assert_eq!(r.status, 200, "{path}: {}", r.body);
-        r.json()
-    };
+    let get = |addr: &str, path: &str| get_ok(addr, path, &admin);
     let alerted = |addr: &str, port: u16| {
         get(addr, "/api/alerts?limit=200")["items"]
             .as_array()
@@ -334,11 +326,7 @@ fn kill_process_terminates_a_program_run_from_tmp() {
         "--data-dir",
         d,
     ]);
-    let get = |path: &str| {
-        let r = request(&addr, "GET", path, &[("Authorization", &auth)], None);
-        assert_eq!(r.status, 200, "{path}: {}", r.body);
-        r.json()
-    };
+    let get = |path: &str| get_ok(&addr, path, &auth);
     wait_for("the first snapshot", Duration::from_secs(10), || {
         (!get("/api/processes")["taken"].is_null()).then_some(())
     });

@@ -99,6 +99,13 @@ pub fn request(
 }
 
 /// A free loopback port (bound and released: a small race, fine for tests).
+/// `GET path` with an `Authorization` header value; it must answer 200 with JSON.
+pub fn get_ok(addr: &str, path: &str, auth: &str) -> serde_json::Value {
+    let r = request(addr, "GET", path, &[("Authorization", auth)], None);
+    assert_eq!(r.status, 200, "{path}: {}", r.body);
+    r.json()
+}
+
 pub fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
