@@ -891,18 +891,22 @@ fn the_bans_page_blocks_in_dry_run_refuses_loopback_and_unblocks() {
 
     // A viewer sees a running ban (made over the API, dry-run) and nothing to change it.
     let auth = format!("Bearer {}", m.token);
-    let body = json!({"ip": "203.0.113.98", "dry_run": true, "reason": "for the viewer"});
-    let r = request(
-        &m.addr,
-        "POST",
-        "/api/bans",
-        &[
-            ("Authorization", &auth),
-            ("Content-Type", "application/json"),
-        ],
-        Some(&body.to_string()),
-    );
-    assert_eq!(r.status, 200, "{}", r.body);
+    // A dry-run ban by hand, over the API (never the machine's firewall).
+    let dry_ban = |ip: &str, reason: &str| {
+        let body = json!({"ip": ip, "dry_run": true, "reason": reason});
+        let r = request(
+            &m.addr,
+            "POST",
+            "/api/bans",
+            &[
+                ("Authorization", &auth),
+                ("Content-Type", "application/json"),
+            ],
+            Some(&body.to_string()),
+        );
+        assert_eq!(r.status, 200, "{}", r.body);
+    };
+    dry_ban("203.0.113.98", "for the viewer");
     let b = Browser::start("bans_page_viewer", &m.addr);
     let p = Page(&b.client);
     b.run(async {
@@ -921,18 +925,7 @@ fn the_bans_page_blocks_in_dry_run_refuses_loopback_and_unblocks() {
         // A ban made elsewhere shows at once, over the live stream (the poll is 10 s).
         p.wait("#live-state[data-state=\"live\"]", Duration::from_secs(10))
             .await;
-        let body = json!({"ip": "203.0.113.97", "dry_run": true, "reason": "live"});
-        let r = request(
-            &m.addr,
-            "POST",
-            "/api/bans",
-            &[
-                ("Authorization", &auth),
-                ("Content-Type", "application/json"),
-            ],
-            Some(&body.to_string()),
-        );
-        assert_eq!(r.status, 200, "{}", r.body);
+        dry_ban("203.0.113.97", "live");
         p.wait(
             "#bans-table tr[data-ip=\"203.0.113.97\"][data-state=\"running\"]",
             Duration::from_secs(3),
