@@ -13,31 +13,44 @@ use common::sys::{add_user, bearer, wait_for, Picket};
 /// The tests open listeners: each would be a new port to the other's daemon.
 static ONE_AT_A_TIME: std::sync::Mutex<()> = std::sync::Mutex::new(());
 
+/// `picket run` on `dir` with `config` as picket.yaml and `extra` arguments, an admin
+/// token, and its first snapshot taken (the baseline).
+fn snapshot_daemon(
+    dir: &std::path::Path,
+    config: &str,
+    extra: &[&str],
+) -> (Picket, String, String) {
+    let data = dir.join("data");
+    let d = data.to_str().unwrap();
+    let config_file = dir.join("picket.yaml");
+    std::fs::write(&config_file, config).unwrap();
+    std::fs::write(dir.join("auth.log"), "").unwrap();
+    add_user(d, "alice", "admin", "correct horse battery");
+    let auth = bearer(d, "alice");
+    let log = dir.join("auth.log");
+    let mut args = vec![
+        "--config",
+        config_file.to_str().unwrap(),
+        "--log",
+        log.to_str().unwrap(),
+        "--data-dir",
+        d,
+    ];
+    args.extend_from_slice(extra);
+    let (p, addr) = Picket::serve(&args);
+    wait_for("the first snapshot", Duration::from_secs(10), || {
+        (!get_ok(&addr, "/api/processes", &auth)["taken"].is_null()).then_some(())
+    });
+    (p, addr, auth)
+}
+
 #[test]
 fn a_program_from_tmp_and_a_new_port_raise_alerts_within_one_interval() {
     let _one = ONE_AT_A_TIME.lock().unwrap_or_else(|p| p.into_inner());
     let dir = tempfile::tempdir().unwrap();
-    let data = dir.path().join("data");
-    let d = data.to_str().unwrap();
     // The interval from picket.yaml (the flag is tested by the other test daemons).
-    let config = dir.path().join("picket.yaml");
-    std::fs::write(&config, "snapshot_interval_secs: 1\n").unwrap();
-    std::fs::write(dir.path().join("auth.log"), "").unwrap();
-    add_user(d, "alice", "admin", "correct horse battery");
-    let auth = bearer(d, "alice");
-    let (_p, addr) = Picket::serve(&[
-        "--config",
-        config.to_str().unwrap(),
-        "--log",
-        dir.path().join("auth.log").to_str().unwrap(),
-        "--data-dir",
-        d,
-    ]);
+    let (_p, addr, auth) = snapshot_daemon(dir.path(), "snapshot_interval_secs: 1\n", &[]);
     let get = |path: &str| get_ok(&addr, path, &auth);
-    // The first snapshot is the baseline.
-    wait_for("the first snapshot", Duration::from_secs(10), || {
-        (!get("/api/processes")["taken"].is_null()).then_some(())
-    });
 
     // A copy of sleep, run from a scratch directory under /tmp.
     let scratch = tempfile::Builder::new()
@@ -293,8 +306,6 @@ fn the_port_baseline_is_learned_kept_and_edited() {
 fn kill_process_terminates_a_program_run_from_tmp() {
     let _one = ONE_AT_A_TIME.lock().unwrap_or_else(|p| p.into_inner());
     let dir = tempfile::tempdir().unwrap();
-    let data = dir.path().join("data");
-    let d = data.to_str().unwrap();
     let rules = dir.path().join("rules");
     std::fs::create_dir(&rules).unwrap();
     // Only the test's own program: enforced kills must never reach the host's processes.
@@ -306,30 +317,13 @@ fn kill_process_terminates_a_program_run_from_tmp() {
          group_by: [pid, path]\nresponse: [kill_process]\n",
     )
     .unwrap();
-    let config = dir.path().join("picket.yaml");
-    std::fs::write(
-        &config,
+    let (_p, addr, auth) = snapshot_daemon(
+        dir.path(),
         "snapshot_interval_secs: 1\nchecks_interval_secs: 0\nfile_integrity: {enabled: false}\n\
          response:\n  kill_process: {mode: enforce, grace_secs: 2}\n",
-    )
-    .unwrap();
-    std::fs::write(dir.path().join("auth.log"), "").unwrap();
-    add_user(d, "alice", "admin", "correct horse battery");
-    let auth = bearer(d, "alice");
-    let (_p, addr) = Picket::serve(&[
-        "--config",
-        config.to_str().unwrap(),
-        "--rules",
-        rules.to_str().unwrap(),
-        "--log",
-        dir.path().join("auth.log").to_str().unwrap(),
-        "--data-dir",
-        d,
-    ]);
+        &["--rules", rules.to_str().unwrap()],
+    );
     let get = |path: &str| get_ok(&addr, path, &auth);
-    wait_for("the first snapshot", Duration::from_secs(10), || {
-        (!get("/api/processes")["taken"].is_null()).then_some(())
-    });
     let scratch = tempfile::Builder::new()
         .prefix("picket-kill-")
         .tempdir_in("/tmp")
