@@ -133,6 +133,53 @@ const MIGRATIONS: &[&str] = &[
     );
     CREATE INDEX bans_ip_created ON bans (ip, created);
     CREATE INDEX bans_expires ON bans (expires);",
+    // 8: incidents: alerts that share an address or a user within a window, with a
+    // timeline of their alerts, the actions taken, notes and changes by people.
+    "CREATE TABLE incidents (
+        id         INTEGER PRIMARY KEY,
+        ip         TEXT,                     -- the address its alerts share, if any
+        user       TEXT,                     -- the user its alerts share, if any
+        type       TEXT    NOT NULL,         -- what kind of attack (its first alert's)
+        severity   TEXT    NOT NULL,         -- the highest of its alerts'
+        rule       TEXT    NOT NULL,         -- its first alert's rule
+        source_log TEXT,                     -- where that alert's evidence came from
+        target     TEXT,                     -- what was attacked: an account, a service
+        status     TEXT    NOT NULL DEFAULT 'active',  -- active | closed
+        owner      TEXT,
+        first_seen INTEGER NOT NULL,
+        last_seen  INTEGER NOT NULL,
+        alerts     INTEGER NOT NULL DEFAULT 0,
+        closed     INTEGER
+    );
+    CREATE INDEX incidents_ip ON incidents (ip, last_seen) WHERE ip IS NOT NULL;
+    CREATE INDEX incidents_user ON incidents (user, last_seen) WHERE user IS NOT NULL;
+    CREATE INDEX incidents_last_seen ON incidents (last_seen);
+    CREATE TABLE incident_timeline (
+        id       INTEGER PRIMARY KEY,
+        incident INTEGER NOT NULL REFERENCES incidents (id),
+        ts       INTEGER NOT NULL,
+        kind     TEXT    NOT NULL,           -- alert | action | note | status | owner
+        actor    TEXT,                       -- a person's name, or the rule for Picket's own
+        text     TEXT    NOT NULL,
+        alert    INTEGER                     -- the alert's row, for kind = alert
+    );
+    CREATE INDEX incident_timeline_incident ON incident_timeline (incident, id);
+    ALTER TABLE alerts ADD COLUMN incident INTEGER;",
+    // 9: notification deliveries, one row per message (a digest carries several alerts):
+    // what the Settings page shows, failures first.
+    "CREATE TABLE notifications (
+        id       INTEGER PRIMARY KEY,
+        channel  TEXT    NOT NULL,           -- the channel's name in picket.yaml
+        kind     TEXT    NOT NULL,           -- webhook | slack | email
+        created  INTEGER NOT NULL,
+        updated  INTEGER NOT NULL,
+        status   TEXT    NOT NULL,           -- sent | retrying | failed
+        attempts INTEGER NOT NULL,
+        alerts   INTEGER NOT NULL,           -- how many alerts the message carried
+        subject  TEXT    NOT NULL,
+        error    TEXT                        -- the last failure, if any
+    );
+    CREATE INDEX notifications_created ON notifications (created);",
 ];
 
 /// The schema version this build writes.
