@@ -63,6 +63,8 @@ pub struct Config {
     pub checks_dir: Option<PathBuf>,
     pub file_integrity: FileIntegrity,
     pub response: ResponseConfig,
+    /// How alerts are grouped into incidents.
+    pub incidents: crate::store::incidents::IncidentConfig,
     pub retention: Retention,
 }
 
@@ -160,6 +162,7 @@ impl Default for Config {
             checks_dir: None,
             file_integrity: FileIntegrity::default(),
             response: ResponseConfig::default(),
+            incidents: Default::default(),
             retention: Retention::default(),
         }
     }

@@ -89,8 +89,13 @@ pub fn run(opts: DaemonOptions) -> anyhow::Result<()> {
             )
         })?;
     let live = crate::web::live::Live::new();
-    let writer = Writer::start_with_hook(&data_dir, cfg.retention, Some(live.commit_hook()))
-        .with_context(|| format!("starting the store in {}", data_dir.display()))?;
+    let writer = Writer::start_with_hook(
+        &data_dir,
+        cfg.retention,
+        cfg.incidents,
+        Some(live.commit_hook()),
+    )
+    .with_context(|| format!("starting the store in {}", data_dir.display()))?;
     let conn = crate::store::open(&data_dir)?;
     let stop = Arc::new(AtomicBool::new(false));
     // An error from here on returns early: every thread must still be told to stop, or
@@ -140,6 +145,7 @@ pub fn run(opts: DaemonOptions) -> anyhow::Result<()> {
             checks: checks.clone(),
             baseline: baseline.clone(),
             blocker: cfg.response.blocker(),
+            intake: Some(intake(sink.clone(), writer.sender())),
         },
     );
     let (web_stop_tx, web_stop) = tokio::sync::watch::channel(false);
@@ -325,6 +331,9 @@ pub fn run(opts: DaemonOptions) -> anyhow::Result<()> {
     // Open event streams would hold a graceful shutdown forever: give it a moment.
     let _ = rt.block_on(async { tokio::time::timeout(Duration::from_secs(2), server).await });
     rt.shutdown_timeout(Duration::from_secs(1));
+    // The web state holds a way into the engine (`POST /api/alert`): let go of it, or the
+    // engine stage waits for more forever.
+    drop(web);
     stop.store(true, Ordering::SeqCst);
     if let Some(w) = &wakeups {
         w.wake_all();
@@ -378,11 +387,29 @@ fn checks_runner(cfg: &Config) -> anyhow::Result<crate::checks::runner::Runner> 
 /// still commit with their events).
 type Sink = std::sync::mpsc::SyncSender<EngineMsg>;
 
+/// `POST /api/alert`'s way into the engine's path: the alerts go through the engine
+/// stage (logged, their `block_ip` ordered) to the store, which groups them into
+/// incidents and notifies; the call returns once they are committed.
+fn intake(sink: Sink, writer: WriterSender) -> crate::web::Intake {
+    Arc::new(move |alerts| {
+        let (done, handed_on) = std::sync::mpsc::sync_channel(1);
+        sink.send(EngineMsg::External(alerts, done))
+            .map_err(|_| "the engine has stopped".to_string())?;
+        handed_on
+            .recv()
+            .map_err(|_| "the engine has stopped".to_string())?;
+        writer.flush().map_err(|e| e.to_string())
+    })
+}
+
 /// What the engine stage receives.
 pub enum EngineMsg {
     Batch(Batch),
     /// A reloaded rule set to swap in.
     Rules(Arc<RuleSet>),
+    /// Alerts from other detectors (`POST /api/alert`), to store, group and act on as the
+    /// rules' own; `handed_on` is told once they are queued for the store.
+    External(Vec<crate::engine::Alert>, std::sync::mpsc::SyncSender<()>),
 }
 
 /// Most batches waiting for the engine; sources block beyond it (back-pressure).
@@ -401,8 +428,16 @@ fn start_engine(
         .spawn(move || {
             let mut engine = Engine::new(rules);
             for msg in rx {
+                let mut handed_on = None;
                 let mut batch = match msg {
                     EngineMsg::Batch(b) => b,
+                    EngineMsg::External(alerts, done) => {
+                        handed_on = Some(done);
+                        Batch {
+                            alerts,
+                            ..Batch::default()
+                        }
+                    }
                     EngineMsg::Rules(rules) => {
                         // Pending alert updates of the old rules go out in a batch of their own.
                         let mut batch = Batch::default();
@@ -436,6 +471,9 @@ fn start_engine(
                 }
                 if writer.send(batch).is_err() {
                     return;
+                }
+                if let Some(done) = handed_on {
+                    let _ = done.send(());
                 }
             }
         })?;
@@ -479,22 +517,37 @@ fn start_responder(
             let started = crate::response::kill::own_start();
             // (pid, executable, first seen): a later process reusing the pid is another.
             let mut killing: Vec<(i32, String, i64)> = Vec::new();
-            for order in orders {
+            // Bans waiting for their alert's incident (the order comes before the commit).
+            let mut pending: Vec<PendingAction> = Vec::new();
+            loop {
+                let order = match orders.recv_timeout(Duration::from_millis(200)) {
+                    Ok(order) => Some(order),
+                    Err(std::sync::mpsc::RecvTimeoutError::Timeout) => None,
+                    Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => break,
+                };
                 match order {
-                    Order::Block(order) => match blocker.respond(&conn, &order) {
+                    None => {}
+                    Some(Order::Block(order)) => match blocker.respond(&conn, &order) {
                         Ok(Some(outcome)) => {
                             eprintln!("picket: {} ({})", outcome, order.rule);
                             live.send(crate::web::live::LiveMsg::Bans(
                                 serde_json::json!({ "ip": order.ip }),
                             ));
+                            pending.push(PendingAction {
+                                alert_key: order.alert_key.clone(),
+                                ip: Some(order.ip),
+                                actor: order.rule.clone(),
+                                text: outcome.to_string(),
+                                since: std::time::Instant::now(),
+                            });
                         }
                         Ok(None) => {}
                         Err(e) => eprintln!("picket: block_ip for {} failed: {e}", order.ip),
                     },
                     // Each alert update repeats the order: one kill per process.
-                    Order::Kill(order)
+                    Some(Order::Kill(order))
                         if killing.contains(&(order.pid, order.exe.clone(), order.seen)) => {}
-                    Order::Kill(order) => {
+                    Some(Order::Kill(order)) => {
                         killing.push((order.pid, order.exe.clone(), order.seen));
                         if killing.len() > 1000 {
                             killing.remove(0);
@@ -509,11 +562,58 @@ fn start_responder(
                             });
                     }
                 }
+                let mut recorded = Vec::new();
+                pending.retain(|p| match p.try_record(&conn) {
+                    None => true,
+                    Some(id) => {
+                        recorded.extend(id);
+                        false
+                    }
+                });
+                if !recorded.is_empty() {
+                    live.send(crate::web::live::LiveMsg::Incidents(recorded));
+                }
             }
         })?)
 }
 
-/// A kill (or a refusal, or a dry-run) in the audit log, where the dashboard shows it.
+/// An action waiting to go on its incident's timeline.
+struct PendingAction {
+    alert_key: String,
+    ip: Option<std::net::IpAddr>,
+    actor: String,
+    text: String,
+    since: std::time::Instant,
+}
+
+/// How long an action waits for its alert's incident before it is given up.
+const PENDING_ACTION_WAIT: Duration = Duration::from_secs(30);
+
+impl PendingAction {
+    /// Records it on its incident. `None` while the incident is not there yet; then
+    /// `Some` with the incident's id, or `Some(None)` when given up (an error, or waited
+    /// too long).
+    fn try_record(&self, conn: &rusqlite::Connection) -> Option<Option<i64>> {
+        match crate::store::incidents::record_action(
+            conn,
+            Some(&self.alert_key),
+            self.ip,
+            Some(&self.actor),
+            &self.text,
+        ) {
+            Ok(Some(id)) => Some(Some(id)),
+            Ok(None) if self.since.elapsed() > PENDING_ACTION_WAIT => Some(None),
+            Ok(None) => None,
+            Err(e) => {
+                eprintln!("picket: cannot record `{}` on its incident: {e}", self.text);
+                Some(None)
+            }
+        }
+    }
+}
+
+/// A kill (or a refusal, or a dry-run) in the audit log, where the dashboard shows it,
+/// and on its alert's incident.
 fn record_kill(
     data_dir: &Path,
     order: &crate::response::kill::KillOrder,
@@ -526,6 +626,13 @@ fn record_kill(
     let target = format!("pid {} {}", order.pid, order.exe);
     let detail = format!("{outcome} (rule {})", order.rule);
     if let Ok(conn) = crate::store::open(data_dir) {
+        let action = PendingAction {
+            alert_key: order.alert_key.clone(),
+            ip: None,
+            actor: order.rule.clone(),
+            text: format!("{outcome} ({})", order.exe),
+            since: std::time::Instant::now(),
+        };
         let _ = crate::store::audit::record(
             &conn,
             &crate::store::audit::NewEntry {
@@ -540,6 +647,9 @@ fn record_kill(
                 ),
             },
         );
+        while action.try_record(&conn).is_none() {
+            std::thread::sleep(Duration::from_millis(500));
+        }
     }
 }
 

@@ -12,6 +12,7 @@ pub mod daemon;
 pub mod demo;
 pub mod engine;
 pub mod event;
+pub mod ingest;
 pub mod input;
 pub mod parse;
 pub mod replay;

@@ -12,6 +12,7 @@ fn main() {
         Command::Replay(a) => picket::cli::replay::run(a),
         Command::Events(a) => picket::cli::events::run(a),
         Command::Alerts(a) => picket::cli::alerts::run(a),
+        Command::Incidents(a) => picket::cli::incidents::run(a),
         Command::Rules(a) => picket::cli::rules::run(a),
         Command::Check(a) => picket::cli::check::run(a),
         Command::Block(a) => picket::cli::block::run_block(a),

@@ -119,7 +119,7 @@ pub fn run_block(args: BlockArgs) -> anyhow::Result<()> {
 
 pub fn run_unblock(args: UnblockArgs) -> anyhow::Result<()> {
     let (blocker, conn) = setup(&args.data)?;
-    let n = blocker.unblock(&conn, args.ip)?;
+    let n = blocker.unblock(&conn, args.ip, Some(&who()))?;
     println!(
         "unblocked {} ({n} running ban{} lifted)",
         args.ip,

@@ -6,6 +6,7 @@ pub mod block;
 pub mod check;
 pub mod demo;
 pub mod events;
+pub mod incidents;
 pub mod output;
 pub mod replay;
 pub mod rules;
@@ -41,6 +42,7 @@ pub enum Command {
     Replay(replay::ReplayArgs),
     Events(events::EventsArgs),
     Alerts(alerts::AlertsArgs),
+    Incidents(incidents::IncidentsArgs),
     Rules(rules::RulesArgs),
     Check(check::CheckArgs),
     Block(block::BlockArgs),

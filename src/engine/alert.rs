@@ -69,6 +69,18 @@ pub struct Alert {
     pub evidence: Vec<String>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub response: Vec<String>,
+    /// Where the first triggering event came from (`/var/log/auth.log`, `journald`, or
+    /// the external detector's log for an ingested alert).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source: Option<String>,
+    /// What was attacked: the account, file or process the rule groups by, else the
+    /// program that logged the event (`sshd`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub target: Option<String>,
+    /// The kind of attack an external detector named (its incident `type`); Picket's own
+    /// alerts leave it empty and their rule's id serves.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub kind: Option<String>,
     /// True on the engine's first emission of this alert, false on suppressed updates.
     /// Not stored.
     #[serde(skip)]

@@ -24,9 +24,34 @@ pub fn parse_secs(s: &str) -> Result<i64, String> {
         .ok_or_else(|| format!("`{s}` is too long a duration"))
 }
 
+/// Seconds in the largest unit that divides them exactly (`86400` → `1d`, `90` → `90s`):
+/// the form `parse_secs` reads back.
+pub fn format_secs(secs: u64) -> String {
+    for (unit, n) in [("w", 7 * 86_400), ("d", 86_400), ("h", 3600), ("m", 60)] {
+        if secs >= n && secs % n == 0 {
+            return format!("{}{unit}", secs / n);
+        }
+    }
+    format!("{secs}s")
+}
+
 #[cfg(test)]
 mod tests {
-    use super::parse_secs;
+    use super::{format_secs, parse_secs};
+
+    #[test]
+    fn formatted_durations_read_back() {
+        for (secs, text) in [
+            (86_400, "1d"),
+            (90, "90s"),
+            (3600, "1h"),
+            (1_209_600, "2w"),
+            (0, "0s"),
+        ] {
+            assert_eq!(format_secs(secs), text);
+            assert_eq!(parse_secs(text), Ok(secs as i64));
+        }
+    }
 
     #[test]
     fn durations() {

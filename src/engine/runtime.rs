@@ -126,12 +126,16 @@ impl GroupState {
 /// A new alert of `rule` with its fields filled from the rule.
 fn new_alert(
     rule: &Rule,
+    e: &Event,
     group_key: &str,
     group: std::collections::BTreeMap<String, String>,
     count: u64,
     first_seen: Timestamp,
-    last_seen: Timestamp,
 ) -> Alert {
+    let target = ["user", "target_user", "path", "process"]
+        .iter()
+        .find_map(|k| group.get(*k).cloned())
+        .or_else(|| e.program.as_deref().map(str::to_string));
     Alert {
         key: format!("{}|{}|{}", rule.id, group_key, first_seen.as_micros()),
         rule: rule.id.clone(),
@@ -141,10 +145,13 @@ fn new_alert(
         group,
         count,
         first_seen,
-        last_seen,
+        last_seen: e.ts,
         status: AlertStatus::Open,
         evidence: Vec::new(),
         response: rule.response.clone(),
+        source: Some(e.source.to_string()),
+        target,
+        kind: None,
         is_new: true,
     }
 }
@@ -412,10 +419,10 @@ impl Engine {
         let group_text: Vec<&str> = r.group.values().map(String::as_str).collect();
         let mut alert = new_alert(
             rule,
+            e,
             &group_text.join(","),
             r.group.clone(),
             r.count.unwrap_or(1),
-            e.ts,
             e.ts,
         );
         if let Some(t) = r.title {
@@ -538,7 +545,7 @@ impl Engine {
                 }
             }
             let group_key = key.trim_end_matches('\u{1f}').replace('\u{1f}', ",");
-            let mut alert = new_alert(rule, &group_key, group, count, first_seen, e.ts);
+            let mut alert = new_alert(rule, e, &group_key, group, count, first_seen);
             for l in &g.pending {
                 alert.push_evidence(l);
             }

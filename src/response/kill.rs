@@ -51,6 +51,8 @@ pub struct KillOrder {
     /// started by then.
     pub seen: i64,
     pub rule: String,
+    /// The alert's key, to put the kill on its incident's timeline.
+    pub alert_key: String,
 }
 
 impl KillOrder {
@@ -67,6 +69,7 @@ impl KillOrder {
             exe,
             seen: a.first_seen.as_micros().div_euclid(1_000_000),
             rule: a.rule.clone(),
+            alert_key: a.key.clone(),
         })
     }
 }
@@ -208,6 +211,7 @@ mod tests {
             exe: exe.into(),
             seen: crate::timestamp::Timestamp::now().as_micros() / 1_000_000,
             rule: "t".into(),
+            alert_key: "t|1|1".into(),
         }
     }
 

@@ -9,7 +9,7 @@
 //! - `nft`: Picket's nftables table and sets; `guard`: the never-block list; `kill`:
 //!   `kill_process`, with its own checks (the same process, never pid 1 or Picket).
 //!
-//! Not yet: the iptables/ipset fallback, incidents and notifications.
+//! Not yet: the iptables/ipset fallback.
 
 pub mod guard;
 pub mod kill;
@@ -155,6 +155,8 @@ impl Order {
 pub struct BlockOrder {
     pub ip: IpAddr,
     pub rule: String,
+    /// The alert's key, to put the ban on its incident's timeline.
+    pub alert_key: String,
 }
 
 impl BlockOrder {
@@ -168,6 +170,7 @@ impl BlockOrder {
         Some(BlockOrder {
             ip,
             rule: a.rule.clone(),
+            alert_key: a.key.clone(),
         })
     }
 }
@@ -237,19 +240,46 @@ impl Blocker {
                 by_user: r.by_user,
             },
         )?;
-        Ok(if r.mode == Mode::Enforce {
+        let outcome = if r.mode == Mode::Enforce {
             Outcome::Blocked { ip, for_secs }
         } else {
             Outcome::WouldBlock { ip, for_secs }
-        })
+        };
+        // A ban by hand goes on the address's incident (a rule's, on its alert's).
+        if let Some(user) = r.by_user {
+            crate::store::incidents::record_action(
+                conn,
+                None,
+                Some(ip),
+                Some(user),
+                &format!("{outcome} (by hand: {})", r.reason),
+            )?;
+        }
+        Ok(outcome)
     }
 
     /// Lifts every ban of `ip` (the kernel's and the records); how many records were
     /// running.
-    pub fn unblock(&self, conn: &Connection, ip: IpAddr) -> Result<usize, ResponseError> {
+    /// `by` names who asked, for the address's incident.
+    pub fn unblock(
+        &self,
+        conn: &Connection,
+        ip: IpAddr,
+        by: Option<&str>,
+    ) -> Result<usize, ResponseError> {
         let ip = crate::parse::common::canonical(ip);
         nft::unblock(ip)?;
-        Ok(bans::lift(conn, ip, Timestamp::now())?)
+        let lifted = bans::lift(conn, ip, Timestamp::now())?;
+        if lifted > 0 {
+            crate::store::incidents::record_action(
+                conn,
+                None,
+                Some(ip),
+                by,
+                &format!("unblocked {ip} ({lifted} running bans lifted)"),
+            )?;
+        }
+        Ok(lifted)
     }
 
     /// Puts the enforced bans still running back into the kernel (after a reboot, or if

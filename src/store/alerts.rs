@@ -8,15 +8,16 @@ use crate::engine::{Alert, AlertStatus};
 use crate::timestamp::Timestamp;
 
 /// Inserts a new alert or updates the one with the same key (never its status); returns
-/// its row id and its stored status (what a person set it to, not the engine's `open`).
-pub fn upsert(conn: &Connection, a: &Alert) -> rusqlite::Result<(i64, AlertStatus)> {
+/// its row id, its stored status (what a person set it to, not the engine's `open`) and
+/// its incident (none yet for a new alert).
+pub fn upsert(conn: &Connection, a: &Alert) -> rusqlite::Result<(i64, AlertStatus, Option<i64>)> {
     let json = serde_json::to_string(a)
         .map_err(|e| rusqlite::Error::ToSqlConversionFailure(Box::new(e)))?;
     let mut stmt = conn.prepare_cached(
         "INSERT INTO alerts (key, rule, severity, status, first_seen, last_seen, count, src_ip, json)
          VALUES (?1, ?2, ?3, 'open', ?4, ?5, ?6, ?7, ?8)
          ON CONFLICT(key) DO UPDATE SET last_seen = excluded.last_seen, count = excluded.count, json = excluded.json
-         RETURNING id, status",
+         RETURNING id, status, incident",
     )?;
     stmt.query_row(
         params![
@@ -31,7 +32,11 @@ pub fn upsert(conn: &Connection, a: &Alert) -> rusqlite::Result<(i64, AlertStatu
         ],
         |r| {
             let status: String = r.get(1)?;
-            Ok((r.get(0)?, status.parse().unwrap_or(AlertStatus::Open)))
+            Ok((
+                r.get(0)?,
+                status.parse().unwrap_or(AlertStatus::Open),
+                r.get(2)?,
+            ))
         },
     )
 }
@@ -183,6 +188,9 @@ mod tests {
             status: AlertStatus::Open,
             evidence: vec!["<script>".into()],
             response: vec![],
+            source: None,
+            target: None,
+            kind: None,
             is_new: true,
         }
     }
@@ -205,7 +213,7 @@ mod tests {
         // The update reports the stored status, for the stream to pass on.
         assert_eq!(
             upsert(&conn, &alert(7, 20)).unwrap(),
-            (id, AlertStatus::Acknowledged)
+            (id, AlertStatus::Acknowledged, None)
         );
         let got = get(&conn, id).unwrap().unwrap();
         assert_eq!(

@@ -12,6 +12,7 @@ pub mod audit;
 pub mod bans;
 pub mod checks;
 pub mod events;
+pub mod incidents;
 pub mod metrics;
 pub mod migrations;
 pub mod port_baseline;

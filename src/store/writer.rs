@@ -9,6 +9,7 @@ use std::time::{Duration, Instant};
 
 use rusqlite::{params, Connection};
 
+use super::incidents::IncidentConfig;
 use super::StoreError;
 use crate::event::Event;
 use crate::timestamp::Timestamp;
@@ -55,6 +56,8 @@ impl Default for Retention {
 #[derive(Debug, Clone, Default)]
 pub struct Committed {
     pub alerts: Vec<super::alerts::StoredAlert>,
+    /// Incidents opened or grown by this commit's alerts.
+    pub incidents: Vec<i64>,
     pub events: Vec<super::events::StoredEvent>,
     pub events_stored: usize,
 }
@@ -87,13 +90,14 @@ const RETENTION_CHUNK: i64 = 50_000;
 impl Writer {
     /// Starts the writer on `data_dir`'s database (created and migrated if needed).
     pub fn start(data_dir: &Path, retention: Retention) -> Result<Writer, StoreError> {
-        Writer::start_with_hook(data_dir, retention, None)
+        Writer::start_with_hook(data_dir, retention, IncidentConfig::default(), None)
     }
 
     /// [`Writer::start`], calling `hook` with what each commit stored.
     pub fn start_with_hook(
         data_dir: &Path,
         retention: Retention,
+        incidents: IncidentConfig,
         hook: Option<CommitHook>,
     ) -> Result<Writer, StoreError> {
         let conn = super::open(data_dir)?;
@@ -102,7 +106,7 @@ impl Writer {
         let (tx, rx) = sync_channel::<Msg>(256);
         let handle = std::thread::Builder::new()
             .name("picket-store".into())
-            .spawn(move || run(conn, path, rx, retention, hook))
+            .spawn(move || run(conn, path, rx, retention, incidents, hook))
             .map_err(|e| StoreError::DataDir {
                 path: data_dir.to_path_buf(),
                 source: e,
@@ -186,6 +190,7 @@ fn run(
     path: PathBuf,
     rx: Receiver<Msg>,
     retention: Retention,
+    incidents: IncidentConfig,
     hook: Option<CommitHook>,
 ) -> Result<(), String> {
     let mut pending: Vec<Batch> = Vec::new();
@@ -213,7 +218,7 @@ fn run(
         let due = oldest.is_some_and(|t| t.elapsed() >= MAX_BATCH_DELAY)
             || pending_events >= MAX_BATCH_EVENTS;
         if !pending.is_empty() && (due || flush_ack.is_some() || closing) {
-            match commit(&mut conn, &pending, hook.is_some()).map_err(report) {
+            match commit(&mut conn, &pending, &incidents, hook.is_some()).map_err(report) {
                 Ok(c) => {
                     if let Some(h) = &hook {
                         h(c);
@@ -233,6 +238,18 @@ fn run(
             if let Err(e) = apply_retention(&conn, retention, Timestamp::now()) {
                 eprintln!("picket: retention on {}: {e}", path.display());
             }
+            match super::incidents::close_quiet(&conn, &incidents, Timestamp::now()) {
+                Ok(closed) if closed.is_empty() => {}
+                Ok(closed) => {
+                    if let Some(h) = &hook {
+                        h(Committed {
+                            incidents: closed,
+                            ..Default::default()
+                        });
+                    }
+                }
+                Err(e) => eprintln!("picket: closing quiet incidents in {}: {e}", path.display()),
+            }
         }
         if closing {
             return Ok(());
@@ -240,8 +257,14 @@ fn run(
     }
 }
 
-/// Commits `batches` in one transaction; with `report`, says what was stored.
-fn commit(conn: &mut Connection, batches: &[Batch], report: bool) -> rusqlite::Result<Committed> {
+/// Commits `batches` in one transaction, grouping new alerts into incidents; with
+/// `report`, says what was stored.
+fn commit(
+    conn: &mut Connection,
+    batches: &[Batch],
+    incidents: &IncidentConfig,
+    report: bool,
+) -> rusqlite::Result<Committed> {
     let mut done = Committed::default();
     let mut event_ids: Vec<(i64, &Event)> = Vec::new();
     // The last emission of each alert in this commit, in order of first emission.
@@ -280,7 +303,17 @@ fn commit(conn: &mut Connection, batches: &[Batch], report: bool) -> rusqlite::R
             }
             done.events_stored += b.events.len();
             for a in &b.alerts {
-                let (id, status) = super::alerts::upsert(&tx, a)?;
+                let (id, status, incident) = super::alerts::upsert(&tx, a)?;
+                let incident = match incident {
+                    None => super::incidents::attach(&tx, id, a, incidents)?,
+                    Some(i) => {
+                        super::incidents::touch(&tx, i, a)?;
+                        i
+                    }
+                };
+                if report && !done.incidents.contains(&incident) {
+                    done.incidents.push(incident);
+                }
                 if report {
                     match alert_slot.get(&id) {
                         Some(&i) => alert_ids[i] = (id, a, status),

@@ -123,10 +123,14 @@ pub async fn block(state: &WebState, req: &Req, who: &Principal) -> ApiResult {
 
 pub async fn unblock(state: &WebState, req: &Req, who: &Principal, id: &str) -> ApiResult {
     let ip = address(id)?;
-    let blocker = state.blocker.clone();
+    let (blocker, user) = (state.blocker.clone(), who.user.name.clone());
     let lifted = state
         .db
-        .run(move |c| blocker.unblock(c, ip).map_err(ApiError::internal))
+        .run(move |c| {
+            blocker
+                .unblock(c, ip, Some(&user))
+                .map_err(ApiError::internal)
+        })
         .await?;
     super::api::record(
         state,

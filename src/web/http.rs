@@ -165,6 +165,9 @@ impl ApiError {
             )
         }
     }
+    pub fn unavailable(m: impl Into<String>) -> ApiError {
+        ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "unavailable", m)
+    }
     pub fn internal(m: impl std::fmt::Display) -> ApiError {
         eprintln!("picket: web: {m}");
         ApiError::new(

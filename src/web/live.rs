@@ -26,6 +26,8 @@ pub enum LiveMsg {
     Config(serde_json::Value),
     /// A ban was made, recorded in dry-run or lifted: `{ip}`.
     Bans(serde_json::Value),
+    /// Incidents opened, grown, closed or changed by a person: their ids.
+    Incidents(Vec<i64>),
 }
 
 /// Most events per second forwarded to subscribers; the rest are only counted (the
@@ -82,6 +84,9 @@ impl Live {
         Box::new(move |c: Committed| {
             for a in c.alerts {
                 live.send(LiveMsg::Alert(Arc::new(a)));
+            }
+            if !c.incidents.is_empty() {
+                live.send(LiveMsg::Incidents(c.incidents));
             }
             let mut b = budget.lock().unwrap_or_else(|p| p.into_inner());
             if b.0.elapsed().as_secs() >= 1 {

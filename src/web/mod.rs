@@ -9,6 +9,7 @@ pub mod api;
 pub mod api_bans;
 pub mod api_config;
 pub mod api_host;
+pub mod api_incidents;
 pub mod api_rules;
 pub mod assets;
 pub mod board;
@@ -46,6 +47,9 @@ pub struct WebState {
     pub baseline: crate::sources::snapshot::baseline::PortBaseline,
     /// Bans by hand (`/api/bans`), through the same guard and history as the rules'.
     pub blocker: crate::response::Blocker,
+    /// Hands other detectors' alerts (`POST /api/alert`) to the engine's path; none when
+    /// this server runs no engine.
+    pub intake: Option<Intake>,
     pub limiter: gate::LoginLimiter,
     pub started: Instant,
     /// Set `Secure` on the session cookie (when served behind TLS).
@@ -67,7 +71,13 @@ pub struct HostParts {
     pub checks: crate::checks::runner::Runner,
     pub baseline: crate::sources::snapshot::baseline::PortBaseline,
     pub blocker: crate::response::Blocker,
+    pub intake: Option<Intake>,
 }
+
+/// Takes alerts into the engine's path (store, incidents, response, notifications) and
+/// returns once they are committed. Blocking: call it off the async workers.
+pub type Intake =
+    Arc<dyn Fn(Vec<crate::engine::Alert>) -> Result<(), String> + Send + Sync + 'static>;
 
 impl WebState {
     pub fn new(
@@ -82,6 +92,7 @@ impl WebState {
             checks,
             baseline,
             blocker,
+            intake,
         } = parts;
         Arc::new_cyclic(|me| WebState {
             db,
@@ -92,6 +103,7 @@ impl WebState {
             checks,
             baseline,
             blocker,
+            intake,
             limiter: gate::LoginLimiter::default(),
             started: Instant::now(),
             secure_cookie: false,
@@ -133,6 +145,11 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("GET", "/api/bans"),
     ("POST", "/api/bans"),
     ("DELETE", "/api/bans/{id}"),
+    ("GET", "/api/incidents"),
+    ("GET", "/api/incidents/counts"),
+    ("GET", "/api/incidents/{id}"),
+    ("PATCH", "/api/incidents/{id}"),
+    ("POST", "/api/alert"),
     ("GET", "/api/ports/baseline"),
     ("POST", "/api/ports/baseline"),
     ("DELETE", "/api/ports/baseline/{id}"),
@@ -321,6 +338,11 @@ async fn api_request(state: &WebState, req: Req) -> http::ApiResult {
         ("GET", "/api/bans") => api_bans::list(state, &req).await,
         ("POST", "/api/bans") => api_bans::block(state, &req, &who).await,
         ("DELETE", "/api/bans/{id}") => api_bans::unblock(state, &req, &who, id).await,
+        ("GET", "/api/incidents") => api_incidents::list(state, &req).await,
+        ("GET", "/api/incidents/counts") => api_incidents::counts(state).await,
+        ("GET", "/api/incidents/{id}") => api_incidents::get(state, id).await,
+        ("PATCH", "/api/incidents/{id}") => api_incidents::patch(state, &req, &who, id).await,
+        ("POST", "/api/alert") => api_incidents::ingest(state, &req, &who).await,
         ("GET", "/api/ports/baseline") => api_host::baseline(state).await,
         ("POST", "/api/ports/baseline") => api_host::add_to_baseline(state, &req, &who).await,
         ("DELETE", "/api/ports/baseline/{id}") => {

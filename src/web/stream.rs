@@ -42,6 +42,9 @@ pub fn open(state: &WebState) -> Response {
                 Item::Live(Ok(LiveMsg::Rules)) => event("rules", &serde_json::json!({})),
                 Item::Live(Ok(LiveMsg::Config(c))) => event("config", &c),
                 Item::Live(Ok(LiveMsg::Bans(b))) => event("bans", &b),
+                Item::Live(Ok(LiveMsg::Incidents(ids))) => {
+                    event("incidents", &serde_json::json!({ "ids": ids }))
+                }
                 // Fell behind: say so, the dashboard reloads its lists.
                 Item::Live(Err(_)) => event("lagged", &serde_json::json!({})),
                 Item::Tick => metrics.get().await.and_then(|m| event("metrics", &m)),
