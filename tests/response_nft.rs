@@ -315,3 +315,78 @@ fn picket_run_blocks_the_address_a_rule_names_within_a_second() {
         ],
     );
 }
+
+/// The fallback for hosts without nftables: with `backend: iptables`, a ban is an element
+/// with a timeout in Picket's ipset, matched by one DROP rule Picket adds once; it cuts
+/// the client off, the kernel lets it back when it expires, and `unblock` lifts it.
+#[test]
+fn iptables_and_ipset_block_when_chosen() {
+    require_root("blocking with iptables and ipset");
+    let pair = NetnsPair::new("pkips", "203.0.113.1", "203.0.113.67");
+    let _sshd = Sshd::start(&pair.server, &pair.server_ip);
+    wait_for("sshd to listen", Duration::from_secs(10), || {
+        reaches(&pair).then_some(())
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("picket.yaml");
+    std::fs::write(
+        &config,
+        format!(
+            "data_dir: {}\nresponse:\n  block_ip: {{ backend: iptables }}\n",
+            dir.path().join("data").display()
+        ),
+    )
+    .unwrap();
+    let c = config.to_str().unwrap();
+    let in_server = |program: &str, args: &[&str]| {
+        let out = Command::new("ip")
+            .args(["netns", "exec", &pair.server, program])
+            .args(args)
+            .output()
+            .unwrap();
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    for _ in 0..2 {
+        let out = picket_in(
+            &pair.server,
+            &["block", "203.0.113.67", "--for", "3s", "--config", c],
+        );
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    let started = Instant::now();
+    assert!(in_server("ipset", &["list", "picket4"]).contains("203.0.113.67 timeout"));
+    let rules = in_server("iptables", &["-S", "INPUT"]);
+    assert_eq!(
+        rules.matches("--match-set picket4 src -j DROP").count(),
+        1,
+        "one rule however many bans: {rules}"
+    );
+    assert!(
+        !kernel_set(&pair.server).contains("203.0.113.67"),
+        "nftables was not used"
+    );
+    assert!(!reaches(&pair), "the client still connects");
+    std::thread::sleep(Duration::from_secs(3).saturating_sub(started.elapsed()));
+    wait_for("the ban to expire", Duration::from_secs(5), || {
+        reaches(&pair).then_some(())
+    });
+    assert!(picket_in(
+        &pair.server,
+        &["block", "203.0.113.67", "--for", "1h", "--config", c]
+    )
+    .status
+    .success());
+    assert!(!reaches(&pair));
+    let out = picket_in(&pair.server, &["unblock", "203.0.113.67", "--config", c]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(reaches(&pair), "unblock did not lift the ban");
+    assert!(!in_server("ipset", &["list", "picket4"]).contains("203.0.113.67"));
+}

@@ -6,12 +6,14 @@
 //! `enforce`), the ban time grows for repeat offenders, and the ban is kept in SQLite
 //! so it is listed, escalated and restored after a restart.
 //!
-//! - `nft`: Picket's nftables table and sets; `guard`: the never-block list; `kill`:
+//! - `nft`: Picket's nftables table and sets; `ipset`: the iptables + ipset fallback for
+//!   hosts without `nft`; `firewall`: which of the two; `guard`: the never-block list; `kill`:
 //!   `kill_process`, with its own checks (the same process, never pid 1 or Picket).
 //!
-//! Not yet: the iptables/ipset fallback.
 
+pub mod firewall;
 pub mod guard;
+pub mod ipset;
 pub mod kill;
 pub mod nft;
 
@@ -56,6 +58,9 @@ pub struct BlockConfig {
     /// this many seconds.
     pub max_ban_time_secs: u64,
     pub history_days: u64,
+    /// `auto` (nftables when `nft` is installed, else iptables + ipset), `nftables` or
+    /// `iptables`.
+    pub backend: firewall::Backend,
 }
 
 impl Default for BlockConfig {
@@ -65,6 +70,7 @@ impl Default for BlockConfig {
             ban_time_secs: 600,
             max_ban_time_secs: 7 * 86_400,
             history_days: 30,
+            backend: firewall::Backend::Auto,
         }
     }
 }
@@ -106,7 +112,7 @@ impl std::fmt::Display for Outcome {
 #[derive(Debug, thiserror::Error)]
 pub enum ResponseError {
     #[error(transparent)]
-    Nft(#[from] nft::NftError),
+    Firewall(#[from] firewall::FirewallError),
     #[error("cannot record the ban: {0}")]
     Store(#[from] rusqlite::Error),
 }
@@ -226,7 +232,7 @@ impl Blocker {
         let previous = bans::count_since(conn, ip, since)?;
         let length = r.for_time.unwrap_or_else(|| self.config.ban_time(previous));
         if r.mode == Mode::Enforce {
-            nft::block(ip, length)?;
+            firewall::block(self.config.backend, ip, length)?;
         }
         let for_secs = length.as_secs().max(1);
         bans::record(
@@ -268,7 +274,7 @@ impl Blocker {
         by: Option<&str>,
     ) -> Result<usize, ResponseError> {
         let ip = crate::parse::common::canonical(ip);
-        nft::unblock(ip)?;
+        firewall::unblock(self.config.backend, ip)?;
         let lifted = bans::lift(conn, ip, Timestamp::now())?;
         if lifted > 0 {
             crate::store::incidents::record_action(
@@ -296,7 +302,7 @@ impl Blocker {
             };
             let left = (b.expires.as_micros() - now.as_micros()) / 1_000_000;
             if left > 0 && self.guard.protects(ip).is_none() {
-                nft::block(ip, Duration::from_secs(left as u64))?;
+                firewall::block(self.config.backend, ip, Duration::from_secs(left as u64))?;
                 n += 1;
             }
         }
