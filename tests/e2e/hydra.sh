@@ -182,8 +182,9 @@ wait_until 10 "the guard to refuse the admin" grep -q "not blocking $ADM_IP" "$W
 step "hydra from $ATT_IP"
 for i in $(seq 1 200); do echo "wrong-$i"; done > "$WORK/passwords"
 run_hydra() {
-    ip netns exec $ATT timeout 120 hydra -I -l root -P "$WORK/passwords" -t 4 -w 3 -W 1 \
-        "ssh://$SRV_IP" > "$WORK/hydra.log" 2>&1 &
+    # From the scratch directory: a stopped hydra leaves its hydra.restore where it runs.
+    (cd "$WORK" && exec ip netns exec $ATT timeout 120 hydra -I -l root -P "$WORK/passwords" \
+        -t 4 -w 3 -W 1 "ssh://$SRV_IP" > "$WORK/hydra.log" 2>&1) &
     HYDRA=$!
     pids+=($HYDRA)
 }
