@@ -194,16 +194,18 @@ blocked_at=$(now_us)
 kill $HYDRA 2>/dev/null || true
 
 # The latency: from the line that crossed the threshold (the alert's 5th evidence line,
-# stamped by rsyslog) to the ban, recorded once nft has returned.
+# stamped by rsyslog as it took it from sshd) to the nft element, as this script's 20 ms
+# polling saw it (an upper bound); Picket's own ban record is stamped as it decides, just
+# before it runs nft.
 alert=$(picket alerts --json | jq -c 'select(.rule == "ssh-brute-force" and .group.src_ip == "'$ATT_IP'")')
 [ -n "$alert" ] || fail "no ssh-brute-force alert for $ATT_IP"
 crossing=$(echo "$alert" | jq -r '.evidence[4]' | cut -d' ' -f1)
 ban=$(picket bans --json | jq -c 'select(.ip == "'$ATT_IP'" and .mode == "enforce")')
 [ -n "$ban" ] || fail "no enforced ban for $ATT_IP in picket bans"
-latency_ms=$(( ($(to_us "$(echo "$ban" | jq -r .created)") - $(to_us "$crossing")) / 1000 ))
-seen_ms=$(( (blocked_at - $(to_us "$crossing")) / 1000 ))
-step "threshold crossed at $crossing; ban recorded after ${latency_ms} ms; this script saw the element after ${seen_ms} ms"
-[ "$latency_ms" -lt 1000 ] || fail "the ban took ${latency_ms} ms (target: within a second)"
+decided_ms=$(( ($(to_us "$(echo "$ban" | jq -r .created)") - $(to_us "$crossing")) / 1000 ))
+latency_ms=$(( (blocked_at - $(to_us "$crossing")) / 1000 ))
+step "threshold crossed at $crossing; ban decided after ${decided_ms} ms; nft element seen after ${latency_ms} ms"
+[ "$latency_ms" -lt 1000 ] || fail "the block took ${latency_ms} ms (target: within a second)"
 tries=$(grep -c "Failed password for root from $ATT_IP" "$WORK/auth.log" || true)
 step "hydra got $tries password attempts logged before the cut-off"
 
