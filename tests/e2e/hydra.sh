@@ -249,8 +249,11 @@ pids+=($miner)
 wait_until 15 "the miner to be killed" bash -c "! kill -0 $miner 2>/dev/null || [ \"\$(ps -o stat= -p $miner)\" = Z ]"
 wait "$miner" 2>/dev/null || true
 wait_until 10 "picket to report the kill" grep -q "terminated pid $miner" "$WORK/picket.log"
-picket incidents --json | jq -r .id | while read -r i; do "$PICKET" incidents "$i" --data-dir "$WORK/data"; done |
-    grep -q "terminated pid $miner" || fail "the kill is not on the program's incident"
+kill_on_timeline() {
+    picket incidents --json | jq -r .id | while read -r i; do picket incidents "$i"; done |
+        grep -q "terminated pid $miner"
+}
+wait_until 10 "the kill on the program's incident" kill_on_timeline
 
 step "PASS (ban latency ${latency_ms} ms)"
 echo "$latency_ms" > "${E2E_LATENCY_FILE:-/dev/null}"
