@@ -2,7 +2,9 @@
 //! real `picket run` tailing a log: logging in, an alert arriving live within two
 //! seconds of its log line, resolving it, a broken rule's error shown at its line,
 //! hostile log text staying text, a viewer who cannot change anything, polling when the
-//! live stream cannot be reached, and `picket demo` coming alive. A failing test leaves a screenshot in target/tmp/browser-screenshots/.
+//! live stream cannot be reached, `picket demo` coming alive, and an incident followed
+//! from the list to closed (its timeline, a note, an owner; another detector's markup
+//! staying text). A failing test leaves a screenshot in target/tmp/browser-screenshots/.
 
 #[path = "common/browser.rs"]
 mod browser;
@@ -40,9 +42,15 @@ impl Monitor {
 
     /// [`Monitor::start`] with more `picket run` arguments.
     fn start_with(more: &[&str]) -> Monitor {
+        Monitor::start_with_rules(&["ssh-brute-force.yaml", "ssh-root-login.yaml"], more)
+    }
+
+    /// [`Monitor::start_with`] with these of the repository's rules instead of the two
+    /// SSH rules.
+    fn start_with_rules(rule_files: &[&str], more: &[&str]) -> Monitor {
         let dir = tempfile::tempdir().unwrap();
         let data = dir.path().join("data");
-        let rules = copy_rules(dir.path(), &["ssh-brute-force.yaml", "ssh-root-login.yaml"]);
+        let rules = copy_rules(dir.path(), rule_files);
         let log = dir.path().join("auth.log");
         std::fs::write(&log, "").unwrap();
         let d = data.to_str().unwrap();
@@ -933,4 +941,305 @@ fn the_bans_page_blocks_in_dry_run_refuses_loopback_and_unblocks() {
         .await;
     });
     b.assert_no_script_errors();
+}
+
+/// The text (`textContent`, shown or not) of the first element matching `css`, or "".
+/// Read in one script: the page may redraw the element between two WebDriver calls.
+async fn text_of(p: &Page<'_>, css: &str) -> String {
+    let v = p
+        .js(
+            "const e = document.querySelector(arguments[0]); return e ? e.textContent : ''",
+            vec![json!(css)],
+        )
+        .await;
+    v.as_str().unwrap_or_default().to_string()
+}
+
+/// How many elements match `css`.
+async fn count_of(p: &Page<'_>, css: &str) -> u64 {
+    let v = p
+        .js(
+            "return document.querySelectorAll(arguments[0]).length",
+            vec![json!(css)],
+        )
+        .await;
+    v.as_u64().unwrap_or(0)
+}
+
+/// Fails if a script from the data ran: an open dialog, the page's title taken over, or an
+/// `<img>` element in the page (the dashboard draws none).
+async fn assert_not_pwned(p: &Page<'_>, when: &str) {
+    assert!(
+        !p.dialog_open().await,
+        "a script from the data ran ({when})"
+    );
+    let title = p.js("return document.title", vec![]).await;
+    assert_ne!(title, json!("pwned"), "a script from the data ran ({when})");
+    assert_eq!(
+        count_of(p, "img").await,
+        0,
+        "an <img> from the data in the page ({when})"
+    );
+}
+
+#[test]
+fn incidents_group_alerts_and_an_admin_notes_takes_and_closes_one() {
+    let m = Monitor::start_with_rules(
+        &["ssh-brute-force.yaml", "ssh-login-after-failures.yaml"],
+        &[],
+    );
+    let auth = format!("Bearer {}", m.token);
+    // Failed SSH logins, then an accepted one, from one address: two rules' alerts (a
+    // brute force, a login after failures) grouped into one incident.
+    let ip = "203.0.113.9";
+    let mut lines = String::new();
+    for i in 0..6 {
+        let now = jiff::Zoned::now().strftime("%Y-%m-%dT%H:%M:%S%.6f%:z");
+        lines.push_str(&format!(
+            "{now} web1 sshd[77{i}]: Failed password for root from {ip} port 4000{i} ssh2\n"
+        ));
+    }
+    let now = jiff::Zoned::now().strftime("%Y-%m-%dT%H:%M:%S%.6f%:z");
+    lines.push_str(&format!(
+        "{now} web1 sshd[780]: Accepted password for root from {ip} port 40100 ssh2\n"
+    ));
+    std::fs::OpenOptions::new()
+        .append(true)
+        .open(&m.log)
+        .unwrap()
+        .write_all(lines.as_bytes())
+        .unwrap();
+    let ssh = wait_for(
+        "one incident of two alerts",
+        Duration::from_secs(20),
+        || {
+            let list = m.api("/api/incidents?status=active");
+            list["items"]
+                .as_array()?
+                .iter()
+                .find(|i| i["ip"] == ip && i["alerts"] == 2)
+                .and_then(|i| i["id"].as_i64())
+        },
+    );
+    // Another detector's incident, ten minutes old, with markup where the dashboard shows
+    // text: its evidence, its target and its title.
+    let payload = "<img src=x onerror=\"document.title='pwned'\">";
+    let ten_minutes_ago = jiff::Timestamp::now()
+        .checked_sub(jiff::SignedDuration::from_secs(600))
+        .unwrap()
+        .strftime("%Y-%m-%dT%H:%M:%SZ")
+        .to_string();
+    let body = json!({
+        "id": "browser-test-1",
+        "ip": "198.51.100.77",
+        "type": "web-scan",
+        "severity": "high",
+        "timestamp": ten_minutes_ago,
+        "rule": "31101",
+        "detector": "wazuh",
+        "title": format!("Web scan {payload}"),
+        "target": format!("nginx {payload}"),
+        "evidence": [format!("198.51.100.77 - - \"GET /{payload} HTTP/1.1\" 404")],
+    });
+    let row = |id: i64| format!("#incidents-table tr[data-incident-id=\"{id}\"]");
+    let b = Browser::start("incidents_page", &m.addr);
+    let p = Page(&b.client);
+    b.run(async {
+        p.login(&b.base, "alice", ADMIN_PW, "admin").await;
+        p.goto(&format!("{}/#/incidents", b.base)).await;
+        p.wait(&row(ssh), Duration::from_secs(10)).await;
+        p.wait("#live-state[data-state=\"live\"]", Duration::from_secs(10))
+            .await;
+        // The other detector's incident arrives while the page is open: the stream brings
+        // it (the page's own refresh is every 15 s).
+        let r = request(
+            &m.addr,
+            "POST",
+            "/api/alert",
+            &[
+                ("Authorization", &auth),
+                ("Content-Type", "application/json"),
+            ],
+            Some(&body.to_string()),
+        );
+        assert_eq!(r.status, 201, "{}", r.body);
+        let ext = r.json()["items"][0]["incident"].as_i64().unwrap();
+        assert_ne!(ext, ssh);
+        // Both incidents, newest activity first, and the active count in the header.
+        let ids = p
+            .until("both incidents in the list", Duration::from_secs(3), || async {
+                let v = p
+                    .js(
+                        "return Array.from(document.querySelectorAll('#incidents-table tr[data-incident-id]'), (r) => r.dataset.incidentId)",
+                        vec![],
+                    )
+                    .await;
+                let ids: Vec<String> = serde_json::from_value(v).unwrap_or_default();
+                (ids.len() == 2).then_some(ids)
+            })
+            .await;
+        assert_eq!(ids, [ssh.to_string(), ext.to_string()]);
+        p.until("the active count", Duration::from_secs(5), || async {
+            (text_of(&p, "#incidents-count-active").await == "2").then_some(())
+        })
+        .await;
+        let first = text_of(&p, &row(ssh)).await;
+        assert!(
+            first.contains(ip) && first.contains("ssh-brute-force") && first.contains("Active"),
+            "{first}"
+        );
+        // The other detector's target is shown as text.
+        assert!(text_of(&p, &row(ext)).await.contains(payload));
+        assert_not_pwned(&p, "the list").await;
+
+        // Its detail: a timeline with both alerts, each linking to its alert.
+        p.click(&row(ssh)).await;
+        let detail = format!("#incident-detail[data-incident-id=\"{ssh}\"]");
+        p.wait(&detail, Duration::from_secs(10)).await;
+        p.until("two alerts on the timeline", Duration::from_secs(10), || async {
+            (count_of(&p, "#incident-timeline li[data-kind=\"alert\"] a[href^=\"#/alerts/\"]").await == 2)
+                .then_some(())
+        })
+        .await;
+        assert_eq!(count_of(&p, "#incident-alerts li[data-alert-id]").await, 2);
+        let url = b.client.current_url().await.unwrap();
+        assert!(url.as_str().ends_with(&format!("#/incidents/{ssh}")), "{url}");
+
+        // A note with markup is shown as text.
+        let note = "<b>x</b> checked the host";
+        p.wait("#incident-note", Duration::from_secs(5))
+            .await
+            .send_keys(note)
+            .await
+            .unwrap();
+        p.click("#incident-note-add:not([disabled])").await;
+        p.until("the note on the timeline", Duration::from_secs(10), || async {
+            text_of(&p, "#incident-timeline li[data-kind=\"note\"]")
+                .await
+                .contains(note)
+                .then_some(())
+        })
+        .await;
+        assert_eq!(count_of(&p, "#incident-timeline b").await, 0, "the note became markup");
+        let left = p.wait("#incident-note", Duration::from_secs(5)).await;
+        assert_eq!(left.prop("value").await.unwrap().as_deref(), Some(""));
+
+        // Assign to me, then close: the detail and its timeline say so.
+        p.click("#incident-assign:not([disabled])").await;
+        p.wait(&format!("{detail}[data-owner=\"alice\"]"), Duration::from_secs(10))
+            .await;
+        p.until("the owner on the timeline", Duration::from_secs(10), || async {
+            (count_of(&p, "#incident-timeline li[data-kind=\"owner\"]").await == 1).then_some(())
+        })
+        .await;
+        p.click("#incident-close:not([disabled])").await;
+        p.wait(&format!("{detail}[data-status=\"closed\"]"), Duration::from_secs(10))
+            .await;
+        p.wait("#incident-reopen:not([hidden])", Duration::from_secs(5))
+            .await;
+        p.until("the status change on the timeline", Duration::from_secs(10), || async {
+            text_of(&p, "#incident-timeline li[data-kind=\"status\"]")
+                .await
+                .contains("closed")
+                .then_some(())
+        })
+        .await;
+        // Every change went through: no error under the buttons.
+        let error = p
+            .js(
+                "const e = document.getElementById('incident-error'); return e && !e.hidden ? e.textContent : null",
+                vec![],
+            )
+            .await;
+        assert_eq!(error, Value::Null, "the detail shows an error");
+        // It leaves the Active list, and the counts follow.
+        p.until("the closed incident to leave the list", Duration::from_secs(10), || async {
+            (count_of(&p, &row(ssh)).await == 0).then_some(())
+        })
+        .await;
+        p.until("the closed count", Duration::from_secs(10), || async {
+            (text_of(&p, "#incidents-count-closed").await == "1").then_some(())
+        })
+        .await;
+
+        // The Closed filter finds it (and the filter goes into the address).
+        p.click("#incident-detail .detail-head button").await;
+        p.click("#incidents-tabs button[data-status=\"closed\"]").await;
+        let closed = p
+            .wait(
+                &format!("{}[data-status=\"closed\"]", row(ssh)),
+                Duration::from_secs(10),
+            )
+            .await;
+        assert!(closed.text().await.unwrap().contains("alice"));
+        let url = b.client.current_url().await.unwrap();
+        assert!(url.as_str().ends_with("#/incidents?status=closed"), "{url}");
+
+        // The other detector's incident: its evidence line, as text.
+        p.goto(&format!("{}/#/incidents/{ext}", b.base)).await;
+        p.until("the evidence line as text", Duration::from_secs(10), || async {
+            text_of(&p, "#incident-alerts .evidence")
+                .await
+                .contains(payload)
+                .then_some(())
+        })
+        .await;
+        assert!(text_of(&p, "#incident-detail").await.contains(&format!("nginx {payload}")));
+        // Rendering settles within a frame or two.
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        assert_not_pwned(&p, "the detail").await;
+    });
+    b.assert_no_script_errors();
+    drop(b);
+    let closed = m.api(&format!("/api/incidents/{ssh}"));
+    assert_eq!(
+        (closed["status"].as_str(), closed["owner"].as_str()),
+        (Some("closed"), Some("alice")),
+        "{closed:#}"
+    );
+    let audit = m.api("/api/audit?limit=20");
+    assert!(
+        audit["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|e| e["user"] == "alice" && e["action"] == "incident.update"),
+        "{audit:#}"
+    );
+
+    // A viewer reads the same incident and gets no way to change it.
+    let b = Browser::start("incidents_page_viewer", &m.addr);
+    let p = Page(&b.client);
+    b.run(async {
+        p.login(&b.base, "bob", VIEWER_PW, "viewer").await;
+        p.goto(&format!("{}/#/incidents/{ssh}", b.base)).await;
+        p.wait(
+            &format!("#incident-detail[data-incident-id=\"{ssh}\"][data-status=\"closed\"]"),
+            Duration::from_secs(10),
+        )
+        .await;
+        p.wait("#incident-readonly", Duration::from_secs(5)).await;
+        for hook in [
+            "#incident-close",
+            "#incident-reopen",
+            "#incident-assign",
+            "#incident-unassign",
+            "#incident-note",
+            "#incident-note-add",
+        ] {
+            assert_eq!(count_of(&p, hook).await, 0, "a viewer has {hook}");
+        }
+        assert!(text_of(&p, "#incident-timeline").await.contains("<b>x</b>"));
+        let r = p
+            .api(
+                "PATCH",
+                &format!("/api/incidents/{ssh}"),
+                Some(json!({"status": "active"})),
+            )
+            .await;
+        assert_eq!(r["status"], 403, "{r}");
+        assert_not_pwned(&p, "the viewer's detail").await;
+    });
+    b.assert_no_script_errors();
+    assert_eq!(m.api(&format!("/api/incidents/{ssh}"))["status"], "closed");
 }

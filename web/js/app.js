@@ -15,7 +15,7 @@ const PAGES = {
   settings: () => import('./page-settings.js'),
   processes: () => import('./page-processes.js'),
   ports: () => import('./page-ports.js'),
-  config: () => import('./page-config.js'), incidents: placeholder, devices: placeholder,
+  config: () => import('./page-config.js'), incidents: () => import('./page-incidents.js'), devices: placeholder,
   bans: () => import('./page-bans.js'),
 };
 const TITLES = {

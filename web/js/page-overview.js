@@ -55,6 +55,7 @@ export function mount(main, ctx) {
     events_today: card('Events today', 'ov-events-today', 'var(--accent)', '#/events?since=' + encodeURIComponent('24h')),
     alerts_open: card('Open alerts', 'ov-open-alerts', 'var(--sev-high)', '#/alerts'),
     alerts_new_today: card('New alerts today', 'ov-new-alerts', 'var(--sev-medium)', '#/alerts'),
+    incidents_active: card('Active incidents', 'ov-active-incidents', 'var(--sev-critical)', '#/incidents'),
     events_total: card('Events stored', 'ov-events-total', 'var(--events)'),
     devices: card('Devices', 'ov-devices', 'var(--st-acknowledged)', null, 'on the network'),
     security_score: card('Security score', 'ov-score', 'var(--ok)', null, 'out of 100'),
@@ -157,6 +158,17 @@ export function mount(main, ctx) {
     }
   }
 
+  // Active incidents: /api/incidents/counts, again whenever the stream says incidents changed.
+  async function loadIncidents() {
+    try {
+      const c = await get('/api/incidents/counts');
+      if (alive) setMeasured(cards.incidents_active.value, c && typeof c.active === 'number' ? c.active : null);
+    } catch (_) {
+      if (alive) cards.incidents_active.value.textContent = '—';
+    }
+  }
+  const loadIncidentsSoon = throttle(loadIncidents, 1000);
+
   let countsAt = 0;
   const reloadTimelineSoon = throttle(loadTimeline, 5000);
   cleanups.push(
@@ -166,7 +178,8 @@ export function mount(main, ctx) {
       countsAt = Date.now();
       setMeasured(cards.alerts_open.value, c.open);
     }),
-    stream.on('lagged', () => { loadFeed(); reloadTimelineSoon(); }),
+    stream.on('lagged', () => { loadFeed(); reloadTimelineSoon(); loadIncidentsSoon(); }),
+    stream.on('incidents', () => loadIncidentsSoon()),
     stream.on('alert', (a) => { upsert(a, true); reloadTimelineSoon(); }),
     stream.on('alert_status', (s) => {
       if (!s || s.id == null) return;
@@ -174,6 +187,7 @@ export function mount(main, ctx) {
       if (li) li.replaceWith(statusBadge(s.status));
     }),
     () => reloadTimelineSoon.cancel(),
+    () => loadIncidentsSoon.cancel(),
   );
   const tick = setInterval(() => {
     for (const t of feed.querySelectorAll('.feed-time')) t.textContent = fmtRel(t.dataset.ts);
@@ -182,11 +196,12 @@ export function mount(main, ctx) {
   cleanups.push(() => clearInterval(tick), () => clearInterval(tlTimer));
 
   get('/api/metrics').then((m) => alive && applyMetrics(m)).catch((err) => {
-    for (const c of Object.values(cards)) c.value.textContent = '—';
+    for (const [k, c] of Object.entries(cards)) if (k !== 'incidents_active') c.value.textContent = '—';
     tlError.hidden = false; tlError.textContent = errorText(err);
   });
   loadTimeline();
   loadFeed();
+  loadIncidents();
 
   return {
     update(nctx) { hostSec.setRange(rangeFromQuery(nctx.query)); return true; },

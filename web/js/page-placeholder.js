@@ -2,7 +2,6 @@
 import { h } from './dom.js';
 
 const INFO = {
-  incidents: ['Incidents', 'Arrives with incident grouping', 'Related alerts will be grouped into incidents you can follow from first sign to resolution.'],
   devices: ['Devices', 'Arrives with network device discovery', 'Devices seen on the local network, new arrivals and address changes will be listed here.'],
 };
 

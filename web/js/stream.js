@@ -2,7 +2,7 @@
 // stream is down, and a retry of the stream with backoff.
 import { get } from './api.js';
 
-const NAMES = ['alert', 'alert_status', 'event', 'metrics', 'rules', 'config', 'bans', 'lagged'];
+const NAMES = ['alert', 'alert_status', 'event', 'metrics', 'rules', 'config', 'bans', 'incidents', 'lagged'];
 const subs = new Map(); // name → Set(fn); plus 'state'
 let es = null;
 let state = 'connecting';
