@@ -65,6 +65,8 @@ pub struct Config {
     pub response: ResponseConfig,
     /// How alerts are grouped into incidents.
     pub incidents: crate::store::incidents::IncidentConfig,
+    /// Where alerts are sent: webhooks, Slack, email (none by default).
+    pub notifications: crate::notify::NotifyConfig,
     pub retention: Retention,
 }
 
@@ -163,6 +165,7 @@ impl Default for Config {
             file_integrity: FileIntegrity::default(),
             response: ResponseConfig::default(),
             incidents: Default::default(),
+            notifications: crate::notify::NotifyConfig::default(),
             retention: Retention::default(),
         }
     }
@@ -261,6 +264,10 @@ impl Config {
             return Err(invalid(format!(
                 "file_integrity.paths: `{p}` is not a valid glob"
             )));
+        }
+        if let Err(errors) = self.notifications.validate() {
+            let all: Vec<String> = errors.iter().map(|e| e.to_string()).collect();
+            return Err(invalid(format!("notifications: {}", all.join("; "))));
         }
         if self.checks_interval_secs > 7 * 86_400 {
             return Err(invalid(format!(
