@@ -970,8 +970,15 @@ fn a_new_high_alert_pops_up_and_settings_lists_a_channel_and_its_failed_delivery
             .wait("#toast .popup[data-severity=\"high\"]", Duration::from_secs(5))
             .await;
         let id = popup.attr("data-alert-id").await.unwrap().unwrap();
-        let text = popup.text().await.unwrap();
-        assert!(text.contains("SSH brute force") && text.contains("203.0.113.70"), "{text}");
+        // Its visible text (WebDriver reads none while the slide-in starts transparent).
+        let popup = &popup;
+        let text = p
+            .until("the pop-up's text", Duration::from_secs(3), || async move {
+                let t = popup.text().await.ok()?;
+                t.contains("203.0.113.70").then_some(t)
+            })
+            .await;
+        assert!(text.contains("SSH brute force"), "{text}");
         assert!(!p.dialog_open().await, "markup in the pop-up ran");
         let link = p
             .wait("#toast .popup a.popup-title", Duration::from_secs(1))

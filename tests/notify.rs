@@ -69,13 +69,17 @@ fn deliveries(data: &Path) -> Vec<Delivery> {
 
 /// Waits until the store holds `n` deliveries of `channel` in a final state (not retrying).
 fn settled(data: &Path, channel: &str, n: usize, timeout: Duration) -> Vec<Delivery> {
-    wait_for(&format!("{n} settled deliveries on {channel}"), timeout, || {
-        let d: Vec<Delivery> = deliveries(data)
-            .into_iter()
-            .filter(|d| d.channel == channel && d.status != "retrying")
-            .collect();
-        (d.len() >= n).then_some(d)
-    })
+    wait_for(
+        &format!("{n} settled deliveries on {channel}"),
+        timeout,
+        || {
+            let d: Vec<Delivery> = deliveries(data)
+                .into_iter()
+                .filter(|d| d.channel == channel && d.status != "retrying")
+                .collect();
+            (d.len() >= n).then_some(d)
+        },
+    )
 }
 
 #[test]
@@ -105,11 +109,18 @@ fn picket_json_and_slack_shapes_arrive_with_hostile_text_escaped() {
     ]);
     let hits = rx.wait_for(3, Duration::from_secs(10));
     std::thread::sleep(Duration::from_millis(300));
-    assert_eq!(rx.hits().len(), 3, "medium alerts do not reach the slack channel");
+    assert_eq!(
+        rx.hits().len(),
+        3,
+        "medium alerts do not reach the slack channel"
+    );
 
     let to_hook: Vec<_> = hits.iter().filter(|h| h.path == "/hook/T0KEN").collect();
     assert_eq!(to_hook.len(), 2);
-    let first = to_hook.iter().find(|h| h.body["alerts"][0]["id"] == 1).unwrap();
+    let first = to_hook
+        .iter()
+        .find(|h| h.body["alerts"][0]["id"] == 1)
+        .unwrap();
     assert_eq!(first.header("authorization"), Some("Bearer s3cret-token"));
     assert_eq!(first.header("content-type"), Some("application/json"));
     let b = &first.body;
@@ -121,7 +132,10 @@ fn picket_json_and_slack_shapes_arrive_with_hostile_text_escaped() {
     assert_eq!(a["title"], "SSH brute force");
     assert_eq!(a["severity"], "high");
     assert_eq!(a["mitre"][0], "T1110.001");
-    assert_eq!(a["group"]["user"], hostile, "JSON carries the text as it was");
+    assert_eq!(
+        a["group"]["user"], hostile,
+        "JSON carries the text as it was"
+    );
     assert_eq!(a["count"], 5);
     assert_eq!(a["first_seen"], "2027-01-15T08:00:00Z");
     assert_eq!(a["evidence"].as_array().unwrap().len(), 1);
@@ -131,12 +145,17 @@ fn picket_json_and_slack_shapes_arrive_with_hostile_text_escaped() {
     assert_eq!(slack.body.as_object().unwrap().len(), 1, "only `text`");
     // No `<…>` link or mention can form: `<` never appears, `>` only as a quote marker.
     assert!(!text.contains('<'), "{text}");
-    assert!(text.lines().all(|l| !l.chars().skip(1).any(|c| c == '>')), "{text}");
+    assert!(
+        text.lines().all(|l| !l.chars().skip(1).any(|c| c == '>')),
+        "{text}"
+    );
     assert!(text.contains("&lt;!channel&gt;"), "{text}");
     assert!(text.contains("SSH brute force"), "{text}");
 
     let sent = settled(dir.path(), "ops", 2, Duration::from_secs(5));
-    assert!(sent.iter().all(|d| d.status == "sent" && d.attempts == 1 && d.kind == "webhook"));
+    assert!(sent
+        .iter()
+        .all(|d| d.status == "sent" && d.attempts == 1 && d.kind == "webhook"));
     let chat = settled(dir.path(), "chat", 1, Duration::from_secs(5));
     assert_eq!(chat[0].kind, "slack");
 
@@ -161,11 +180,20 @@ fn a_receiver_answering_500_twice_is_retried_with_backoff_until_it_takes_the_mes
     let (notifier, _board, workers) = notify::start(&cfg, dir.path()).unwrap();
     notifier.offer(&[alert(1, Severity::High, "root")]);
     let hits = rx.wait_for(3, Duration::from_secs(15));
-    assert_eq!(hits.iter().map(|h| h.status).collect::<Vec<_>>(), [500, 500, 200]);
+    assert_eq!(
+        hits.iter().map(|h| h.status).collect::<Vec<_>>(),
+        [500, 500, 200]
+    );
     let gap1 = hits[1].at - hits[0].at;
     let gap2 = hits[2].at - hits[1].at;
-    assert!(gap1 >= Duration::from_millis(950) && gap1 < Duration::from_millis(1800), "first retry after {gap1:?}");
-    assert!(gap2 >= Duration::from_millis(1950) && gap2 < Duration::from_millis(2800), "second retry after {gap2:?}");
+    assert!(
+        gap1 >= Duration::from_millis(950) && gap1 < Duration::from_millis(1800),
+        "first retry after {gap1:?}"
+    );
+    assert!(
+        gap2 >= Duration::from_millis(1950) && gap2 < Duration::from_millis(2800),
+        "second retry after {gap2:?}"
+    );
     let d = settled(dir.path(), "flaky", 1, Duration::from_secs(5));
     assert_eq!(d.len(), 1, "one message, one row");
     assert_eq!(d[0].status, "sent");
@@ -194,12 +222,19 @@ fn a_dead_receiver_ends_in_a_failed_delivery_with_the_reason() {
             .map(|_| ())
     });
     let d = settled(dir.path(), "dead", 1, Duration::from_secs(10));
-    assert!(t.elapsed() >= Duration::from_millis(2900), "gave up after {:?}", t.elapsed());
+    assert!(
+        t.elapsed() >= Duration::from_millis(2900),
+        "gave up after {:?}",
+        t.elapsed()
+    );
     assert_eq!(d[0].status, "failed");
     assert_eq!(d[0].attempts, 3);
     let err = d[0].error.as_deref().unwrap();
     assert!(err.contains("127.0.0.1"), "{err}");
-    assert!(!err.contains("s3cret-path"), "the URL's path stays out of errors: {err}");
+    assert!(
+        !err.contains("s3cret-path"),
+        "the URL's path stays out of errors: {err}"
+    );
     drop(notifier);
     workers.join_for(Duration::from_secs(5));
 }
@@ -220,19 +255,39 @@ fn two_per_minute_sends_two_alerts_alone_and_a_digest_of_the_other_three() {
     let digest_after = hits[2].at - t;
     std::thread::sleep(Duration::from_millis(500));
     let hits = rx.hits();
-    assert_eq!(hits.len(), 3, "two single messages and one digest: {hits:#?}");
+    assert_eq!(
+        hits.len(),
+        3,
+        "two single messages and one digest: {hits:#?}"
+    );
     let ids = |h: &sinks::Hit| -> Vec<i64> {
-        h.body["alerts"].as_array().unwrap().iter().map(|a| a["id"].as_i64().unwrap()).collect()
+        h.body["alerts"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|a| a["id"].as_i64().unwrap())
+            .collect()
     };
     assert_eq!(ids(&hits[0]), [1]);
     assert_eq!(ids(&hits[1]), [2]);
     assert_eq!(hits[0].body["digest"], false);
     assert_eq!(hits[2].body["digest"], true);
-    assert_eq!(ids(&hits[2]), [3, 4, 5], "the digest carries every held alert");
-    assert!(digest_after >= Duration::from_millis(1900), "digest after {digest_after:?}");
+    assert_eq!(
+        ids(&hits[2]),
+        [3, 4, 5],
+        "the digest carries every held alert"
+    );
+    assert!(
+        digest_after >= Duration::from_millis(1900),
+        "digest after {digest_after:?}"
+    );
     let d = settled(dir.path(), "limited", 3, Duration::from_secs(5));
     assert_eq!(d.iter().map(|d| d.alerts).collect::<Vec<_>>(), [1, 1, 3]);
-    assert!(d[2].subject.starts_with("[Picket] digest: 3 alerts"), "{}", d[2].subject);
+    assert!(
+        d[2].subject.starts_with("[Picket] digest: 3 alerts"),
+        "{}",
+        d[2].subject
+    );
     drop(notifier);
     workers.join_for(Duration::from_secs(5));
 }
@@ -254,13 +309,24 @@ fn a_channel_stuck_on_a_blackholed_server_drops_alerts_instead_of_blocking() {
     let t = Instant::now();
     let more: Vec<_> = (2..=11).map(|i| alert(i, Severity::High, "a")).collect();
     notifier.offer(&more);
-    assert!(t.elapsed() < Duration::from_millis(50), "offering waited {:?}", t.elapsed());
+    assert!(
+        t.elapsed() < Duration::from_millis(50),
+        "offering waited {:?}",
+        t.elapsed()
+    );
     assert_eq!(board.summaries()[0].dropped, 8, "ten offered, two queued");
     // Once the attempt times out, the worker records the timeout and the drop.
     let d = settled(dir.path(), "stuck", 2, Duration::from_secs(10));
-    let drop_row = d.iter().find(|d| d.subject == "8 alerts not sent").expect("a row for the drop");
+    let drop_row = d
+        .iter()
+        .find(|d| d.subject == "8 alerts not sent")
+        .expect("a row for the drop");
     assert_eq!(drop_row.status, "failed");
-    assert!(drop_row.error.as_deref().unwrap().contains("dropped rather than hold up detection"));
+    assert!(drop_row
+        .error
+        .as_deref()
+        .unwrap()
+        .contains("dropped rather than hold up detection"));
     let timed_out = d.iter().find(|d| d.alerts == 1).unwrap();
     assert_eq!(timed_out.status, "failed");
     drop(notifier);
@@ -277,7 +343,8 @@ fn mail_channel(name: &str, port: u16, tls: &str, ca: Option<&Path>) -> String {
     from: Picket <picket@example.org>
     to: [ops@example.org]
 ",
-        ca.map(|c| format!(", ca_file: {}", c.display())).unwrap_or_default()
+        ca.map(|c| format!(", ca_file: {}", c.display()))
+            .unwrap_or_default()
     )
 }
 
@@ -291,7 +358,11 @@ fn mail_goes_out_over_starttls_and_a_crlf_in_a_user_name_adds_no_header() {
         mail_channel("mail", sink.port, "starttls", Some(&certs.ca))
     ));
     let (notifier, board, workers) = notify::start(&cfg, dir.path()).unwrap();
-    notifier.offer(&[alert(1, Severity::High, "x\r\nBcc: evil@example.org\r\nX-Injected: yes")]);
+    notifier.offer(&[alert(
+        1,
+        Severity::High,
+        "x\r\nBcc: evil@example.org\r\nX-Injected: yes",
+    )]);
     let mails = sink.wait_for(1, Duration::from_secs(15));
     let (headers, body) = split_mail(&mails[0]);
     let subject = header(&headers, "subject");
@@ -302,13 +373,20 @@ fn mail_goes_out_over_starttls_and_a_crlf_in_a_user_name_adds_no_header() {
     );
     assert!(header(&headers, "bcc").is_empty(), "{headers:#?}");
     assert!(header(&headers, "x-injected").is_empty(), "{headers:#?}");
-    assert_eq!(header(&headers, "x-rcptto"), ["ops@example.org"], "one recipient only");
+    assert_eq!(
+        header(&headers, "x-rcptto"),
+        ["ops@example.org"],
+        "one recipient only"
+    );
     assert_eq!(header(&headers, "x-mailfrom"), ["picket@example.org"]);
     assert_eq!(header(&headers, "to"), ["ops@example.org"]);
     assert!(body.contains("[high] SSH brute force"), "{body}");
     assert!(body.contains("rule: ssh-brute-force (alert 1)"), "{body}");
     assert!(body.contains("src_ip: 203.0.113.66"), "{body}");
-    assert!(body.contains("Failed password for invalid user x  Bcc"), "{body}");
+    assert!(
+        body.contains("Failed password for invalid user x  Bcc"),
+        "{body}"
+    );
     let d = settled(dir.path(), "mail", 1, Duration::from_secs(5));
     assert_eq!(d[0].status, "sent");
     assert_eq!(d[0].kind, "email");

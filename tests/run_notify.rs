@@ -131,11 +131,17 @@ notifications:
     assert_eq!(hits[0].header("authorization"), Some("Bearer hook-s3cret"));
     assert_eq!(hits[0].body["alerts"][0]["id"], first);
     assert_eq!(hits[0].body["alerts"][0]["group"]["src_ip"], "203.0.113.66");
-    assert_eq!(hits[0].body["alerts"][0]["count"], 6, "raised and updated in one commit, sent once in its last state");
+    assert_eq!(
+        hits[0].body["alerts"][0]["count"], 6,
+        "raised and updated in one commit, sent once in its last state"
+    );
 
     // The second attack while the stuck channel still waits on its first message: its
     // alert is stored and delivered to the webhook at once.
-    assert!(hole.connections() >= 1, "the stuck channel is connected to the blackhole");
+    assert!(
+        hole.connections() >= 1,
+        "the stuck channel is connected to the blackhole"
+    );
     let appended2 = Instant::now();
     brute_force(&log, "203.0.113.67");
     let second = stored_alert(&data, "203.0.113.67", Duration::from_secs(10));
@@ -144,10 +150,14 @@ notifications:
         stored2_after < Duration::from_secs(2),
         "detection waited for the blackholed SMTP server: stored after {stored2_after:?}"
     );
-    wait_for("the second alert at the webhook", Duration::from_secs(2), || {
-        webhook_alert_ids(&hook).contains(&second).then_some(())
-    });
-    eprintln!("second alert stored {stored2_after:?} after its lines, while the stuck channel hangs");
+    wait_for(
+        "the second alert at the webhook",
+        Duration::from_secs(2),
+        || webhook_alert_ids(&hook).contains(&second).then_some(()),
+    );
+    eprintln!(
+        "second alert stored {stored2_after:?} after its lines, while the stuck channel hangs"
+    );
 
     // Both alerts arrive by mail, over STARTTLS.
     let mails = sink.wait_for(2, Duration::from_secs(15));
@@ -157,21 +167,27 @@ notifications:
         .collect();
     for ip in ["203.0.113.66", "203.0.113.67"] {
         assert!(
-            subjects.iter().any(|s| s == &format!("[Picket] high: SSH brute force from one address ({ip})")),
+            subjects
+                .iter()
+                .any(|s| s == &format!("[Picket] high: SSH brute force from one address ({ip})")),
             "{subjects:?}"
         );
     }
 
     // The API shows channels (without secrets) and deliveries, the stuck channel failed.
-    let n = wait_for("the stuck channel's two failures", Duration::from_secs(15), || {
-        let n = get_ok(&addr, "/api/notifications", &auth);
-        let failed = n["deliveries"]
-            .as_array()?
-            .iter()
-            .filter(|d| d["channel"] == "stuck-mail" && d["status"] == "failed")
-            .count();
-        (failed == 2).then_some(n)
-    });
+    let n = wait_for(
+        "the stuck channel's two failures",
+        Duration::from_secs(15),
+        || {
+            let n = get_ok(&addr, "/api/notifications", &auth);
+            let failed = n["deliveries"]
+                .as_array()?
+                .iter()
+                .filter(|d| d["channel"] == "stuck-mail" && d["status"] == "failed")
+                .count();
+            (failed == 2).then_some(n)
+        },
+    );
     let text = n.to_string();
     for secret in ["hook-s3cret", "hook-path-s3cret", "Bearer"] {
         assert!(!text.contains(secret), "{secret} leaked: {text}");
@@ -195,8 +211,16 @@ notifications:
         .find(|d| d["channel"] == "stuck-mail")
         .unwrap();
     assert!(
-        stuck["error"].as_str().unwrap().to_lowercase().contains("timed out")
-            || stuck["error"].as_str().unwrap().to_lowercase().contains("timeout"),
+        stuck["error"]
+            .as_str()
+            .unwrap()
+            .to_lowercase()
+            .contains("timed out")
+            || stuck["error"]
+                .as_str()
+                .unwrap()
+                .to_lowercase()
+                .contains("timeout"),
         "{stuck:#}"
     );
     assert!(n["failures"].as_u64().unwrap() >= 2);
@@ -206,7 +230,10 @@ notifications:
         &addr,
         "POST",
         "/api/notifications/test",
-        &[("Authorization", &auth), ("Content-Type", "application/json")],
+        &[
+            ("Authorization", &auth),
+            ("Content-Type", "application/json"),
+        ],
         Some("{}"),
     );
     assert_eq!(r.status, 200, "{}", r.body);
@@ -214,7 +241,12 @@ notifications:
         .as_array()
         .unwrap()
         .iter()
-        .map(|x| (x["channel"].as_str().unwrap().to_string(), x["ok"] == Value::Bool(true)))
+        .map(|x| {
+            (
+                x["channel"].as_str().unwrap().to_string(),
+                x["ok"] == Value::Bool(true),
+            )
+        })
         .collect();
     assert_eq!(
         results,

@@ -201,8 +201,7 @@ impl NotifyConfig {
             };
             if c.name.trim().is_empty() {
                 err("`name` is missing".into());
-            } else if c.name.chars().count() > MAX_NAME || c.name.chars().any(char::is_control)
-            {
+            } else if c.name.chars().count() > MAX_NAME || c.name.chars().any(char::is_control) {
                 err(format!(
                     "`name` must be at most {MAX_NAME} characters, without control characters"
                 ));
@@ -458,13 +457,25 @@ mod tests {
 ",
         );
         let all = errs.join("\n");
-        assert!(all.contains("channel `a`: url: `ftp://x.example/…`"), "{all}");
+        assert!(
+            all.contains("channel `a`: url: `ftp://x.example/…`"),
+            "{all}"
+        );
         assert!(all.contains("channel `b`: `url` is for webhook"), "{all}");
         assert!(all.contains("channel `b`: from `not an address`"), "{all}");
-        assert!(all.contains("channel `b`: an email channel needs at least one address"), "{all}");
-        assert!(all.contains("only allowed to a loopback host, not `mail.example`"), "{all}");
+        assert!(
+            all.contains("channel `b`: an email channel needs at least one address"),
+            "{all}"
+        );
+        assert!(
+            all.contains("only allowed to a loopback host, not `mail.example`"),
+            "{all}"
+        );
         assert!(all.contains("two channels have this name"), "{all}");
-        assert!(all.contains("`headers` is for webhook channels, not slack"), "{all}");
+        assert!(
+            all.contains("`headers` is for webhook channels, not slack"),
+            "{all}"
+        );
     }
 
     #[test]
@@ -506,7 +517,13 @@ mod tests {
         );
         let dbg = format!("{:?}", cfg);
         assert!(!dbg.contains("t0p") && !dbg.contains("s3cret"), "{dbg}");
-        assert_eq!(redact_url("https://h.example:8443/s3cret?k=v"), "https://h.example:8443/…");
-        assert_eq!(url_host("https://h.example/x").as_deref(), Some("h.example"));
+        assert_eq!(
+            redact_url("https://h.example:8443/s3cret?k=v"),
+            "https://h.example:8443/…"
+        );
+        assert_eq!(
+            url_host("https://h.example/x").as_deref(),
+            Some("h.example")
+        );
     }
 }

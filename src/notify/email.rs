@@ -24,6 +24,7 @@ pub struct EmailTarget {
     pub from: Mailbox,
     pub to: Vec<Mailbox>,
     pub server: String,
+    timeout: Duration,
 }
 
 impl EmailTarget {
@@ -38,8 +39,8 @@ impl EmailTarget {
     ) -> Result<EmailTarget, String> {
         let mut tls = TlsParameters::builder(smtp.host.clone());
         if let Some(ca) = &smtp.ca_file {
-            let pem = std::fs::read(ca)
-                .map_err(|e| format!("smtp.ca_file {}: {e}", ca.display()))?;
+            let pem =
+                std::fs::read(ca).map_err(|e| format!("smtp.ca_file {}: {e}", ca.display()))?;
             let cert = Certificate::from_pem(&pem).map_err(|e| {
                 format!("smtp.ca_file {}: not PEM certificates ({e})", ca.display())
             })?;
@@ -79,6 +80,7 @@ impl EmailTarget {
             from,
             to,
             server: format!("{}:{}", smtp.host, smtp.port()),
+            timeout,
         })
     }
 
@@ -102,7 +104,17 @@ impl EmailTarget {
     pub fn send(&self, msg: &Outgoing) -> Result<(), SendError> {
         let m = self.message(msg)?;
         self.transport.send(&m).map(|_| ()).map_err(|e| {
-            let text = format!("{}: {e}", self.server);
+            let text = if timed_out(&e) {
+                // A socket read timeout shows as EAGAIN ("Resource temporarily
+                // unavailable"): say what happened instead.
+                format!(
+                    "{}: timed out: no answer within {} s",
+                    self.server,
+                    self.timeout.as_secs()
+                )
+            } else {
+                format!("{}: {e}", self.server)
+            };
             if e.is_permanent() || e.is_client() {
                 SendError::Permanent(text)
             } else {
@@ -110,6 +122,27 @@ impl EmailTarget {
             }
         })
     }
+}
+
+/// Whether an SMTP error is a timeout (lettre's own check, or a read that gave up with
+/// EAGAIN/ETIMEDOUT under the socket's timeout).
+fn timed_out(e: &lettre::transport::smtp::Error) -> bool {
+    if e.is_timeout() {
+        return true;
+    }
+    let mut source = std::error::Error::source(e);
+    while let Some(s) = source {
+        if let Some(io) = s.downcast_ref::<std::io::Error>() {
+            if matches!(
+                io.kind(),
+                std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
+            ) {
+                return true;
+            }
+        }
+        source = s.source();
+    }
+    false
 }
 
 /// A name EHLO can carry: letters, digits, `-` and `.`.

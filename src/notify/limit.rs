@@ -86,7 +86,10 @@ impl Digest {
             return None;
         }
         self.since = None;
-        Some((std::mem::take(&mut self.held), std::mem::take(&mut self.more)))
+        Some((
+            std::mem::take(&mut self.held),
+            std::mem::take(&mut self.more),
+        ))
     }
 }
 
@@ -161,21 +164,38 @@ mod tests {
             .collect();
         assert_eq!(passed, [1, 2]);
         // Held since the third alert (t0 + 3 ms): due 5 s later, not before.
-        assert_eq!(l.digest.due_at(), Some(t0 + Duration::from_millis(3) + Duration::from_secs(5)));
-        assert!(l.digest.take_if_due(t0 + Duration::from_secs(5), false).is_none());
+        assert_eq!(
+            l.digest.due_at(),
+            Some(t0 + Duration::from_millis(3) + Duration::from_secs(5))
+        );
+        assert!(l
+            .digest
+            .take_if_due(t0 + Duration::from_secs(5), false)
+            .is_none());
         let (held, more) = l
             .digest
             .take_if_due(t0 + Duration::from_secs(6), false)
             .unwrap();
         assert_eq!(held.iter().map(|a| a.id).collect::<Vec<_>>(), [3, 4, 5]);
         assert_eq!(more, 0);
-        assert!(l.digest.take_if_due(t0 + Duration::from_secs(60), false).is_none(), "sent once");
+        assert!(
+            l.digest
+                .take_if_due(t0 + Duration::from_secs(60), false)
+                .is_none(),
+            "sent once"
+        );
     }
 
     #[test]
     fn the_bucket_refills_at_its_rate() {
         let t0 = Instant::now();
-        let mut b = TokenBucket::new(RateLimit { max: 2, per_secs: 60 }, t0);
+        let mut b = TokenBucket::new(
+            RateLimit {
+                max: 2,
+                per_secs: 60,
+            },
+            t0,
+        );
         assert!(b.try_take(t0) && b.try_take(t0));
         assert!(!b.try_take(t0 + Duration::from_secs(29)));
         // One token per 30 s.

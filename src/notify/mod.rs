@@ -82,7 +82,10 @@ impl Channel {
         };
         let target = match c.kind {
             Kind::Webhook | Kind::Slack => {
-                let url = c.url.clone().ok_or_else(|| err("`url` is missing".into()))?;
+                let url = c
+                    .url
+                    .clone()
+                    .ok_or_else(|| err("`url` is missing".into()))?;
                 config::parse_url(&url).map_err(err)?;
                 let shape = if c.kind == Kind::Slack {
                     http::Shape::Slack
@@ -107,11 +110,10 @@ impl Channel {
                     .unwrap_or("")
                     .parse()
                     .map_err(|e| err(format!("from: {e}")))?;
-                let to = c
-                    .to
-                    .iter()
-                    .map(|t| t.parse().map_err(|e| err(format!("to `{t}`: {e}"))))
-                    .collect::<Result<Vec<_>, _>>()?;
+                let to =
+                    c.to.iter()
+                        .map(|t| t.parse().map_err(|e| err(format!("to `{t}`: {e}"))))
+                        .collect::<Result<Vec<_>, _>>()?;
                 Target::Email(
                     email::EmailTarget::new(smtp, from, to, c.timeout(), host).map_err(err)?,
                 )
@@ -144,12 +146,12 @@ impl Channel {
             min_severity: self.min_severity,
             target: match &self.target {
                 Target::Http(t) => t.host(),
-                Target::Email(t) => t
-                    .to
-                    .iter()
-                    .map(|m| m.email.to_string())
-                    .collect::<Vec<_>>()
-                    .join(", "),
+                Target::Email(t) => {
+                    t.to.iter()
+                        .map(|m| m.email.to_string())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                }
             },
             rate_limit: self.rate_limit,
             digest_secs: self.digest.as_secs(),
@@ -192,10 +194,7 @@ pub struct Board {
 
 impl Board {
     pub fn summaries(&self) -> Vec<ChannelSummary> {
-        self.channels
-            .iter()
-            .map(|(c, s)| c.summary(s))
-            .collect()
+        self.channels.iter().map(|(c, s)| c.summary(s)).collect()
     }
 
     pub fn names(&self) -> Vec<String> {
@@ -261,7 +260,10 @@ pub enum StartError {
 
 /// Compiles the channels and starts one worker per channel, recording deliveries in
 /// `data_dir`'s store.
-pub fn start(cfg: &NotifyConfig, data_dir: &Path) -> Result<(Notifier, Board, Workers), StartError> {
+pub fn start(
+    cfg: &NotifyConfig,
+    data_dir: &Path,
+) -> Result<(Notifier, Board, Workers), StartError> {
     start_with_queue(cfg, data_dir, QUEUE)
 }
 
@@ -395,7 +397,10 @@ mod tests {
     }
 
     /// A lane with a queue of `n` that nobody reads (a channel stuck on a dead server).
-    fn stuck_lane(min: Severity, n: usize) -> (Notifier, Arc<Stats>, std::sync::mpsc::Receiver<StoredAlert>) {
+    fn stuck_lane(
+        min: Severity,
+        n: usize,
+    ) -> (Notifier, Arc<Stats>, std::sync::mpsc::Receiver<StoredAlert>) {
         let (tx, rx) = sync_channel(n);
         let stats = Arc::new(Stats::default());
         (

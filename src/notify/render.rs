@@ -156,9 +156,10 @@ impl Outgoing {
                 self.alert_count(),
                 one_line(&self.host)
             )),
-            Occasion::Single => {
-                b.push_str(&format!("Picket on {} raised an alert.\n", one_line(&self.host)))
-            }
+            Occasion::Single => b.push_str(&format!(
+                "Picket on {} raised an alert.\n",
+                one_line(&self.host)
+            )),
         }
         for a in &self.alerts {
             let al = &a.alert;
@@ -315,7 +316,10 @@ mod tests {
         let text = m.slack()["text"].as_str().unwrap().to_string();
         // No `<…>` can form: `<` never appears, `>` only as the evidence's quote marker.
         assert!(!text.contains('<'), "{text}");
-        assert!(text.lines().all(|l| !l.chars().skip(1).any(|c| c == '>')), "{text}");
+        assert!(
+            text.lines().all(|l| !l.chars().skip(1).any(|c| c == '>')),
+            "{text}"
+        );
         assert!(text.contains("&lt;!channel&gt;"), "{text}");
         assert!(text.contains("&amp;"), "{text}");
         // The hostile value stays inside its code span: its backticks are neutralized.
@@ -344,7 +348,9 @@ mod tests {
         assert_eq!(m.json()["digest"], true);
         assert_eq!(m.json()["more"], 3);
         assert!(m.email_body().contains("… and 3 more."));
-        assert!(m.subject().starts_with("[Picket] digest: 4 alerts on web1, highest high"));
+        assert!(m
+            .subject()
+            .starts_with("[Picket] digest: 4 alerts on web1, highest high"));
     }
 
     #[test]
@@ -353,6 +359,9 @@ mod tests {
         let body = m.email_body();
         assert!(!body.contains('\u{1b}') && !body.contains('\r'), "{body:?}");
         assert!(body.contains("user: evil [31m  .  QUIT"), "{body}");
-        assert!(body.contains("evidence:\n    sshd: Failed password for evil"), "{body}");
+        assert!(
+            body.contains("evidence:\n    sshd: Failed password for evil"),
+            "{body}"
+        );
     }
 }

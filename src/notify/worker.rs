@@ -123,8 +123,7 @@ impl Worker {
                     // Stopping: what the digest holds goes out now, one attempt; messages
                     // waiting for a retry are given up on.
                     run.record_drops();
-                    if let Some((held, more)) = limiter.digest.take_if_due(Instant::now(), true)
-                    {
+                    if let Some((held, more)) = limiter.digest.take_if_due(Instant::now(), true) {
                         let digest = run.digest(held, more);
                         run.attempt(Pending::new(digest), false);
                     }
@@ -158,7 +157,10 @@ impl Run {
             "the channel's queue was full ({} alerts waiting): {n} alerts were dropped rather than hold up detection",
             super::QUEUE
         );
-        eprintln!("picket: notification channel {}: {error}", self.channel.name);
+        eprintln!(
+            "picket: notification channel {}: {error}",
+            self.channel.name
+        );
         let subject = format!("{n} alerts not sent");
         let (channel, kind) = (self.channel.name.clone(), self.channel.kind.as_str());
         self.store(|c| {
@@ -181,10 +183,9 @@ impl Run {
 
     /// Attempts every message whose retry is due.
     fn retry_due(&mut self, now: Instant) {
-        let (due, wait): (Vec<Pending>, Vec<Pending>) =
-            std::mem::take(&mut self.retrying)
-                .into_iter()
-                .partition(|p| p.next <= now);
+        let (due, wait): (Vec<Pending>, Vec<Pending>) = std::mem::take(&mut self.retrying)
+            .into_iter()
+            .partition(|p| p.next <= now);
         self.retrying = wait;
         for p in due {
             self.attempt(p, true);

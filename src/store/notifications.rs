@@ -41,7 +41,9 @@ impl std::str::FromStr for Status {
             "sent" => Ok(Status::Sent),
             "retrying" => Ok(Status::Retrying),
             "failed" => Ok(Status::Failed),
-            _ => Err(format!("unknown status `{s}`: use sent, retrying or failed")),
+            _ => Err(format!(
+                "unknown status `{s}`: use sent, retrying or failed"
+            )),
         }
     }
 }
@@ -180,10 +182,27 @@ mod tests {
         let conn = crate::store::open(dir.path()).unwrap();
         let t = Timestamp::from_secs(1_800_000_000);
         let a = record(&conn, &new("ops", Status::Sent), t).unwrap();
-        let b = record(&conn, &new("mail", Status::Retrying), t.saturating_add_secs(1)).unwrap();
-        update(&conn, b, Status::Failed, 3, Some("refused"), t.saturating_add_secs(5)).unwrap();
+        let b = record(
+            &conn,
+            &new("mail", Status::Retrying),
+            t.saturating_add_secs(1),
+        )
+        .unwrap();
+        update(
+            &conn,
+            b,
+            Status::Failed,
+            3,
+            Some("refused"),
+            t.saturating_add_secs(5),
+        )
+        .unwrap();
         let all = recent(&conn, None, 10).unwrap();
-        assert_eq!(all.iter().map(|d| d.id).collect::<Vec<_>>(), [b, a], "newest first");
+        assert_eq!(
+            all.iter().map(|d| d.id).collect::<Vec<_>>(),
+            [b, a],
+            "newest first"
+        );
         assert_eq!(all[0].status, "failed");
         assert_eq!(all[0].attempts, 3);
         assert_eq!(all[0].error.as_deref(), Some("refused"));
@@ -198,7 +217,12 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let conn = crate::store::open(dir.path()).unwrap();
         let now = Timestamp::from_secs(1_800_000_000);
-        record(&conn, &new("old", Status::Sent), now.saturating_add_secs(-40 * 86_400)).unwrap();
+        record(
+            &conn,
+            &new("old", Status::Sent),
+            now.saturating_add_secs(-40 * 86_400),
+        )
+        .unwrap();
         conn.execute_batch("BEGIN").unwrap();
         for _ in 0..(KEEP_ROWS + 5) {
             record(&conn, &new("new", Status::Sent), now).unwrap();
@@ -211,7 +235,11 @@ mod tests {
             .unwrap();
         assert_eq!(left, KEEP_ROWS);
         let old: i64 = conn
-            .query_row("SELECT count(*) FROM notifications WHERE channel = 'old'", [], |r| r.get(0))
+            .query_row(
+                "SELECT count(*) FROM notifications WHERE channel = 'old'",
+                [],
+                |r| r.get(0),
+            )
             .unwrap();
         assert_eq!(old, 0);
     }

@@ -465,7 +465,10 @@ mod tests {
         assert_eq!(first[0].alert.count, 6, "in its last state");
         // A later update alone is not new.
         w.send(Batch {
-            alerts: vec![crate::engine::Alert { count: 7, ..updated }],
+            alerts: vec![crate::engine::Alert {
+                count: 7,
+                ..updated
+            }],
             ..Default::default()
         })
         .unwrap();

@@ -136,7 +136,9 @@ pub async fn test(state: &WebState, req: &Req, who: &Principal) -> ApiResult {
         req,
         who,
         "notify.test",
-        body.channel.clone().unwrap_or_else(|| "all channels".into()),
+        body.channel
+            .clone()
+            .unwrap_or_else(|| "all channels".into()),
         Some(summary.join("; ")),
     )
     .await?;

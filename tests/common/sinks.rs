@@ -123,7 +123,11 @@ fn serve(conn: TcpStream, hits: &Mutex<Vec<Hit>>, script: &Mutex<Vec<u16>>) -> s
             body: serde_json::from_slice(&body).unwrap_or(serde_json::Value::Null),
             status,
         });
-        let text = if status == 200 { "ok" } else { "receiver says no" };
+        let text = if status == 200 {
+            "ok"
+        } else {
+            "receiver says no"
+        };
         write!(
             w,
             "HTTP/1.1 {status} X\r\nContent-Type: text/plain\r\nContent-Length: {}\r\n\r\n{text}",
@@ -172,15 +176,34 @@ pub fn make_certs(dir: &Path) -> TestCerts {
     sh(
         "openssl",
         &[
-            "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj",
-            "/CN=Picket test CA", "-keyout", &p("ca.key"), "-out", &p("ca.pem"),
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-days",
+            "2",
+            "-subj",
+            "/CN=Picket test CA",
+            "-keyout",
+            &p("ca.key"),
+            "-out",
+            &p("ca.pem"),
         ],
     );
     sh(
         "openssl",
         &[
-            "req", "-newkey", "rsa:2048", "-nodes", "-subj", "/CN=localhost", "-keyout",
-            &p("server.key"), "-out", &p("server.csr"),
+            "req",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-subj",
+            "/CN=localhost",
+            "-keyout",
+            &p("server.key"),
+            "-out",
+            &p("server.csr"),
         ],
     );
     std::fs::write(
@@ -191,9 +214,21 @@ pub fn make_certs(dir: &Path) -> TestCerts {
     sh(
         "openssl",
         &[
-            "x509", "-req", "-in", &p("server.csr"), "-CA", &p("ca.pem"), "-CAkey",
-            &p("ca.key"), "-CAcreateserial", "-days", "2", "-extfile", &p("server.ext"),
-            "-out", &p("server.pem"),
+            "x509",
+            "-req",
+            "-in",
+            &p("server.csr"),
+            "-CA",
+            &p("ca.pem"),
+            "-CAkey",
+            &p("ca.key"),
+            "-CAcreateserial",
+            "-days",
+            "2",
+            "-extfile",
+            &p("server.ext"),
+            "-out",
+            &p("server.pem"),
         ],
     );
     TestCerts {
@@ -218,7 +253,10 @@ impl SmtpSink {
         let mut cmd = Command::new("/usr/bin/python3");
         cmd.args(["-m", "aiosmtpd", "-n", "-l", &format!("127.0.0.1:{port}")]);
         if let Some(t) = tls {
-            cmd.arg("--tlscert").arg(&t.cert).arg("--tlskey").arg(&t.key);
+            cmd.arg("--tlscert")
+                .arg(&t.cert)
+                .arg("--tlskey")
+                .arg(&t.key);
         }
         cmd.args(["-c", "aiosmtpd.handlers.Mailbox"]).arg(&maildir);
         let child = cmd
@@ -285,9 +323,14 @@ pub fn split_mail(raw: &str) -> (Vec<(String, String)>, String) {
         }
     }
     let qp = headers.iter().any(|(k, v)| {
-        k.eq_ignore_ascii_case("content-transfer-encoding") && v.eq_ignore_ascii_case("quoted-printable")
+        k.eq_ignore_ascii_case("content-transfer-encoding")
+            && v.eq_ignore_ascii_case("quoted-printable")
     });
-    let body = if qp { decode_qp(body) } else { body.to_string() };
+    let body = if qp {
+        decode_qp(body)
+    } else {
+        body.to_string()
+    };
     (headers, body)
 }
 
@@ -301,7 +344,10 @@ fn decode_qp(s: &str) -> String {
                 i += 2;
                 continue;
             }
-            if let Some(h) = s.get(i + 1..i + 3).and_then(|h| u8::from_str_radix(h, 16).ok()) {
+            if let Some(h) = s
+                .get(i + 1..i + 3)
+                .and_then(|h| u8::from_str_radix(h, 16).ok())
+            {
                 out.push(h);
                 i += 3;
                 continue;
