@@ -6,9 +6,10 @@
 //! Proven: Picket's JSON and Slack's shape arrive (hostile text escaped); 500, 500, 200
 //! is retried 1 s then 2 s apart and ends `sent`; a dead receiver ends `failed`; a rate
 //! limit of 2 per minute turns 5 alerts into 2 messages and a digest of 3; a stuck channel
-//! drops instead of blocking and records the drop; mail goes out over STARTTLS with the
-//! right subject and body, a CR/LF in a user name adds no header, and a server without
-//! STARTTLS gets nothing (no fallback to plain).
+//! drops instead of blocking and records the drop; mail goes out over STARTTLS (and
+//! implicit TLS) with the right subject and body, a CR/LF in a user name adds no header,
+//! a server without STARTTLS or with an untrusted certificate gets nothing (no fallback
+//! to plain), and a login with the password file works where a wrong one fails for good.
 
 mod common;
 #[path = "common/sinks.rs"]
@@ -353,9 +354,11 @@ fn mail_goes_out_over_starttls_and_a_crlf_in_a_user_name_adds_no_header() {
     let dir = tempfile::tempdir().unwrap();
     let certs = make_certs(dir.path());
     let sink = SmtpSink::start(dir.path(), Some(&certs));
+    let smtps = SmtpSink::start_implicit_tls(dir.path(), &certs);
     let cfg = config(&format!(
-        "channels:\n{}",
-        mail_channel("mail", sink.port, "starttls", Some(&certs.ca))
+        "channels:\n{}{}",
+        mail_channel("mail", sink.port, "starttls", Some(&certs.ca)),
+        mail_channel("smtps", smtps.port, "tls", Some(&certs.ca))
     ));
     let (notifier, board, workers) = notify::start(&cfg, dir.path()).unwrap();
     notifier.offer(&[alert(
@@ -390,6 +393,9 @@ fn mail_goes_out_over_starttls_and_a_crlf_in_a_user_name_adds_no_header() {
     let d = settled(dir.path(), "mail", 1, Duration::from_secs(5));
     assert_eq!(d[0].status, "sent");
     assert_eq!(d[0].kind, "email");
+    // Implicit TLS (`tls: tls`) delivers the same mail.
+    let (headers, _) = split_mail(&smtps.wait_for(1, Duration::from_secs(15))[0]);
+    assert_eq!(header(&headers, "subject"), subject);
     assert_eq!(board.summaries()[0].target, "ops@example.org");
     drop(notifier);
     workers.join_for(Duration::from_secs(5));
@@ -419,6 +425,64 @@ fn starttls_required_never_falls_back_to_plain_text() {
     std::thread::sleep(Duration::from_millis(500));
     assert!(plain.messages().is_empty(), "nothing was sent in the clear");
     assert!(untrusted.messages().is_empty());
+    drop(notifier);
+    workers.join_for(Duration::from_secs(5));
+}
+
+#[test]
+fn mail_logs_in_with_the_password_file_and_a_wrong_password_is_a_recorded_failure() {
+    let dir = tempfile::tempdir().unwrap();
+    let certs = make_certs(dir.path());
+    let sink = SmtpSink::start_with_login(dir.path(), &certs, "picket", "pa55 word");
+    let good = dir.path().join("smtp.pass");
+    std::fs::write(&good, "pa55 word\n").unwrap();
+    let bad = dir.path().join("wrong.pass");
+    std::fs::write(&bad, "guess\n").unwrap();
+    let channel = |name: &str, file: &Path| {
+        format!(
+            "  - name: {name}
+    kind: email
+    retries: 3
+    smtp: {{host: localhost, port: {}, tls: starttls, ca_file: {}, username: picket, password_file: {}}}
+    from: picket@example.org
+    to: [ops@example.org]
+",
+            sink.port,
+            certs.ca.display(),
+            file.display()
+        )
+    };
+    let cfg = config(&format!(
+        "channels:\n{}{}",
+        channel("mail", &good),
+        channel("wrong-password", &bad)
+    ));
+    let (notifier, _board, workers) = notify::start(&cfg, dir.path()).unwrap();
+    notifier.offer(&[alert(1, Severity::High, "root")]);
+    let mails = sink.wait_for(1, Duration::from_secs(15));
+    let (headers, _) = split_mail(&mails[0]);
+    assert_eq!(header(&headers, "x-rcptto"), ["ops@example.org"]);
+    let d = settled(dir.path(), "mail", 1, Duration::from_secs(5));
+    assert_eq!(d[0].status, "sent");
+    // A refused login (535) is final: no retries despite `retries: 3`.
+    let d = settled(dir.path(), "wrong-password", 1, Duration::from_secs(10));
+    assert_eq!(d[0].status, "failed");
+    assert_eq!(d[0].attempts, 1);
+    let err = d[0].error.as_deref().unwrap();
+    assert!(
+        err.contains("535") || err.to_lowercase().contains("authentication"),
+        "{err}"
+    );
+    assert!(
+        !err.contains("guess"),
+        "the password stays out of errors: {err}"
+    );
+    std::thread::sleep(Duration::from_millis(300));
+    assert_eq!(
+        sink.messages().len(),
+        1,
+        "only the channel that logged in sent mail"
+    );
     drop(notifier);
     workers.join_for(Duration::from_secs(5));
 }

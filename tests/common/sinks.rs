@@ -248,18 +248,70 @@ pub struct SmtpSink {
 
 impl SmtpSink {
     pub fn start(dir: &Path, tls: Option<&TestCerts>) -> SmtpSink {
+        SmtpSink::spawn(dir, tls.map(|t| ("--tlscert", "--tlskey", t)))
+    }
+
+    /// An SMTPS sink: TLS from the first byte (what `tls: tls` speaks, port 465 in life).
+    pub fn start_implicit_tls(dir: &Path, tls: &TestCerts) -> SmtpSink {
+        SmtpSink::spawn(dir, Some(("--smtpscert", "--smtpskey", tls)))
+    }
+
+    fn spawn(dir: &Path, tls: Option<(&str, &str, &TestCerts)>) -> SmtpSink {
         let port = free_port();
         let maildir = dir.join(format!("maildir-{port}"));
         let mut cmd = Command::new("/usr/bin/python3");
         cmd.args(["-m", "aiosmtpd", "-n", "-l", &format!("127.0.0.1:{port}")]);
-        if let Some(t) = tls {
-            cmd.arg("--tlscert")
-                .arg(&t.cert)
-                .arg("--tlskey")
-                .arg(&t.key);
+        if let Some((cert_flag, key_flag, t)) = tls {
+            cmd.arg(cert_flag).arg(&t.cert).arg(key_flag).arg(&t.key);
         }
         cmd.args(["-c", "aiosmtpd.handlers.Mailbox"]).arg(&maildir);
         let child = cmd
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("starting aiosmtpd (package python3-aiosmtpd; tests/run.sh installs it)");
+        let sink = SmtpSink {
+            port,
+            maildir,
+            child,
+        };
+        wait_for("aiosmtpd to listen", Duration::from_secs(20), || {
+            TcpStream::connect(("127.0.0.1", port)).ok().map(|_| ())
+        });
+        sink
+    }
+
+    /// [`SmtpSink::start`] with STARTTLS required and AUTH (PLAIN, LOGIN) required after
+    /// it, accepting only `user` and `password`: aiosmtpd's own authenticator hook, which
+    /// its command line does not offer, through a few lines of Python.
+    pub fn start_with_login(dir: &Path, tls: &TestCerts, user: &str, password: &str) -> SmtpSink {
+        let port = free_port();
+        let maildir = dir.join(format!("maildir-{port}"));
+        let script = r#"
+import ssl, sys, time
+from aiosmtpd.controller import Controller
+from aiosmtpd.handlers import Mailbox
+from aiosmtpd.smtp import AuthResult
+port, maildir, cert, key, user, password = sys.argv[1:7]
+def check(server, session, envelope, mechanism, data):
+    ok = data.login == user.encode() and data.password == password.encode()
+    return AuthResult(success=ok, handled=False)
+ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+ctx.load_cert_chain(cert, key)
+c = Controller(Mailbox(maildir), hostname="127.0.0.1", port=int(port), tls_context=ctx,
+               require_starttls=True, authenticator=check, auth_required=True,
+               auth_require_tls=True)
+c.start()
+while True:
+    time.sleep(3600)
+"#;
+        let child = Command::new("/usr/bin/python3")
+            .args(["-c", script, &port.to_string()])
+            .arg(&maildir)
+            .arg(&tls.cert)
+            .arg(&tls.key)
+            .args([user, password])
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(Stdio::null())
