@@ -359,5 +359,25 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(err.contains("between 10 and 60000"), "{err}");
+        let err = Config::from_yaml(
+            "notifications:\n  channels:\n    - {name: ops, kind: webhook, url: 'ftp://x.example/'}\n",
+            Path::new("p.yaml"),
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(
+            err.contains("p.yaml") && err.contains("channel `ops`: url"),
+            "{err}"
+        );
+        let err = Config::from_yaml(
+            "notifications:\n  channels:\n    - {name: ops, kind: pager}\n",
+            Path::new("p.yaml"),
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(
+            err.contains("pager") && err.contains('3'),
+            "kind and line: {err}"
+        );
     }
 }

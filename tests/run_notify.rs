@@ -104,7 +104,9 @@ notifications:
     )
     .unwrap();
     add_user(d, "alice", "admin", "correct horse battery");
+    add_user(d, "bob", "viewer", "viewer password");
     let auth = bearer(d, "alice");
+    let viewer = bearer(d, "bob");
     let (picket, addr) = Picket::serve(&[
         "--config",
         config.to_str().unwrap(),
@@ -258,6 +260,22 @@ notifications:
     );
     let test_hit = hook.wait_for(3, Duration::from_secs(5));
     assert!(test_hit.iter().any(|h| h.body["test"] == true));
+    // A viewer sees the channels and deliveries but cannot send.
+    assert_eq!(
+        get_ok(&addr, "/api/notifications", &viewer)["channels"]
+            .as_array()
+            .unwrap()
+            .len(),
+        3
+    );
+    let refused = request(
+        &addr,
+        "POST",
+        "/api/notifications/test",
+        &[("Authorization", &viewer)],
+        None,
+    );
+    assert_eq!(refused.status, 403, "{}", refused.body);
     let unknown = request(
         &addr,
         "POST",
