@@ -15,44 +15,39 @@ mod common;
 #[path = "common/sinks.rs"]
 mod sinks;
 
-use std::collections::BTreeMap;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use picket::engine::{Alert, AlertStatus, Severity};
+use picket::engine::{Alert, Severity};
 use picket::notify::{self, NotifyConfig};
 use picket::store::alerts::StoredAlert;
 use picket::store::notifications::{self as stored, Delivery};
-use picket::timestamp::Timestamp;
 
 use common::http::free_port;
 use common::sys::wait_for;
 use sinks::{header, make_certs, split_mail, Blackhole, Receiver, SmtpSink};
 
+/// An alert as the engine raises it, built through serde (so fields other work adds to
+/// `Alert`, with their defaults, need no change here).
 fn alert(id: i64, severity: Severity, user: &str) -> StoredAlert {
-    let mut group = BTreeMap::new();
-    group.insert("src_ip".to_string(), "203.0.113.66".to_string());
-    group.insert("user".to_string(), user.to_string());
-    StoredAlert {
-        id,
-        alert: Alert {
-            key: format!("k{id}"),
-            rule: "ssh-brute-force".into(),
-            title: "SSH brute force".into(),
-            severity,
-            mitre: vec!["T1110.001".into()],
-            group,
-            count: 5,
-            first_seen: Timestamp::from_secs(1_800_000_000),
-            last_seen: Timestamp::from_secs(1_800_000_004),
-            status: AlertStatus::Open,
-            evidence: vec![format!(
-                "2027-01-15T08:00:00+00:00 web1 sshd[4242]: Failed password for invalid user {user} from 203.0.113.66 port 50000 ssh2"
-            )],
-            response: Vec::new(),
-            is_new: true,
-        },
-    }
+    let mut alert: Alert = serde_json::from_value(serde_json::json!({
+        "key": format!("k{id}"),
+        "rule": "ssh-brute-force",
+        "title": "SSH brute force",
+        "severity": severity,
+        "mitre": ["T1110.001"],
+        "group": {"src_ip": "203.0.113.66", "user": user},
+        "count": 5,
+        "first_seen": "2027-01-15T08:00:00Z",
+        "last_seen": "2027-01-15T08:00:04Z",
+        "status": "open",
+        "evidence": [format!(
+            "2027-01-15T08:00:00+00:00 web1 sshd[4242]: Failed password for invalid user {user} from 203.0.113.66 port 50000 ssh2"
+        )],
+    }))
+    .unwrap();
+    alert.is_new = true;
+    StoredAlert { id, alert }
 }
 
 fn config(yaml: &str) -> NotifyConfig {

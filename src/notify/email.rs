@@ -156,9 +156,7 @@ fn is_domain(s: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::engine::{Alert, AlertStatus, Severity};
-    use crate::store::alerts::StoredAlert;
-    use crate::timestamp::Timestamp;
+    use crate::engine::Severity;
 
     fn target() -> EmailTarget {
         let smtp = SmtpConfig {
@@ -181,29 +179,13 @@ mod tests {
 
     #[test]
     fn a_hostile_user_name_adds_no_header() {
-        let mut group = std::collections::BTreeMap::new();
-        group.insert(
-            "user".to_string(),
-            "x\r\nBcc: evil@example.org\r\nX-Evil: 1".to_string(),
+        let mut a = crate::notify::test_alert(
+            1,
+            Severity::High,
+            &[("user", "x\r\nBcc: evil@example.org\r\nX-Evil: 1")],
         );
-        let a = StoredAlert {
-            id: 1,
-            alert: Alert {
-                key: "k".into(),
-                rule: "r".into(),
-                title: "Title\r\nX-Injected: yes".into(),
-                severity: Severity::High,
-                mitre: Vec::new(),
-                group,
-                count: 1,
-                first_seen: Timestamp::from_secs(0),
-                last_seen: Timestamp::from_secs(0),
-                status: AlertStatus::Open,
-                evidence: vec!["line\r\nX-Evidence: 1".into()],
-                response: Vec::new(),
-                is_new: true,
-            },
-        };
+        a.alert.title = "Title\r\nX-Injected: yes".into();
+        a.alert.evidence = vec!["line\r\nX-Evidence: 1".into()];
         let m = target().message(&Outgoing::single("web1", a)).unwrap();
         let raw = String::from_utf8(m.formatted()).unwrap();
         let (head, _) = raw.split_once("\r\n\r\n").unwrap();

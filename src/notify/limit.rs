@@ -123,28 +123,9 @@ impl Limiter {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::engine::{Alert, AlertStatus, Severity};
-    use crate::timestamp::Timestamp;
 
     fn alert(id: i64) -> StoredAlert {
-        StoredAlert {
-            id,
-            alert: Alert {
-                key: id.to_string(),
-                rule: "r".into(),
-                title: "t".into(),
-                severity: Severity::High,
-                mitre: Vec::new(),
-                group: Default::default(),
-                count: 1,
-                first_seen: Timestamp::from_secs(0),
-                last_seen: Timestamp::from_secs(0),
-                status: AlertStatus::Open,
-                evidence: Vec::new(),
-                response: Vec::new(),
-                is_new: true,
-            },
-        }
+        crate::notify::test_alert(id, crate::engine::Severity::High, &[])
     }
 
     #[test]

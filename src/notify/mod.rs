@@ -360,6 +360,29 @@ impl Notifier {
     }
 }
 
+/// An alert for the unit tests, built through serde so that fields other work adds to
+/// `Alert` (with their serde defaults) need no change here.
+#[cfg(test)]
+pub(crate) fn test_alert(id: i64, severity: Severity, group: &[(&str, &str)]) -> StoredAlert {
+    let group: std::collections::BTreeMap<&str, &str> = group.iter().copied().collect();
+    let mut alert: crate::engine::Alert = serde_json::from_value(serde_json::json!({
+        "key": format!("k{id}"),
+        "rule": "ssh-brute-force",
+        "title": "SSH brute force",
+        "severity": severity,
+        "mitre": ["T1110.001"],
+        "group": group,
+        "count": 5,
+        "first_seen": "2023-11-14T22:13:20Z",
+        "last_seen": "2023-11-14T22:13:25Z",
+        "status": "open",
+        "evidence": [],
+    }))
+    .expect("a test alert");
+    alert.is_new = true;
+    StoredAlert { id, alert }
+}
+
 /// This machine's name (the kernel's), for messages and EHLO.
 pub fn this_host() -> String {
     std::fs::read_to_string("/proc/sys/kernel/hostname")
@@ -372,28 +395,11 @@ pub fn this_host() -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::engine::Alert;
-    use crate::timestamp::Timestamp;
 
     fn alert(id: i64, severity: Severity, is_new: bool) -> StoredAlert {
-        StoredAlert {
-            id,
-            alert: Alert {
-                key: id.to_string(),
-                rule: "r".into(),
-                title: "t".into(),
-                severity,
-                mitre: Vec::new(),
-                group: Default::default(),
-                count: 1,
-                first_seen: Timestamp::from_secs(0),
-                last_seen: Timestamp::from_secs(0),
-                status: AlertStatus::Open,
-                evidence: Vec::new(),
-                response: Vec::new(),
-                is_new,
-            },
-        }
+        let mut a = test_alert(id, severity, &[]);
+        a.alert.is_new = is_new;
+        a
     }
 
     /// A lane with a queue of `n` that nobody reads (a channel stuck on a dead server).

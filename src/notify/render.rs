@@ -267,31 +267,15 @@ pub fn slack_code(s: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::engine::{Alert, AlertStatus};
-    use crate::timestamp::Timestamp;
 
     fn alert(user: &str) -> StoredAlert {
-        let mut group = std::collections::BTreeMap::new();
-        group.insert("src_ip".to_string(), "203.0.113.66".to_string());
-        group.insert("user".to_string(), user.to_string());
-        StoredAlert {
-            id: 7,
-            alert: Alert {
-                key: "k".into(),
-                rule: "ssh-brute-force".into(),
-                title: "SSH brute force".into(),
-                severity: Severity::High,
-                mitre: vec!["T1110.001".into()],
-                group,
-                count: 5,
-                first_seen: Timestamp::from_micros(1_700_000_000_000_000),
-                last_seen: Timestamp::from_micros(1_700_000_005_000_000),
-                status: AlertStatus::Open,
-                evidence: vec![format!("sshd: Failed password for {user}")],
-                response: Vec::new(),
-                is_new: true,
-            },
-        }
+        let mut a = crate::notify::test_alert(
+            7,
+            Severity::High,
+            &[("src_ip", "203.0.113.66"), ("user", user)],
+        );
+        a.alert.evidence = vec![format!("sshd: Failed password for {user}")];
+        a
     }
 
     #[test]

@@ -430,21 +430,7 @@ mod tests {
             let _ = tx.send(c.alerts);
         });
         let w = Writer::start_with_hook(dir.path(), Retention::default(), Some(hook)).unwrap();
-        let raised = crate::engine::Alert {
-            key: "k1".into(),
-            rule: "r".into(),
-            title: "t".into(),
-            severity: crate::engine::Severity::High,
-            mitre: Vec::new(),
-            group: Default::default(),
-            count: 5,
-            first_seen: Timestamp::from_secs(1),
-            last_seen: Timestamp::from_secs(5),
-            status: crate::engine::AlertStatus::Open,
-            evidence: Vec::new(),
-            response: Vec::new(),
-            is_new: true,
-        };
+        let raised = crate::notify::test_alert(1, crate::engine::Severity::High, &[]).alert;
         let updated = crate::engine::Alert {
             count: 6,
             last_seen: Timestamp::from_secs(6),
