@@ -4,7 +4,8 @@
 //! the tailed log raise an alert that reaches the webhook and the mailbox, and
 //! `/api/notifications` shows the deliveries (and the blackholed channel's failure);
 //! while that channel hangs, a second attack is stored and delivered to the webhook
-//! without waiting for it. `POST /api/notifications/test` reports each channel.
+//! without waiting for it. `POST /api/notifications/test` reports each channel, and
+//! another detector's incident posted to `POST /api/alert` is notified (once).
 
 mod common;
 #[path = "common/sinks.rs"]
@@ -292,6 +293,47 @@ notifications:
             .iter()
             .any(|e| e["action"] == "notify.test" && e["user"] == "alice"),
         "{audit:#}"
+    );
+
+    // Another detector's incident (`POST /api/alert`) takes the same path to the webhook,
+    // once: posting the same incident id again updates its alert and notifies nobody.
+    let incident = serde_json::json!({
+        "id": "ids-4711",
+        "ip": "198.51.100.77",
+        "type": "web-scan",
+        "severity": "critical",
+        "timestamp": "2026-11-21T10:05:00Z",
+        "source_log": "/var/log/nginx/access.log",
+        "target": "nginx",
+        "rule": "31101",
+        "detector": "wazuh",
+    })
+    .to_string();
+    let before = hook.hits().len();
+    for _ in 0..2 {
+        let r = request(
+            &addr,
+            "POST",
+            "/api/alert",
+            &[
+                ("Authorization", &auth),
+                ("Content-Type", "application/json"),
+            ],
+            Some(&incident),
+        );
+        assert_eq!(r.status, 201, "{}", r.body);
+    }
+    let hits = hook.wait_for(before + 1, Duration::from_secs(5));
+    let ingested = &hits[before].body["alerts"][0];
+    assert_eq!(ingested["severity"], "critical");
+    assert_eq!(ingested["group"]["src_ip"], "198.51.100.77");
+    assert_eq!(ingested["type"], "web-scan");
+    assert_eq!(ingested["source_log"], "/var/log/nginx/access.log");
+    std::thread::sleep(Duration::from_millis(500));
+    assert_eq!(
+        hook.hits().len(),
+        before + 1,
+        "the re-posted incident was notified twice"
     );
     picket.stop();
 }

@@ -217,6 +217,35 @@ impl Board {
 /// The dispatch side: lives in the store writer's commit hook.
 pub struct Notifier {
     lanes: Vec<Lane>,
+    /// Alert ids already offered: an alert is notified once, even when a commit says it
+    /// is new again (another detector posting the same incident id to `POST /api/alert`
+    /// updates its alert, and says so as a new one).
+    offered: std::sync::Mutex<RecentIds>,
+}
+
+/// The last [`RECENT_IDS`] ids seen, oldest forgotten first.
+#[derive(Default)]
+struct RecentIds {
+    set: std::collections::HashSet<i64>,
+    order: std::collections::VecDeque<i64>,
+}
+
+const RECENT_IDS: usize = 10_000;
+
+impl RecentIds {
+    /// True the first time `id` is seen (within the last [`RECENT_IDS`]).
+    fn first(&mut self, id: i64) -> bool {
+        if !self.set.insert(id) {
+            return false;
+        }
+        self.order.push_back(id);
+        if self.order.len() > RECENT_IDS {
+            if let Some(old) = self.order.pop_front() {
+                self.set.remove(&old);
+            }
+        }
+        true
+    }
 }
 
 struct Lane {
@@ -315,7 +344,10 @@ pub fn start_with_queue(
         board.push((ch, stats));
     }
     Ok((
-        Notifier { lanes },
+        Notifier {
+            lanes,
+            offered: Default::default(),
+        },
         Board {
             channels: Arc::new(board),
             host,
@@ -328,9 +360,14 @@ impl Notifier {
     /// Hands every new, open alert at or above a channel's minimum severity to that
     /// channel. Never blocks: a full queue counts a drop.
     pub fn offer(&self, alerts: &[StoredAlert]) {
+        if self.lanes.is_empty() {
+            return;
+        }
+        let mut offered = self.offered.lock().unwrap_or_else(|p| p.into_inner());
         for a in alerts
             .iter()
             .filter(|a| a.alert.is_new && a.alert.status == AlertStatus::Open)
+            .filter(|a| offered.first(a.id))
         {
             for lane in self.lanes.iter().filter(|l| a.alert.severity >= l.min) {
                 match lane.tx.try_send(a.clone()) {
@@ -416,6 +453,7 @@ mod tests {
                     tx,
                     stats: stats.clone(),
                 }],
+                offered: Default::default(),
             },
             stats,
             rx,
@@ -446,6 +484,23 @@ mod tests {
             alert(5, Severity::Critical, true),
         ]);
         assert_eq!(rx.try_iter().map(|a| a.id).collect::<Vec<_>>(), [2, 5]);
+    }
+
+    #[test]
+    fn an_alert_is_offered_once_even_when_said_to_be_new_again() {
+        let (n, _, rx) = stuck_lane(Severity::Low, 100);
+        n.offer(&[alert(1, Severity::High, true)]);
+        // Another detector posts the same incident again: stored as an update of alert 1,
+        // but new to the engine's path.
+        n.offer(&[
+            alert(1, Severity::High, true),
+            alert(2, Severity::High, true),
+        ]);
+        assert_eq!(rx.try_iter().map(|a| a.id).collect::<Vec<_>>(), [1, 2]);
+        let mut ids = RecentIds::default();
+        assert!((0..RECENT_IDS as i64 + 1).all(|i| ids.first(i)));
+        assert!(ids.first(0), "the oldest id is forgotten beyond the bound");
+        assert!(!ids.first(RECENT_IDS as i64));
     }
 
     #[test]

@@ -176,6 +176,11 @@ impl Outgoing {
             for (k, v) in &al.group {
                 b.push_str(&format!("  {}: {}\n", one_line(k), one_line(v)));
             }
+            for (label, value) in [("target", &al.target), ("log", &al.source)] {
+                if let Some(v) = value {
+                    b.push_str(&format!("  {label}: {}\n", one_line(v)));
+                }
+            }
             if !al.mitre.is_empty() {
                 b.push_str(&format!("  ATT&CK: {}\n", one_line(&al.mitre.join(", "))));
             }
@@ -206,6 +211,11 @@ fn alert_json(a: &StoredAlert) -> Value {
         "first_seen": al.first_seen,
         "last_seen": al.last_seen,
         "evidence": al.evidence.iter().take(EVIDENCE_LINES).collect::<Vec<_>>(),
+        // As in incident JSON: where it came from, what was attacked, and the kind an
+        // external detector named.
+        "source_log": al.source,
+        "target": al.target,
+        "type": al.kind,
     })
 }
 
@@ -327,6 +337,10 @@ mod tests {
         assert_eq!(a["count"], 5);
         assert!(a["first_seen"].as_str().unwrap().starts_with("2023-11-14T"));
         assert_eq!(a["evidence"].as_array().unwrap().len(), 1);
+        assert!(a["source_log"].is_null() && a["type"].is_null());
+        m.alerts[0].alert.source = Some("/var/log/auth.log".into());
+        assert_eq!(m.json()["alerts"][0]["source_log"], "/var/log/auth.log");
+        assert!(m.email_body().contains("  log: /var/log/auth.log\n"));
         m.occasion = Occasion::Digest;
         m.more = 3;
         assert_eq!(m.json()["digest"], true);

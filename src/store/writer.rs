@@ -429,7 +429,13 @@ mod tests {
         let hook: CommitHook = Box::new(move |c: Committed| {
             let _ = tx.send(c.alerts);
         });
-        let w = Writer::start_with_hook(dir.path(), Retention::default(), Some(hook)).unwrap();
+        let w = Writer::start_with_hook(
+            dir.path(),
+            Retention::default(),
+            IncidentConfig::default(),
+            Some(hook),
+        )
+        .unwrap();
         let raised = crate::notify::test_alert(1, crate::engine::Severity::High, &[]).alert;
         let updated = crate::engine::Alert {
             count: 6,
