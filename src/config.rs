@@ -65,6 +65,8 @@ pub struct Config {
     pub response: ResponseConfig,
     /// How alerts are grouped into incidents.
     pub incidents: crate::store::incidents::IncidentConfig,
+    /// Where alerts are sent: webhooks, Slack, email (none by default).
+    pub notifications: crate::notify::NotifyConfig,
     pub retention: Retention,
 }
 
@@ -163,6 +165,7 @@ impl Default for Config {
             file_integrity: FileIntegrity::default(),
             response: ResponseConfig::default(),
             incidents: Default::default(),
+            notifications: crate::notify::NotifyConfig::default(),
             retention: Retention::default(),
         }
     }
@@ -262,6 +265,10 @@ impl Config {
                 "file_integrity.paths: `{p}` is not a valid glob"
             )));
         }
+        if let Err(errors) = self.notifications.validate() {
+            let all: Vec<String> = errors.iter().map(|e| e.to_string()).collect();
+            return Err(invalid(format!("notifications: {}", all.join("; "))));
+        }
         if self.checks_interval_secs > 7 * 86_400 {
             return Err(invalid(format!(
                 "checks_interval_secs must be between 0 (on demand only) and 604800, not {}",
@@ -352,5 +359,25 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(err.contains("between 10 and 60000"), "{err}");
+        let err = Config::from_yaml(
+            "notifications:\n  channels:\n    - {name: ops, kind: webhook, url: 'ftp://x.example/'}\n",
+            Path::new("p.yaml"),
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(
+            err.contains("p.yaml") && err.contains("channel `ops`: url"),
+            "{err}"
+        );
+        let err = Config::from_yaml(
+            "notifications:\n  channels:\n    - {name: ops, kind: pager}\n",
+            Path::new("p.yaml"),
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(
+            err.contains("pager") && err.contains('3'),
+            "kind and line: {err}"
+        );
     }
 }

@@ -89,11 +89,18 @@ pub fn run(opts: DaemonOptions) -> anyhow::Result<()> {
             )
         })?;
     let live = crate::web::live::Live::new();
+    // Each committed new alert goes to the notification channels' queues (never waiting
+    // on them), then to the live stream.
+    let (notifier, notify_board, notify_workers) =
+        crate::notify::start(&cfg.notifications, &data_dir)?;
+    if !notifier.is_empty() {
+        eprintln!("picket: notifying {}", notify_board.names().join(", "));
+    }
     let writer = Writer::start_with_hook(
         &data_dir,
         cfg.retention,
         cfg.incidents,
-        Some(live.commit_hook()),
+        Some(notifier.hook(live.commit_hook())),
     )
     .with_context(|| format!("starting the store in {}", data_dir.display()))?;
     let conn = crate::store::open(&data_dir)?;
@@ -146,6 +153,7 @@ pub fn run(opts: DaemonOptions) -> anyhow::Result<()> {
             baseline: baseline.clone(),
             blocker: cfg.response.blocker(),
             intake: Some(intake(sink.clone(), writer.sender())),
+            notify: notify_board,
         },
     );
     let (web_stop_tx, web_stop) = tokio::sync::watch::channel(false);
@@ -347,7 +355,10 @@ pub fn run(opts: DaemonOptions) -> anyhow::Result<()> {
     drop(sink);
     let _ = engine_stage.join();
     let _ = responder.join();
-    writer.close()?;
+    let closed = writer.close();
+    // The writer dropped the hook: the channels send what their digests hold and stop.
+    notify_workers.join_for(Duration::from_secs(5));
+    closed?;
     Ok(())
 }
 

@@ -1243,3 +1243,106 @@ fn incidents_group_alerts_and_an_admin_notes_takes_and_closes_one() {
     b.assert_no_script_errors();
     assert_eq!(m.api(&format!("/api/incidents/{ssh}"))["status"], "closed");
 }
+
+#[test]
+fn a_new_high_alert_pops_up_and_settings_lists_a_channel_and_its_failed_delivery() {
+    // One webhook channel to a port nothing listens on: its deliveries fail at once.
+    let conf_dir = tempfile::tempdir().unwrap();
+    let config = conf_dir.path().join("picket.yaml");
+    std::fs::write(
+        &config,
+        format!(
+            "notifications:\n  channels:\n    - name: ops-hook\n      kind: webhook\n      url: http://127.0.0.1:{}/hook\n      retries: 0\n",
+            free_port()
+        ),
+    )
+    .unwrap();
+    let m = Monitor::start_with(&[
+        "--config",
+        config.to_str().unwrap(),
+        "--snapshot-interval",
+        "0",
+        "--checks-interval",
+        "0",
+        "--file-integrity",
+        "off",
+    ]);
+    let b = Browser::start("notify_popup_settings", &m.addr);
+    let p = Page(&b.client);
+    b.run(async {
+        p.login(&b.base, "alice", ADMIN_PW, "admin").await;
+        p.wait("#live-state[data-state=\"live\"]", Duration::from_secs(10))
+            .await;
+        // A new high alert pops up on whatever page is open, linking to the alert.
+        m.brute_force("203.0.113.70", XSS);
+        let popup = p
+            .wait("#toast .popup[data-severity=\"high\"]", Duration::from_secs(5))
+            .await;
+        let id = popup.attr("data-alert-id").await.unwrap().unwrap();
+        // Its visible text (WebDriver reads none while the slide-in starts transparent).
+        let popup = &popup;
+        let text = p
+            .until("the pop-up's text", Duration::from_secs(3), || async move {
+                let t = popup.text().await.ok()?;
+                t.contains("203.0.113.70").then_some(t)
+            })
+            .await;
+        assert!(text.contains("SSH brute force"), "{text}");
+        assert!(!p.dialog_open().await, "markup in the pop-up ran");
+        let link = p
+            .wait("#toast .popup a.popup-title", Duration::from_secs(1))
+            .await;
+        assert_eq!(
+            link.attr("href").await.unwrap().as_deref(),
+            Some(format!("#/alerts/{id}").as_str())
+        );
+        link.click().await.unwrap();
+        p.wait(
+            &format!("#alert-detail[data-alert-id=\"{id}\"]"),
+            Duration::from_secs(10),
+        )
+        .await;
+
+        // Settings: the channel, its failed delivery with the error, the pop-up choice.
+        p.goto(&format!("{}/#/settings", b.base)).await;
+        p.wait(
+            "#notify-channels tr[data-channel=\"ops-hook\"][data-kind=\"webhook\"]",
+            Duration::from_secs(10),
+        )
+        .await;
+        let failed = p
+            .wait(
+                "#notify-deliveries tr.notify-failed[data-status=\"failed\"][data-channel=\"ops-hook\"]",
+                Duration::from_secs(10),
+            )
+            .await;
+        let row = failed.text().await.unwrap();
+        assert!(row.contains("127.0.0.1"), "the error is shown: {row}");
+        assert!(row.contains("[Picket] high: SSH brute force"), "{row}");
+        let failures = p.wait("#notify-failures", Duration::from_secs(1)).await;
+        assert_eq!(failures.attr("data-count").await.unwrap().as_deref(), Some("1"));
+        assert!(!p.all("#notify-test").await.is_empty(), "an admin can send a test");
+        let min = p.wait("#popup-min", Duration::from_secs(1)).await;
+        assert_eq!(min.prop("value").await.unwrap().as_deref(), Some("high"));
+        let sound = p.wait("#popup-sound", Duration::from_secs(1)).await;
+        assert!(!sound.is_selected().await.unwrap(), "sound is off by default");
+
+        // Only critical alerts from now on: the next high one raises no pop-up.
+        min.select_by_value("critical").await.unwrap();
+        let stored = p
+            .js("return localStorage.getItem('picket.popup.min')", vec![])
+            .await;
+        assert_eq!(stored, json!("critical"));
+        let before = p.all("#toast .popup").await.len();
+        m.brute_force("203.0.113.71", "mallory");
+        m.alert_from("203.0.113.71");
+        tokio::time::sleep(Duration::from_millis(1500)).await;
+        let popups = p.all("#toast .popup").await;
+        for el in &popups {
+            let t = el.text().await.unwrap_or_default();
+            assert!(!t.contains("203.0.113.71"), "a high alert popped up under `critical only`");
+        }
+        assert!(popups.len() <= before);
+    });
+    b.assert_no_script_errors();
+}

@@ -15,6 +15,7 @@ pub mod events;
 pub mod incidents;
 pub mod metrics;
 pub mod migrations;
+pub mod notifications;
 pub mod port_baseline;
 mod sql;
 pub mod writer;

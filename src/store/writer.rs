@@ -267,8 +267,11 @@ fn commit(
 ) -> rusqlite::Result<Committed> {
     let mut done = Committed::default();
     let mut event_ids: Vec<(i64, &Event)> = Vec::new();
-    // The last emission of each alert in this commit, in order of first emission.
-    let mut alert_ids: Vec<(i64, &crate::engine::Alert, crate::engine::AlertStatus)> = Vec::new();
+    // The last emission of each alert in this commit, in order of first emission, and
+    // whether any emission was its first (an alert raised and updated within one commit
+    // is still new to the commit's subscribers: notifications go out for new alerts).
+    let mut alert_ids: Vec<(i64, &crate::engine::Alert, crate::engine::AlertStatus, bool)> =
+        Vec::new();
     let mut alert_slot: std::collections::HashMap<i64, usize> = Default::default();
     let tx = conn.transaction()?;
     {
@@ -316,10 +319,10 @@ fn commit(
                 }
                 if report {
                     match alert_slot.get(&id) {
-                        Some(&i) => alert_ids[i] = (id, a, status),
+                        Some(&i) => alert_ids[i] = (id, a, status, a.is_new || alert_ids[i].3),
                         None => {
                             alert_slot.insert(id, alert_ids.len());
-                            alert_ids.push((id, a, status));
+                            alert_ids.push((id, a, status, a.is_new));
                         }
                     }
                 }
@@ -332,10 +335,11 @@ fn commit(
     tx.commit()?;
     done.alerts = alert_ids
         .into_iter()
-        .map(|(id, a, status)| {
+        .map(|(id, a, status, is_new)| {
             let mut alert = a.clone();
             // An update of an alert someone resolved stays resolved on the stream too.
             alert.status = status;
+            alert.is_new = is_new;
             super::alerts::StoredAlert { id, alert }
         })
         .collect();
@@ -416,6 +420,53 @@ mod tests {
                 .as_deref(),
             Some("42")
         );
+    }
+
+    #[test]
+    fn an_alert_raised_and_updated_in_one_commit_is_new_to_the_hook() {
+        let dir = tempfile::tempdir().unwrap();
+        let (tx, rx) = std::sync::mpsc::channel();
+        let hook: CommitHook = Box::new(move |c: Committed| {
+            let _ = tx.send(c.alerts);
+        });
+        let w = Writer::start_with_hook(
+            dir.path(),
+            Retention::default(),
+            IncidentConfig::default(),
+            Some(hook),
+        )
+        .unwrap();
+        let raised = crate::notify::test_alert(1, crate::engine::Severity::High, &[]).alert;
+        let updated = crate::engine::Alert {
+            count: 6,
+            last_seen: Timestamp::from_secs(6),
+            is_new: false,
+            ..raised.clone()
+        };
+        // Raised at the 5th line and updated by the 6th, in one batch (the engine folds
+        // suppressed repeats at the end of a batch).
+        w.send(Batch {
+            alerts: vec![raised, updated.clone()],
+            ..Default::default()
+        })
+        .unwrap();
+        w.flush().unwrap();
+        let first = rx.recv().unwrap();
+        assert_eq!(first.len(), 1);
+        assert!(first[0].alert.is_new, "the commit raised it");
+        assert_eq!(first[0].alert.count, 6, "in its last state");
+        // A later update alone is not new.
+        w.send(Batch {
+            alerts: vec![crate::engine::Alert {
+                count: 7,
+                ..updated
+            }],
+            ..Default::default()
+        })
+        .unwrap();
+        w.close().unwrap();
+        let second = rx.recv().unwrap();
+        assert!(!second[0].alert.is_new);
     }
 
     #[test]

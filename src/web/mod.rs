@@ -10,6 +10,7 @@ pub mod api_bans;
 pub mod api_config;
 pub mod api_host;
 pub mod api_incidents;
+pub mod api_notify;
 pub mod api_rules;
 pub mod assets;
 pub mod board;
@@ -50,6 +51,8 @@ pub struct WebState {
     /// Hands other detectors' alerts (`POST /api/alert`) to the engine's path; none when
     /// this server runs no engine.
     pub intake: Option<Intake>,
+    /// The notification channels (`/api/notifications`).
+    pub notify: crate::notify::Board,
     pub limiter: gate::LoginLimiter,
     pub started: Instant,
     /// Set `Secure` on the session cookie (when served behind TLS).
@@ -72,6 +75,7 @@ pub struct HostParts {
     pub baseline: crate::sources::snapshot::baseline::PortBaseline,
     pub blocker: crate::response::Blocker,
     pub intake: Option<Intake>,
+    pub notify: crate::notify::Board,
 }
 
 /// Takes alerts into the engine's path (store, incidents, response, notifications) and
@@ -93,6 +97,7 @@ impl WebState {
             baseline,
             blocker,
             intake,
+            notify,
         } = parts;
         Arc::new_cyclic(|me| WebState {
             db,
@@ -104,6 +109,7 @@ impl WebState {
             baseline,
             blocker,
             intake,
+            notify,
             limiter: gate::LoginLimiter::default(),
             started: Instant::now(),
             secure_cookie: false,
@@ -157,6 +163,8 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("GET", "/api/config"),
     ("GET", "/api/config/history"),
     ("POST", "/api/config/run"),
+    ("GET", "/api/notifications"),
+    ("POST", "/api/notifications/test"),
 ];
 
 /// The route `path` matches, and its `{id}` segment.
@@ -352,6 +360,8 @@ async fn api_request(state: &WebState, req: Req) -> http::ApiResult {
         ("GET", "/api/config") => api_config::get(state).await,
         ("GET", "/api/config/history") => api_config::history(state, &req).await,
         ("POST", "/api/config/run") => api_config::run(state, &req, &who).await,
+        ("GET", "/api/notifications") => api_notify::list(state, &req).await,
+        ("POST", "/api/notifications/test") => api_notify::test(state, &req, &who).await,
         ("GET", "/api/stream") => Ok(stream::open(state)),
         _ => Err(ApiError::not_found(format!(
             "no API route {method} {template}"

@@ -33,7 +33,7 @@ pub fn open(state: &WebState) -> Response {
         let metrics = metrics.clone();
         async move {
             let ev = match item {
-                Item::Live(Ok(LiveMsg::Alert(a))) => event("alert", &*a),
+                Item::Live(Ok(LiveMsg::Alert(a))) => event("alert", &AlertNews::from(&*a)),
                 Item::Live(Ok(LiveMsg::AlertStatus { id, status })) => event(
                     "alert_status",
                     &serde_json::json!({ "id": id, "status": status }),
@@ -58,6 +58,25 @@ pub fn open(state: &WebState) -> Response {
             .stream(merged),
     )
     .into_response()
+}
+
+/// An alert on the stream: the stored alert, and `"new": true` when this commit raised
+/// it (the dashboard pops up only those, not every count update).
+#[derive(serde::Serialize)]
+struct AlertNews<'a> {
+    #[serde(flatten)]
+    alert: &'a crate::store::alerts::StoredAlert,
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    new: bool,
+}
+
+impl<'a> From<&'a crate::store::alerts::StoredAlert> for AlertNews<'a> {
+    fn from(a: &'a crate::store::alerts::StoredAlert) -> Self {
+        AlertNews {
+            alert: a,
+            new: a.alert.is_new,
+        }
+    }
 }
 
 /// What the stream needs to compute metrics without holding the request's state borrow.

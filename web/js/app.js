@@ -2,6 +2,7 @@
 import { loadSession, logout, get, errorText, isAdmin } from './api.js';
 import { h, clear, setMeasured, fmtDuration, closeTopPanel, closeAllPanels, throttle, toast } from './dom.js';
 import * as stream from './stream.js';
+import { startPopups } from './alert-popup.js';
 
 // Pages are loaded when first visited: the first load carries only the shell and the
 // page shown (login + Overview ≈ 140 KB instead of every page's code up front).
@@ -182,6 +183,7 @@ async function boot() {
   stream.on('alert', () => refreshCounts());
   stream.on('alert_status', () => refreshCounts());
   stream.on('lagged', () => refreshCounts());
+  startPopups();
   stream.start();
   setLive(stream.streamState());
   setInterval(renderUptime, 30000);

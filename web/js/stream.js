@@ -122,7 +122,8 @@ async function poll() {
       seen.set(a.id, sig);
       if (old === undefined && !seeded) continue;
       if (old !== undefined && old.split('|')[1] !== a.status) emit('alert_status', { id: a.id, status: a.status });
-      else emit('alert', a);
+      // Unknown until now: raised while polling (the stream would have said `new`).
+      else emit('alert', old === undefined ? { ...a, new: true } : a);
     }
     seeded = true;
     if (seen.size > 2000) seen = new Map(Array.from(seen).slice(-1000));
