@@ -4,8 +4,9 @@
 # enforced and must cut the attacker off with nftables within one second of the line
 # that crosses the threshold, let it back when the ban expires, escalate a repeat
 # offender's ban, lift a ban by hand through the API, never block the allowlisted admin
-# (who also fails logins), group it all into an incident, and kill a program started
-# from /tmp (kill_process enforced, with a rule narrowed to this script's own program).
+# (who also fails logins), group it all into an incident, mail the alert to an SMTP sink,
+# and kill a program started from /tmp (kill_process enforced, with a rule narrowed to
+# this script's own program).
 #
 # Network (namespaces this script makes and removes; addresses from the documentation
 # ranges only):
@@ -46,6 +47,9 @@ cleanup() {
 trap cleanup EXIT
 
 fail() { echo "hydra.sh: FAIL: $*" >&2; exit 1; }
+# any FILTER: whether any of the JSON lines on stdin passes FILTER (jq -e alone looks only
+# at the last line's result).
+any() { jq -se "map(select($1)) | length > 0" >/dev/null; }
 step() { echo "hydra.sh: $*"; }
 # wait_until SECONDS DESCRIPTION COMMAND...: polls every 20 ms.
 wait_until() {
@@ -128,6 +132,13 @@ wait_until 10 "sshd to listen for the admin" reaches $ADM $ADM_SRV_IP
 # sshd's own logging reaches rsyslog: one probe connection is logged.
 wait_until 10 "sshd's lines in auth.log" grep -q "sshd" "$WORK/auth.log"
 
+step "an SMTP sink (Debian's aiosmtpd) in $SRV for the notification"
+# aiosmtpd makes the Maildir (with its tmp, new and cur) when the directory is missing.
+ip netns exec $SRV /usr/bin/python3 -m aiosmtpd -n -l 127.0.0.1:2525 \
+    -c aiosmtpd.handlers.Mailbox "$WORK/mail" > "$WORK/smtp.log" 2>&1 &
+pids+=($!)
+wait_until 20 "the SMTP sink" ip netns exec $SRV bash -c 'exec 3<>/dev/tcp/127.0.0.1/2525'
+
 step "picket run in $SRV, block_ip and kill_process enforced"
 mkdir "$WORK/rules" "$WORK/bin"
 cp rules/ssh-brute-force.yaml "$WORK/rules/"
@@ -159,6 +170,10 @@ response:
   allowlist: [198.51.100.0/24]
   block_ip: { mode: enforce, ban_time_secs: $BAN_SECS, max_ban_time_secs: 60 }
   kill_process: { mode: enforce, grace_secs: 2 }
+notifications:
+  channels:
+    - { name: ops-mail, kind: email, min_severity: high, smtp: { host: 127.0.0.1, port: 2525, tls: none },
+        from: picket@e2e.example, to: [ops@e2e.example] }
 EOF
 ip netns exec $SRV "$PICKET" run --config "$WORK/picket.yaml" --rules "$WORK/rules" \
     > "$WORK/picket.log" 2>&1 &
@@ -197,8 +212,11 @@ kill $HYDRA 2>/dev/null || true
 # stamped by rsyslog as it took it from sshd) to the nft element, as this script's 20 ms
 # polling saw it (an upper bound); Picket's own ban record is stamped as it decides, just
 # before it runs nft.
-alert=$(picket alerts --json | jq -c 'select(.rule == "ssh-brute-force" and .group.src_ip == "'$ATT_IP'")')
-[ -n "$alert" ] || fail "no ssh-brute-force alert for $ATT_IP"
+# (The ban comes before the alert's commit: wait for the store.)
+attacker_alert() { picket alerts --json | jq -c 'select(.rule == "ssh-brute-force" and .group.src_ip == "'$ATT_IP'")'; }
+has_attacker_alert() { picket alerts --json | any '.rule == "ssh-brute-force" and .group.src_ip == "'$ATT_IP'"'; }
+wait_until 5 "the ssh-brute-force alert for $ATT_IP" has_attacker_alert
+alert=$(attacker_alert)
 crossing=$(echo "$alert" | jq -r '.evidence[4]' | cut -d' ' -f1)
 ban=$(picket bans --json | jq -c 'select(.ip == "'$ATT_IP'" and .mode == "enforce")')
 [ -n "$ban" ] || fail "no enforced ban for $ATT_IP in picket bans"
@@ -212,7 +230,7 @@ step "hydra got $tries password attempts logged before the cut-off"
 reaches $ATT $SRV_IP && fail "the attacker still reaches sshd while banned"
 reaches $ADM $ADM_SRV_IP || fail "the admin was cut off"
 kernel_has $ADM_IP && fail "the admin's address is in the set"
-picket bans --all --json | jq -e 'select(.ip == "'$ADM_IP'")' >/dev/null &&
+picket bans --all --json | any '.ip == "'$ADM_IP'"' &&
     fail "a ban was recorded for the allowlisted admin"
 
 step "the incident"
@@ -224,6 +242,15 @@ id=$(echo "$incident" | jq -r .id)
 wait_until 10 "the ban on the incident's timeline" \
     bash -c "'$PICKET' incidents $id --data-dir '$WORK/data' | grep -q 'blocked $ATT_IP for $BAN_SECS s'"
 
+step "the notification"
+mail_about_attacker() { grep -rl "$ATT_IP" "$WORK/mail/new" 2>/dev/null | head -1 | grep -q .; }
+wait_until 15 "a mail about $ATT_IP in the sink" mail_about_attacker
+mail=$(grep -rl "$ATT_IP" "$WORK/mail/new" | head -1)
+grep -q "^Subject: \[Picket\] high: SSH brute force" "$mail" || fail "unexpected mail: $(head -20 "$mail")"
+api "http://127.0.0.1:8470/api/notifications" |
+    jq -e 'any(.deliveries[]; .channel == "ops-mail" and .status == "sent")' >/dev/null ||
+    fail "no sent delivery in /api/notifications"
+
 step "the kernel lets the attacker back when the ban expires (${BAN_SECS} s)"
 wait_until $((BAN_SECS + 5)) "the element to expire" bash -c "! ip netns exec $SRV nft list set inet picket blocked4 | grep -qF $ATT_IP"
 wait_until 5 "the attacker to reach sshd again" reaches $ATT $SRV_IP
@@ -232,13 +259,13 @@ step "a repeat offender gets a doubled ban, and an admin lifts it through the AP
 run_hydra
 wait_until 30 "the second ban" kernel_has $ATT_IP
 kill $HYDRA 2>/dev/null || true
-picket bans --json | jq -e 'select(.ip == "'$ATT_IP'" and (((.expires | sub("\\.[0-9]+Z$"; "Z") | fromdate) - (.created | sub("\\.[0-9]+Z$"; "Z") | fromdate)) >= '$((BAN_SECS * 2 - 1))'))' >/dev/null ||
+picket bans --json | any '.ip == "'$ATT_IP'" and (((.expires | sub("\\.[0-9]+Z$"; "Z") | fromdate) - (.created | sub("\\.[0-9]+Z$"; "Z") | fromdate)) >= '$((BAN_SECS * 2 - 1))')' ||
     fail "the second ban was not doubled: $(picket bans --json)"
 code=$(api -o /dev/null -w '%{http_code}' -X DELETE "http://127.0.0.1:8470/api/bans/$ATT_IP")
 [ "$code" = 200 ] || fail "DELETE /api/bans/$ATT_IP answered $code"
 kernel_has $ATT_IP && fail "the element is still there after the unblock"
 wait_until 3 "the attacker to reach sshd after the unblock" reaches $ATT $SRV_IP
-api "http://127.0.0.1:8470/api/audit" | jq -e '.items[] | select(.action == "ban.remove")' >/dev/null ||
+api "http://127.0.0.1:8470/api/audit" | jq -e 'any(.items[]; .action == "ban.remove")' >/dev/null ||
     fail "the unblock is not in the audit log"
 
 step "kill_process: a program started from /tmp is terminated"
