@@ -43,25 +43,42 @@ fn kernel_set(ns: &str) -> String {
     String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
-#[test]
-fn picket_block_cuts_a_client_off_and_the_kernel_lets_it_back() {
-    require_root("blocking with nftables");
-    let pair = NetnsPair::new("pkblk", "203.0.113.1", "203.0.113.66");
-    let _sshd = Sshd::start(&pair.server, &pair.server_ip);
+/// A server namespace running sshd and a client namespace that reaches it, and a
+/// picket.yaml in `dir` with a data directory and `response` (YAML lines).
+fn sshd_pair_and_config(
+    prefix: &str,
+    client_ip: &str,
+    dir: &std::path::Path,
+    response: &str,
+) -> (NetnsPair, Sshd, String) {
+    let pair = NetnsPair::new(prefix, "203.0.113.1", client_ip);
+    let sshd = Sshd::start(&pair.server, &pair.server_ip);
     wait_for("sshd to listen", Duration::from_secs(10), || {
         reaches(&pair).then_some(())
     });
-    let dir = tempfile::tempdir().unwrap();
-    let config = dir.path().join("picket.yaml");
+    let config = dir.join("picket.yaml");
     std::fs::write(
         &config,
         format!(
-            "data_dir: {}\nresponse:\n  allowlist: [198.51.100.0/24]\n",
-            dir.path().join("data").display()
+            "data_dir: {}\nresponse:\n{response}",
+            dir.join("data").display()
         ),
     )
     .unwrap();
-    let c = config.to_str().unwrap();
+    (pair, sshd, config.to_str().unwrap().to_string())
+}
+
+#[test]
+fn picket_block_cuts_a_client_off_and_the_kernel_lets_it_back() {
+    require_root("blocking with nftables");
+    let dir = tempfile::tempdir().unwrap();
+    let (pair, _sshd, config) = sshd_pair_and_config(
+        "pkblk",
+        "203.0.113.66",
+        dir.path(),
+        "  allowlist: [198.51.100.0/24]\n",
+    );
+    let c = config.as_str();
 
     // Blocked for 3 s: cut off at once, back after the kernel's timeout.
     let out = picket_in(
@@ -322,22 +339,14 @@ fn picket_run_blocks_the_address_a_rule_names_within_a_second() {
 #[test]
 fn iptables_and_ipset_block_when_chosen() {
     require_root("blocking with iptables and ipset");
-    let pair = NetnsPair::new("pkips", "203.0.113.1", "203.0.113.67");
-    let _sshd = Sshd::start(&pair.server, &pair.server_ip);
-    wait_for("sshd to listen", Duration::from_secs(10), || {
-        reaches(&pair).then_some(())
-    });
     let dir = tempfile::tempdir().unwrap();
-    let config = dir.path().join("picket.yaml");
-    std::fs::write(
-        &config,
-        format!(
-            "data_dir: {}\nresponse:\n  block_ip: {{ backend: iptables }}\n",
-            dir.path().join("data").display()
-        ),
-    )
-    .unwrap();
-    let c = config.to_str().unwrap();
+    let (pair, _sshd, config) = sshd_pair_and_config(
+        "pkips",
+        "203.0.113.67",
+        dir.path(),
+        "  block_ip: { backend: iptables }\n",
+    );
+    let c = config.as_str();
     let in_server = |program: &str, args: &[&str]| {
         let out = Command::new("ip")
             .args(["netns", "exec", &pair.server, program])

@@ -96,13 +96,7 @@ pub fn query(conn: &Connection, q: &AlertQuery) -> rusqlite::Result<Vec<StoredAl
             args.push(Value::Text(p.clone()));
         }
     }
-    if let Some((ts, id)) = q.after {
-        sql.push_str(" AND (last_seen, id) < (?, ?)");
-        args.push(Value::Integer(ts.as_micros()));
-        args.push(Value::Integer(id));
-    }
-    sql.push_str(" ORDER BY last_seen DESC, id DESC LIMIT ?");
-    args.push(Value::Integer(q.limit.max(1) as i64));
+    super::sql::push_page(&mut sql, &mut args, q.after, q.limit);
     let mut stmt = conn.prepare_cached(&sql)?;
     let mut rows = stmt.query(params_from_iter(args))?;
     let mut out = Vec::new();

@@ -434,13 +434,7 @@ pub fn query(conn: &Connection, q: &IncidentQuery) -> rusqlite::Result<Vec<Incid
             args.push(Value::Text(p.clone()));
         }
     }
-    if let Some((ts, id)) = q.after {
-        sql.push_str(" AND (last_seen, id) < (?, ?)");
-        args.push(Value::Integer(ts.as_micros()));
-        args.push(Value::Integer(id));
-    }
-    sql.push_str(" ORDER BY last_seen DESC, id DESC LIMIT ?");
-    args.push(Value::Integer(q.limit.max(1) as i64));
+    super::sql::push_page(&mut sql, &mut args, q.after, q.limit);
     let mut stmt = conn.prepare_cached(&sql)?;
     let rows = stmt.query_map(params_from_iter(args), from_row)?;
     rows.collect()

@@ -36,6 +36,23 @@ pub fn push_in<'a>(
     sql.push(')');
 }
 
+/// Appends the newest-first order of the listings (by `last_seen`, then `id`), starting
+/// after the cursor `after` when there is one, and the page size.
+pub fn push_page(
+    sql: &mut String,
+    args: &mut Vec<Value>,
+    after: Option<(crate::timestamp::Timestamp, i64)>,
+    limit: usize,
+) {
+    if let Some((ts, id)) = after {
+        sql.push_str(" AND (last_seen, id) < (?, ?)");
+        args.push(Value::Integer(ts.as_micros()));
+        args.push(Value::Integer(id));
+    }
+    sql.push_str(" ORDER BY last_seen DESC, id DESC LIMIT ?");
+    args.push(Value::Integer(limit.max(1) as i64));
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
