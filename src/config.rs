@@ -87,9 +87,18 @@ pub struct ResponseConfig {
     pub kill_process: crate::response::kill::KillConfig,
     /// Addresses and CIDRs never blocked (loopback and this host's addresses never are).
     pub allowlist: Vec<String>,
+    /// What that list (with loopback and this host) spares: `actions` (its addresses still
+    /// raise alerts, nothing is done to them) or `alerts` (their alerts are not raised).
+    pub allowlist_applies_to: crate::response::guard::Scope,
 }
 
 impl ResponseConfig {
+    /// The guard that keeps alerts from being raised, when the allowlist applies to them.
+    pub fn alert_guard(&self) -> Option<crate::response::Guard> {
+        (self.allowlist_applies_to == crate::response::guard::Scope::Alerts)
+            .then(|| self.blocker().guard)
+    }
+
     /// The blocker this configuration describes (allowlist entries were validated).
     pub fn blocker(&self) -> crate::response::Blocker {
         crate::response::Blocker {

@@ -127,6 +127,7 @@ pub fn run(opts: DaemonOptions) -> anyhow::Result<()> {
         board.clone(),
         live.clone(),
         respond,
+        cfg.response.alert_guard(),
     )?;
     let rule_watcher = match opts.rule_dir {
         Some(rd) => Some(watch_rules(
@@ -432,6 +433,7 @@ fn start_engine(
     board: crate::web::board::RuleBoard,
     live: crate::web::live::Live,
     respond: std::sync::mpsc::Sender<crate::response::Order>,
+    spare: Option<crate::response::Guard>,
 ) -> anyhow::Result<(Sink, JoinHandle<()>)> {
     let (tx, rx) = std::sync::mpsc::sync_channel::<EngineMsg>(ENGINE_QUEUE);
     let handle = std::thread::Builder::new()
@@ -460,6 +462,10 @@ fn start_engine(
                     engine.on_event(e, &mut batch.alerts);
                 }
                 engine.flush(&mut batch.alerts);
+                // `allowlist_applies_to: alerts`: protected addresses raise nothing.
+                if let Some(g) = &spare {
+                    batch.alerts.retain(|a| !g.spares_alert(a));
+                }
                 if board.set_scripts(engine.script_statuses()) {
                     live.send(crate::web::live::LiveMsg::Rules);
                 }

@@ -438,6 +438,7 @@ pub fn to_alert(v: &Value) -> Result<Alert, Vec<Problem>> {
         status: status.unwrap_or(AlertStatus::Open),
         evidence: evidence.into_iter().map(str::to_string).collect(),
         response: response.into_iter().map(str::to_string).collect(),
+        ban_secs: None,
         source: source_log.map(str::to_string),
         target: target.map(str::to_string),
         kind: Some(kind.to_string()),

@@ -80,6 +80,7 @@ fn rules_picket_accepts_are_schema_valid() {
         format!("{HEAD}  where:\n    src_port: 22\n    outcome: {{ in: [failure, 1, true] }}\n    user: {{ not: {{ not: {{ regex: '^r' }} }}, exists: true }}\n    src_ip: {{ cidr: 10.0.0.0/8 }}\n  any:\n    - {{ program: sshd }}\n    - {{ extra.service: {{ equals: login }} }}\n"),
         format!("{HEAD}sequence:\n  within: 30m\n  steps:\n    - {{ type: [FAILED_LOGIN, INVALID_USER], count: 5 }}\n    - {{ type: LOGIN_SUCCESS, where: {{ method: password }} }}\n"),
         format!("{HEAD}allowlist: {{ cidrs: ['::1'], users: [backup], hosts: [] }}\nenabled: false\nmitre: [T1110, T1110.001]\nresponse: [block_ip]\n"),
+        format!("{HEAD}response: [kill_process, block_ip]\nban_time: 1h\n"),
         format!("{HEAD}tests:\n  - name: a\n    lines: ~\n    events: [{{ ts: '2026-01-01T00:00:00Z', type: FAILED_LOGIN }}]\n    expect: {{ alerts: 1, group: {{ src_port: 22 }}, count: ~ }}\n"),
     ];
     for yaml in &ok {
@@ -118,6 +119,13 @@ fn rules_picket_rejects_are_schema_invalid() {
             format!("{HEAD}threshold: {{ count: 3, within: 60s }}\nsequence: {{ within: 1m, steps: [{{ type: SUDO }}, {{ type: SUDO }}] }}\n"),
         ),
         ("bad mitre id", format!("{HEAD}mitre: [T1110.1]\n")),
+        ("unknown response", format!("{HEAD}response: [blok_ip]\n")),
+        ("ban_time without block_ip", format!("{HEAD}ban_time: 1h\n")),
+        (
+            "ban_time with another response",
+            format!("{HEAD}response: [kill_process]\nban_time: 1h\n"),
+        ),
+        ("zero ban_time", format!("{HEAD}response: [block_ip]\nban_time: 0s\n")),
         ("mitre id without T", format!("{HEAD}mitre: ['1110']\n")),
         (
             "unknown condition key",

@@ -103,6 +103,7 @@ pub fn run_block(args: BlockArgs) -> anyhow::Result<()> {
             reason: &args.reason,
             by_user: Some(&by),
             for_time: args.for_time,
+            first_ban: None,
             mode: if args.dry_run {
                 Mode::DryRun
             } else {

@@ -69,6 +69,9 @@ pub struct Alert {
     pub evidence: Vec<String>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub response: Vec<String>,
+    /// The rule's own first ban length for `block_ip`, in seconds.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ban_secs: Option<u64>,
     /// Where the first triggering event came from (`/var/log/auth.log`, `journald`, or
     /// the external detector's log for an ingested alert).
     #[serde(default, skip_serializing_if = "Option::is_none")]

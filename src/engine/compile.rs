@@ -122,8 +122,25 @@ pub struct Rule {
     pub suppress: Option<i64>,
     pub allowlist: Allowlist,
     pub response: Vec<String>,
+    /// The first ban's length for `block_ip`, in seconds, when the rule sets it.
+    pub ban_time: Option<i64>,
     pub tests: Vec<TestSpec>,
     pub file: PathBuf,
+}
+
+/// The actions a rule's `response` may name.
+pub const RESPONSES: &[&str] = &["block_ip", "kill_process"];
+
+/// What is wrong with a rule's response `name`, if anything.
+pub(crate) fn response_problem(name: &str) -> Option<String> {
+    (!RESPONSES.contains(&name))
+        .then(|| format!("unknown response `{name}`: use {}", RESPONSES.join(" or ")))
+}
+
+/// The problem with a ban time on a rule whose response lacks `block_ip`, if any.
+pub(crate) fn ban_time_problem(response: &[String]) -> Option<String> {
+    (!response.iter().any(|r| r == "block_ip"))
+        .then(|| "ban_time is the length of block_ip's bans: add block_ip to response".to_string())
 }
 
 /// Errors collected while compiling one file.
@@ -280,6 +297,18 @@ pub fn compile(spec: RuleSpec, file: &Path) -> Result<Rule, Vec<CompileError>> {
     types.sort();
     types.dedup();
     let suppress = spec.suppress.as_ref().map(|s| duration(s, &mut errs));
+    for r in &spec.response {
+        if let Some(p) = response_problem(&r.value) {
+            errs.at(r, p);
+        }
+    }
+    let response: Vec<String> = spec.response.into_iter().map(|r| r.value).collect();
+    let ban_time = spec.ban_time.as_ref().map(|b| {
+        if let Some(p) = ban_time_problem(&response) {
+            errs.at(b, p);
+        }
+        duration(b, &mut errs)
+    });
     let allowlist = spec
         .allowlist
         .as_ref()
@@ -316,7 +345,8 @@ pub fn compile(spec: RuleSpec, file: &Path) -> Result<Rule, Vec<CompileError>> {
         group_by,
         suppress,
         allowlist,
-        response: spec.response,
+        response,
+        ban_time,
         tests: spec.tests,
         file: file.to_path_buf(),
     })

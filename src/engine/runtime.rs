@@ -149,6 +149,7 @@ fn new_alert(
         status: AlertStatus::Open,
         evidence: Vec::new(),
         response: rule.response.clone(),
+        ban_secs: rule.ban_time.map(|s| s.max(1) as u64),
         source: Some(e.source.to_string()),
         target,
         kind: None,

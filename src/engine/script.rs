@@ -1,6 +1,7 @@
 //! Rules written in Rhai (`*.rhai`).
 //!
 //! A script declares `const META = #{ id, title, severity, mitre, types, suppress, tests }`
+//! (and optionally description, tags, enabled, response, ban_time)
 //! at its top level and `fn on_event(ev)`, which the engine calls for each event of the
 //! wanted types with the event as an object map. The script keeps state through a bounded
 //! per-rule store (`count`, `distinct`, `remember`, `recall`, all on event time) and raises
@@ -648,6 +649,35 @@ pub fn compile_script(source: &str, file: &Path) -> Result<Rule, Vec<CompileErro
         }),
     };
     let response = list("response");
+    for r in &response {
+        if let Some(p) = super::compile::response_problem(r) {
+            err(format!("META.response: {p}"));
+        }
+    }
+    let ban_time = match meta.get("ban_time") {
+        None => None,
+        Some(v) => {
+            if let Some(p) = super::compile::ban_time_problem(&response) {
+                err(format!("META.ban_time: {p}"));
+            }
+            let secs = if v.is_int() {
+                Ok(v.as_int().unwrap_or(0))
+            } else {
+                super::duration::parse_secs(&text(v))
+            };
+            match secs {
+                Ok(s) if s > 0 => Some(s),
+                Ok(_) => {
+                    err("META.ban_time: a ban of 0 seconds: use e.g. 1h".into());
+                    None
+                }
+                Err(e) => {
+                    err(format!("META.ban_time: {e}"));
+                    None
+                }
+            }
+        }
+    };
     let tags = list("tags");
     let description = get_str("description").unwrap_or_default();
     if !errs.is_empty() {
@@ -682,6 +712,7 @@ pub fn compile_script(source: &str, file: &Path) -> Result<Rule, Vec<CompileErro
         suppress,
         allowlist: Default::default(),
         response,
+        ban_time,
         tests,
         file: file.to_path_buf(),
     })

@@ -95,8 +95,13 @@ pub struct RuleSpec {
     pub suppress: Option<Spanned<String>>,
     #[serde(default)]
     pub allowlist: Option<AllowlistSpec>,
+    /// Actions for the alerts: `block_ip`, `kill_process`.
     #[serde(default)]
-    pub response: Vec<String>,
+    pub response: Vec<Spanned<String>>,
+    /// The first ban's length for this rule's `block_ip` (escalation doubles from it),
+    /// instead of `response.block_ip.ban_time_secs`.
+    #[serde(default)]
+    pub ban_time: Option<Spanned<String>>,
     #[serde(default)]
     pub tests: Vec<TestSpec>,
 }

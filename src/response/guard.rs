@@ -7,6 +7,17 @@ use std::net::IpAddr;
 
 use crate::engine::condition::Cidr;
 
+/// What the never-block list spares (`response.allowlist_applies_to`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Scope {
+    /// Its addresses still raise alerts (people see them); nothing is done to them.
+    #[default]
+    Actions,
+    /// Their alerts are not raised either: trusted scanners, monitoring, the office NAT.
+    Alerts,
+}
+
 /// The never-block list.
 #[derive(Debug, Clone, Default)]
 pub struct Guard {
@@ -78,6 +89,15 @@ impl Guard {
     }
 
     /// Why `ip` must not be blocked, if it must not.
+    /// Whether an alert's address (its group's `src_ip`) is protected: alerts that the
+    /// `alerts` scope keeps from being raised.
+    pub fn spares_alert(&self, a: &crate::engine::Alert) -> bool {
+        a.group
+            .get("src_ip")
+            .and_then(|s| s.parse::<IpAddr>().ok())
+            .is_some_and(|ip| self.protects(ip).is_some())
+    }
+
     pub fn protects(&self, ip: IpAddr) -> Option<Protected> {
         let ip = crate::parse::common::canonical(ip);
         if ip.is_loopback() {

@@ -78,10 +78,14 @@ impl Default for BlockConfig {
 impl BlockConfig {
     /// The ban time after `previous` bans: doubled each time, capped.
     pub fn ban_time(&self, previous: u32) -> Duration {
-        let secs = self
-            .ban_time_secs
+        self.ban_time_from(self.ban_time_secs, previous)
+    }
+
+    /// [`BlockConfig::ban_time`] from a first ban of `first` seconds (a rule's own).
+    pub fn ban_time_from(&self, first: u64, previous: u32) -> Duration {
+        let secs = first
             .saturating_mul(1u64 << previous.min(32))
-            .min(self.max_ban_time_secs.max(self.ban_time_secs));
+            .min(self.max_ban_time_secs.max(first));
         Duration::from_secs(secs.max(1))
     }
 }
@@ -131,6 +135,9 @@ pub struct Request<'a> {
     pub by_user: Option<&'a str>,
     /// A length given by hand, instead of the escalating ban time.
     pub for_time: Option<Duration>,
+    /// The first ban's length the rule sets, in seconds, instead of the configured one
+    /// (escalation doubles from it).
+    pub first_ban: Option<u64>,
     /// The mode for this request (a ban by hand is enforced unless asked otherwise).
     pub mode: Mode,
 }
@@ -161,6 +168,8 @@ impl Order {
 pub struct BlockOrder {
     pub ip: IpAddr,
     pub rule: String,
+    /// The rule's own first ban length, in seconds.
+    pub ban_secs: Option<u64>,
     /// The alert's key, to put the ban on its incident's timeline.
     pub alert_key: String,
 }
@@ -176,6 +185,7 @@ impl BlockOrder {
         Some(BlockOrder {
             ip,
             rule: a.rule.clone(),
+            ban_secs: a.ban_secs,
             alert_key: a.key.clone(),
         })
     }
@@ -207,6 +217,7 @@ impl Blocker {
                 reason: &order.rule,
                 by_user: None,
                 for_time: None,
+                first_ban: order.ban_secs,
                 mode,
             },
         )
@@ -230,7 +241,10 @@ impl Blocker {
         }
         let since = now.saturating_add_secs(-(self.config.history_days as i64) * 86_400);
         let previous = bans::count_since(conn, ip, since)?;
-        let length = r.for_time.unwrap_or_else(|| self.config.ban_time(previous));
+        let first = r.first_ban.unwrap_or(self.config.ban_time_secs);
+        let length = r
+            .for_time
+            .unwrap_or_else(|| self.config.ban_time_from(first, previous));
         if r.mode == Mode::Enforce {
             firewall::block(self.config.backend, ip, length)?;
         }
@@ -329,6 +343,52 @@ mod tests {
     }
 
     #[test]
+    fn a_rules_ban_time_is_its_first_ban_and_doubles_from_there() {
+        let rule = crate::engine::compile::compile_yaml(
+            "id: r\ntitle: t\nseverity: high\nmatch: { type: FAILED_LOGIN }\ngroup_by: [src_ip]\nresponse: [block_ip]\nban_time: 2h\n",
+            std::path::Path::new("r.yaml"),
+        )
+        .unwrap();
+        let rules =
+            std::sync::Arc::new(crate::engine::RuleSet::new(vec![std::sync::Arc::new(rule)]));
+        let mut e = crate::event::Event::new(
+            Timestamp::from_secs(1),
+            crate::event::EventType::FailedLogin,
+            "test",
+            "line",
+        );
+        e.src_ip = Some("203.0.113.66".parse().unwrap());
+        let alerts = crate::engine::ruletest::alerts_for(rules, &[e]);
+        let order = BlockOrder::from_alert(&alerts[0]).unwrap();
+        assert_eq!(order.ban_secs, Some(7200));
+        let dir = tempfile::tempdir().unwrap();
+        let conn = crate::store::open(dir.path()).unwrap();
+        let b = Blocker {
+            config: BlockConfig::default(),
+            guard: Guard::new(vec![]),
+        };
+        let first = b.respond(&conn, &order).unwrap().unwrap();
+        assert_eq!(
+            first,
+            Outcome::WouldBlock {
+                ip: order.ip,
+                for_secs: 7200
+            }
+        );
+        // The running dry-run ban is not repeated; once lifted, the next one doubles.
+        assert_eq!(b.respond(&conn, &order).unwrap(), None);
+        bans::lift(&conn, order.ip, Timestamp::now()).unwrap();
+        let second = b.respond(&conn, &order).unwrap().unwrap();
+        assert_eq!(
+            second,
+            Outcome::WouldBlock {
+                ip: order.ip,
+                for_secs: 14_400
+            }
+        );
+    }
+
+    #[test]
     fn dry_run_records_and_escalates_without_touching_the_firewall() {
         let dir = tempfile::tempdir().unwrap();
         let conn = crate::store::open(dir.path()).unwrap();
@@ -344,6 +404,7 @@ mod tests {
             reason: "ssh-brute-force",
             by_user: None,
             for_time: None,
+            first_ban: None,
             mode: Mode::DryRun,
         };
         let first = b.block(&conn, &req("203.0.113.66")).unwrap();

@@ -182,6 +182,7 @@ mod tests {
             status: AlertStatus::Open,
             evidence: vec!["<script>".into()],
             response: vec![],
+            ban_secs: None,
             source: None,
             target: None,
             kind: None,

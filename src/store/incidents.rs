@@ -513,6 +513,7 @@ mod tests {
             status: AlertStatus::Open,
             evidence: vec![],
             response: vec![],
+            ban_secs: None,
             source: Some("/var/log/auth.log".into()),
             target: Some("sshd".into()),
             kind: None,

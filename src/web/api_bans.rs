@@ -87,6 +87,7 @@ pub async fn block(state: &WebState, req: &Req, who: &Principal) -> ApiResult {
                         reason: &reason2,
                         by_user: Some(&user2),
                         for_time,
+                        first_ban: None,
                         mode,
                     },
                 )
