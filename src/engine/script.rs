@@ -883,6 +883,33 @@ mod tests {
     }
 
     #[test]
+    fn meta_response_and_ban_time_are_checked() {
+        let script = |extra: &str| {
+            format!("const META = #{{ id: \"s\", title: \"s\", severity: \"low\", types: [\"SUDO\"]{extra} }};\nfn on_event(ev) {{}}")
+        };
+        let rule = compile_script(
+            &script(", response: [\"block_ip\"], ban_time: \"30m\""),
+            Path::new("t.rhai"),
+        )
+        .unwrap();
+        assert_eq!(
+            (rule.response.clone(), rule.ban_time),
+            (vec!["block_ip".to_string()], Some(1800))
+        );
+        for (extra, says) in [
+            (", response: [\"blok_ip\"]", "unknown response `blok_ip`"),
+            (", ban_time: \"1h\"", "add block_ip to response"),
+            (", response: [\"block_ip\"], ban_time: 0", "0 seconds"),
+        ] {
+            let errs = compile_script(&script(extra), Path::new("t.rhai")).unwrap_err();
+            assert!(
+                errs.iter().any(|e| e.message.contains(says)),
+                "{extra}: {errs:?}"
+            );
+        }
+    }
+
+    #[test]
     fn eval_and_import_are_refused() {
         let text = |body: &str| {
             format!("const META = #{{ id: \"s\", title: \"s\", severity: \"low\", types: [\"SUDO\"] }};\n{body}")
