@@ -399,3 +399,76 @@ fn iptables_and_ipset_block_when_chosen() {
     assert!(reaches(&pair), "unblock did not lift the ban");
     assert!(!in_server("ipset", &["list", "picket4"]).contains("203.0.113.67"));
 }
+
+/// IPv6 goes in Picket's `blocked6` set and is cut off like IPv4. (2001:db8::/32 is the
+/// documentation prefix, the IPv6 counterpart of 203.0.113.0/24.)
+#[test]
+fn ipv6_addresses_are_blocked_too() {
+    require_root("blocking with nftables");
+    let dir = tempfile::tempdir().unwrap();
+    let (pair, _sshd4, config) =
+        sshd_pair_and_config("pkv6", "203.0.113.68", dir.path(), "  allowlist: []\n");
+    let (server6, client6) = ("2001:db8:113::1", "2001:db8:113::68");
+    for (ns, dev, addr) in [
+        (&pair.server, "pkv6-s", server6),
+        (&pair.client, "pkv6-c", client6),
+    ] {
+        common::sys::sh(
+            "ip",
+            &[
+                "-n",
+                ns,
+                "addr",
+                "add",
+                &format!("{addr}/64"),
+                "dev",
+                dev,
+                "nodad",
+            ],
+        );
+    }
+    let _sshd6 = Sshd::start(&pair.server, server6);
+    let reaches6 = || {
+        Command::new("ip")
+            .args(["netns", "exec", &pair.client, "timeout", "1", "bash", "-c"])
+            .arg(format!("exec 3<>/dev/tcp/{server6}/22"))
+            .status()
+            .is_ok_and(|s| s.success())
+    };
+    wait_for("sshd to listen on IPv6", Duration::from_secs(10), || {
+        reaches6().then_some(())
+    });
+    let out = picket_in(
+        &pair.server,
+        &["block", client6, "--for", "1h", "--config", &config],
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let set = Command::new("ip")
+        .args([
+            "netns",
+            "exec",
+            &pair.server,
+            "nft",
+            "list",
+            "set",
+            "inet",
+            "picket",
+            "blocked6",
+        ])
+        .output()
+        .unwrap();
+    assert!(String::from_utf8_lossy(&set.stdout).contains(client6));
+    assert!(!reaches6(), "the IPv6 client still connects");
+    assert!(reaches(&pair), "its IPv4 address was not banned");
+    let out = picket_in(&pair.server, &["unblock", client6, "--config", &config]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(reaches6(), "unblock did not lift the IPv6 ban");
+}
