@@ -244,6 +244,59 @@ fn picket_run_blocks_the_address_a_rule_names_within_a_second() {
     assert!(took < Duration::from_secs(1), "took {took:?}");
     assert!(!reaches(&pair));
 
+    // Hostile "addresses" in log lines, six of each to cross the threshold: the parser
+    // makes no event of them (they are not addresses), and nothing reaches nft. A normal
+    // line after them shows they have been read.
+    let hostile = [
+        "1.2.3.4; nft flush ruleset",
+        "$(nft flush ruleset)",
+        "`reboot`",
+        "1.2.3.4 } ; flush ruleset ; add element inet picket blocked4 { 5.6.7.8",
+    ];
+    // The firewall as the kernel lists it, without the countdown of running bans.
+    let firewall = || {
+        regex::Regex::new(r" expires [0-9a-z]+")
+            .unwrap()
+            .replace_all(&kernel_set(&pair.server), "")
+            .into_owned()
+    };
+    let before = firewall();
+    for (i, evil) in hostile.iter().enumerate() {
+        for n in 0..6 {
+            writeln!(f, "2026-11-21T10:01:{i}{n}+00:00 web sshd[9{i}{n}]: Failed password for root from {evil} port 4000{n} ssh2").unwrap();
+        }
+    }
+    writeln!(f, "2026-11-21T10:02:00+00:00 web sshd[999]: Accepted password for alice from 198.51.100.20 port 40100 ssh2").unwrap();
+    f.flush().unwrap();
+    wait_for(
+        "the line after the hostile ones",
+        Duration::from_secs(10),
+        || {
+            let c = rusqlite::Connection::open(data.join("picket.sqlite")).ok()?;
+            c.query_row(
+                "SELECT 1 FROM events WHERE src_ip = '198.51.100.20'",
+                [],
+                |_| Ok(()),
+            )
+            .ok()
+        },
+    );
+    std::thread::sleep(Duration::from_millis(300));
+    assert_eq!(firewall(), before, "the hostile lines changed the firewall");
+    let c = rusqlite::Connection::open(data.join("picket.sqlite")).unwrap();
+    let banned: Vec<String> = c
+        .prepare("SELECT DISTINCT ip FROM bans")
+        .unwrap()
+        .query_map([], |r| r.get(0))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    assert_eq!(
+        banned,
+        [pair.client_ip.clone()],
+        "only the real address was banned"
+    );
+
     // The API, from inside the namespace: list, lift, block again; refusals; roles.
     let api = |method: &str, path: &str, auth: &str, body: Option<&str>| -> (u16, String) {
         let mut cmd = Command::new("ip");
