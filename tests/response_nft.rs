@@ -293,7 +293,7 @@ fn picket_run_blocks_the_address_a_rule_names_within_a_second() {
         .unwrap();
     assert_eq!(
         banned,
-        [pair.client_ip.clone()],
+        vec![pair.client_ip.as_str()],
         "only the real address was banned"
     );
 
