@@ -65,6 +65,8 @@ pub struct Config {
     pub response: ResponseConfig,
     /// How alerts are grouped into incidents.
     pub incidents: crate::store::incidents::IncidentConfig,
+    /// LAN device discovery.
+    pub lan: crate::sources::lan::LanConfig,
     /// Where alerts are sent: webhooks, Slack, email (none by default).
     pub notifications: crate::notify::NotifyConfig,
     pub retention: Retention,
@@ -174,6 +176,7 @@ impl Default for Config {
             file_integrity: FileIntegrity::default(),
             response: ResponseConfig::default(),
             incidents: Default::default(),
+            lan: Default::default(),
             notifications: crate::notify::NotifyConfig::default(),
             retention: Retention::default(),
         }

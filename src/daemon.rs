@@ -258,6 +258,32 @@ pub fn run(opts: DaemonOptions) -> anyhow::Result<()> {
                 .spawn(move || ctx.run())?,
         );
     }
+    if cfg.lan.interval_secs > 0 {
+        let (lan, data_dir, stop, sink) = (
+            cfg.lan.clone(),
+            data_dir.clone(),
+            stop.clone(),
+            sink.clone(),
+        );
+        eprintln!(
+            "picket: discovering LAN devices every {} s",
+            cfg.lan.interval_secs
+        );
+        workers.push(
+            std::thread::Builder::new()
+                .name("lan".into())
+                .spawn(move || {
+                    let send = |events: Vec<Event>| {
+                        sink.send(EngineMsg::Batch(Batch {
+                            events,
+                            ..Batch::default()
+                        }))
+                        .is_ok()
+                    };
+                    crate::sources::lan::worker::run(lan, data_dir, send, stop)
+                })?,
+        );
+    }
     if cfg.metrics_interval_secs > 0 {
         let ctx = MetricsWorker {
             interval: Duration::from_secs(cfg.metrics_interval_secs),
@@ -1070,7 +1096,7 @@ impl JournalWorker {
     }
 }
 
-fn sleep_unless_stopped(stop: &AtomicBool, total: Duration) {
+pub(crate) fn sleep_unless_stopped(stop: &AtomicBool, total: Duration) {
     let step = Duration::from_millis(100);
     let mut slept = Duration::ZERO;
     while slept < total && !stop.load(Ordering::SeqCst) {

@@ -36,6 +36,8 @@ fn an_unreadable_log_is_named_once_with_the_fix_and_the_rest_is_read() {
             "127.0.0.1:0",
             "--rules",
             concat!(env!("CARGO_MANIFEST_DIR"), "/rules"),
+            "--lan-interval",
+            "0",
         ])
         .args([
             "--log",

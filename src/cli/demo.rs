@@ -79,6 +79,11 @@ pub fn run(args: DemoArgs) -> anyhow::Result<()> {
             .collect(),
         journald: JournaldMode::Off,
         start_at: StartPosition::Beginning,
+        // A demo does not scan the network it happens to be on.
+        lan: crate::sources::lan::LanConfig {
+            interval_secs: 0,
+            ..Default::default()
+        },
         ..Config::default()
     };
 

@@ -5,6 +5,7 @@ pub mod alerts;
 pub mod block;
 pub mod check;
 pub mod demo;
+pub mod devices;
 pub mod events;
 pub mod incidents;
 pub mod output;
@@ -48,6 +49,7 @@ pub enum Command {
     Block(block::BlockArgs),
     Unblock(block::UnblockArgs),
     Bans(block::BansArgs),
+    Devices(devices::DevicesArgs),
     User(accounts::UserArgs),
     Token(accounts::TokenArgs),
 }

@@ -66,6 +66,10 @@ pub struct RunArgs {
     /// [default: on, or `file_integrity.enabled` from picket.yaml].
     #[arg(long, value_enum, value_name = "ON|OFF")]
     pub file_integrity: Option<OnOff>,
+    /// Discover LAN devices every SECS seconds; 0 turns it off [default: 300, or
+    /// `lan.interval_secs` from picket.yaml].
+    #[arg(long, value_name = "SECS", value_parser = clap::value_parser!(u64).range(0..=86_400))]
+    pub lan_interval: Option<u64>,
 }
 
 #[derive(Debug, Clone, Copy, clap::ValueEnum)]
@@ -134,6 +138,9 @@ pub fn run(args: RunArgs) -> anyhow::Result<()> {
     }
     if let Some(f) = args.file_integrity {
         cfg.file_integrity.enabled = matches!(f, OnOff::On);
+    }
+    if let Some(secs) = args.lan_interval {
+        cfg.lan.interval_secs = secs;
     }
     let journal_only = matches!(args.journald, Some(JournaldArg::Only));
     // Rules from a directory are watched and reloaded; the built-in ones are fixed.

@@ -12,6 +12,30 @@ use super::script::compile_file;
 /// files in `rules/`.
 pub const DEFAULT_RULES: &[(&str, &str)] = &[
     (
+        "lan-new-device.yaml",
+        include_str!("../../rules/lan-new-device.yaml"),
+    ),
+    (
+        "lan-arp-spoofing.yaml",
+        include_str!("../../rules/lan-arp-spoofing.yaml"),
+    ),
+    (
+        "lan-device-changed.yaml",
+        include_str!("../../rules/lan-device-changed.yaml"),
+    ),
+    (
+        "lan-device-flapping.yaml",
+        include_str!("../../rules/lan-device-flapping.yaml"),
+    ),
+    (
+        "lan-device-back-after-long-absence.yaml",
+        include_str!("../../rules/lan-device-back-after-long-absence.yaml"),
+    ),
+    (
+        "lan-randomized-or-unknown-vendor.yaml",
+        include_str!("../../rules/lan-randomized-or-unknown-vendor.yaml"),
+    ),
+    (
         "ssh-brute-force.yaml",
         include_str!("../../rules/ssh-brute-force.yaml"),
     ),

@@ -4,6 +4,7 @@
 
 pub mod fim;
 pub mod journald;
+pub mod lan;
 pub mod metrics;
 pub mod snapshot;
 pub mod tail;

@@ -180,6 +180,31 @@ const MIGRATIONS: &[&str] = &[
         error    TEXT                        -- the last failure, if any
     );
     CREATE INDEX notifications_created ON notifications (created);",
+    // 10: LAN devices, one per MAC, and what happened to each.
+    "CREATE TABLE devices (
+        id         INTEGER PRIMARY KEY,
+        mac        TEXT    NOT NULL UNIQUE,  -- aa:bb:cc:dd:ee:ff
+        ip         TEXT,                     -- its latest address
+        name       TEXT,                     -- given by a person
+        vendor     TEXT,                     -- from the IEEE registry
+        hostname   TEXT,                     -- reverse DNS, mDNS, NetBIOS
+        randomized INTEGER NOT NULL DEFAULT 0,  -- a locally administered MAC
+        interface  TEXT,
+        trusted    INTEGER NOT NULL DEFAULT 0,
+        risk_score INTEGER NOT NULL DEFAULT 0,
+        first_seen INTEGER NOT NULL,
+        last_seen  INTEGER NOT NULL,
+        online     INTEGER NOT NULL DEFAULT 1
+    );
+    CREATE INDEX devices_ip ON devices (ip);
+    CREATE TABLE device_history (
+        id     INTEGER PRIMARY KEY,
+        device INTEGER NOT NULL REFERENCES devices (id),
+        ts     INTEGER NOT NULL,
+        kind   TEXT    NOT NULL,             -- the event type, or a person's change
+        detail TEXT    NOT NULL
+    );
+    CREATE INDEX device_history_device ON device_history (device, id);",
 ];
 
 /// The schema version this build writes.

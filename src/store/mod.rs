@@ -11,6 +11,7 @@ pub mod alerts;
 pub mod audit;
 pub mod bans;
 pub mod checks;
+pub mod devices;
 pub mod events;
 pub mod incidents;
 pub mod metrics;

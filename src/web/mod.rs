@@ -8,6 +8,7 @@
 pub mod api;
 pub mod api_bans;
 pub mod api_config;
+pub mod api_devices;
 pub mod api_host;
 pub mod api_incidents;
 pub mod api_notify;
@@ -156,6 +157,9 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("GET", "/api/incidents/{id}"),
     ("PATCH", "/api/incidents/{id}"),
     ("POST", "/api/alert"),
+    ("GET", "/api/devices"),
+    ("GET", "/api/devices/{id}"),
+    ("PATCH", "/api/devices/{id}"),
     ("GET", "/api/ports/baseline"),
     ("POST", "/api/ports/baseline"),
     ("DELETE", "/api/ports/baseline/{id}"),
@@ -351,6 +355,9 @@ async fn api_request(state: &WebState, req: Req) -> http::ApiResult {
         ("GET", "/api/incidents/{id}") => api_incidents::get(state, id).await,
         ("PATCH", "/api/incidents/{id}") => api_incidents::patch(state, &req, &who, id).await,
         ("POST", "/api/alert") => api_incidents::ingest(state, &req, &who).await,
+        ("GET", "/api/devices") => api_devices::list(state).await,
+        ("GET", "/api/devices/{id}") => api_devices::get(state, id).await,
+        ("PATCH", "/api/devices/{id}") => api_devices::patch(state, &req, &who, id).await,
         ("GET", "/api/ports/baseline") => api_host::baseline(state).await,
         ("POST", "/api/ports/baseline") => api_host::add_to_baseline(state, &req, &who).await,
         ("DELETE", "/api/ports/baseline/{id}") => {

@@ -269,7 +269,8 @@ impl Picket {
     /// repository's rules unless they say `--rules` (a root test must not seed
     /// /etc/picket/rules on the machine), and without the process and port snapshots
     /// unless they say `--snapshot-interval` or `--config`; likewise the periodic
-    /// configuration checks (`--checks-interval`) and file integrity (`--file-integrity`).
+    /// configuration checks (`--checks-interval`) and file integrity (`--file-integrity`);
+    /// and never LAN discovery unless they say `--lan-interval`.
     pub fn start(args: &[&str]) -> Picket {
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_picket"));
         cmd.arg("run").args(args);
@@ -291,6 +292,10 @@ impl Picket {
         // Nor are its files and logs (a logrotate run would add alerts).
         if !args.contains(&"--file-integrity") && !args.contains(&"--config") {
             cmd.args(["--file-integrity", "off"]);
+        }
+        // Nor is this host's LAN: a test scans only networks of its own namespaces.
+        if !args.contains(&"--lan-interval") {
+            cmd.args(["--lan-interval", "0"]);
         }
         let child = cmd
             .stdin(Stdio::null())

@@ -1,0 +1,190 @@
+//! `picket devices`: the LAN devices Picket knows, and `picket devices scan` to look now.
+
+use std::io::{self, BufWriter, Write};
+
+use anyhow::Context;
+
+use super::output::terminal_safe;
+use super::DataDirArg;
+use crate::sources::lan::{self, iface::mac_text};
+
+/// LAN devices: those Picket has recorded, or (`scan`) those answering now.
+///
+/// Examples:
+///   picket devices
+///   sudo picket devices scan --interface eth0 --json
+#[derive(Debug, clap::Args)]
+#[command(verbatim_doc_comment)]
+pub struct DevicesArgs {
+    #[command(subcommand)]
+    pub command: Option<DevicesCommand>,
+    /// One JSON object per line instead of a table.
+    #[arg(long, global = true)]
+    pub json: bool,
+    #[command(flatten)]
+    pub data: DataDirArg,
+}
+
+#[derive(Debug, clap::Subcommand)]
+pub enum DevicesCommand {
+    /// Scan the LAN now (ARP over a raw socket as root, else the kernel's neighbour table)
+    /// and print what answers, with vendors. Records nothing: `picket run` does.
+    Scan {
+        /// Only this interface (repeatable) [default: every interface with IPv4].
+        #[arg(long = "interface", value_name = "IF")]
+        interfaces: Vec<String>,
+        /// Do not send ARP requests; read the kernel's neighbour table only.
+        #[arg(long)]
+        passive: bool,
+    },
+}
+
+pub fn run(args: DevicesArgs) -> anyhow::Result<()> {
+    let mut out = BufWriter::new(io::stdout().lock());
+    let r = match args.command {
+        Some(DevicesCommand::Scan {
+            interfaces,
+            passive,
+        }) => scan(&mut out, interfaces, passive, args.json),
+        None => {
+            let conn = super::open_store_read_only(&args.data)?;
+            let list = crate::store::devices::list(&conn).context("reading devices")?;
+            show(&mut out, &list, args.json).map_err(anyhow::Error::from)
+        }
+    };
+    match r.and_then(|()| out.flush().map_err(anyhow::Error::from)) {
+        Err(e)
+            if e.downcast_ref::<io::Error>()
+                .is_some_and(|e| e.kind() == io::ErrorKind::BrokenPipe) =>
+        {
+            Ok(())
+        }
+        r => r,
+    }
+}
+
+fn scan(
+    out: &mut impl Write,
+    interfaces: Vec<String>,
+    passive: bool,
+    json: bool,
+) -> anyhow::Result<()> {
+    let cfg = lan::LanConfig {
+        interfaces,
+        active: !passive,
+        ..Default::default()
+    };
+    let ifaces = lan::worker::interfaces(&cfg);
+    anyhow::ensure!(
+        !ifaces.is_empty(),
+        "no interface to scan: none is up with an IPv4 address{}",
+        if cfg.interfaces.is_empty() {
+            String::new()
+        } else {
+            format!(" among {}", cfg.interfaces.join(", "))
+        }
+    );
+    let started = std::time::Instant::now();
+    let mut active = cfg.active;
+    let found = lan::worker::discover(&cfg, &mut active);
+    if !json {
+        writeln!(
+            out,
+            "{:<16} {:<18} {:<10} VENDOR",
+            "ADDRESS", "MAC", "INTERFACE"
+        )?;
+    }
+    for n in &found {
+        let randomized = n.mac[0] & 0x02 != 0;
+        let vendor = if randomized {
+            None
+        } else {
+            lan::worker::vendor_of(n.mac)
+        };
+        if json {
+            serde_json::to_writer(
+                &mut *out,
+                &serde_json::json!({
+                    "ip": n.ip, "mac": mac_text(n.mac), "interface": n.interface,
+                    "vendor": vendor, "randomized": randomized,
+                }),
+            )?;
+            writeln!(out)?;
+        } else {
+            let v = match (&vendor, randomized) {
+                (_, true) => "(randomized MAC)".to_string(),
+                (Some(v), _) => terminal_safe(v, 60),
+                (None, _) => "(unknown)".to_string(),
+            };
+            writeln!(
+                out,
+                "{:<16} {:<18} {:<10} {v}",
+                n.ip,
+                mac_text(n.mac),
+                n.interface
+            )?;
+        }
+    }
+    if !json {
+        eprintln!(
+            "{} devices on {} in {:.1} s ({})",
+            found.len(),
+            ifaces
+                .iter()
+                .map(|i| i.name.as_str())
+                .collect::<Vec<_>>()
+                .join(", "),
+            started.elapsed().as_secs_f64(),
+            if active {
+                "ARP scan"
+            } else {
+                "the kernel's neighbour table"
+            }
+        );
+    }
+    Ok(())
+}
+
+fn show(
+    out: &mut impl Write,
+    list: &[crate::store::devices::Device],
+    json: bool,
+) -> io::Result<()> {
+    if !json {
+        writeln!(
+            out,
+            "{:>4} {:<7} {:<16} {:<18} {:<7} {:<27} VENDOR / NAME",
+            "ID", "STATE", "ADDRESS", "MAC", "TRUSTED", "LAST SEEN (UTC)"
+        )?;
+    }
+    for d in list {
+        if json {
+            serde_json::to_writer(&mut *out, d)?;
+            writeln!(out)?;
+        } else {
+            let label = d
+                .name
+                .clone()
+                .or_else(|| d.vendor.clone())
+                .unwrap_or_else(|| {
+                    if d.randomized {
+                        "(randomized MAC)".into()
+                    } else {
+                        "(unknown)".into()
+                    }
+                });
+            writeln!(
+                out,
+                "{:>4} {:<7} {:<16} {:<18} {:<7} {:<27} {}",
+                d.id,
+                if d.online { "online" } else { "offline" },
+                d.ip.as_deref().unwrap_or("-"),
+                d.mac,
+                if d.trusted { "yes" } else { "no" },
+                d.last_seen.to_string(),
+                terminal_safe(&label, 60)
+            )?;
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,44 @@
+//! LAN device discovery: which hosts share this machine's networks, from the kernel's
+//! neighbour table (passive) and ARP scans (active, with CAP_NET_RAW), turned into
+//! device state and NEW_DEVICE / DEVICE_JOINED / DEVICE_LEFT / DEVICE_IP_CHANGED /
+//! DEVICE_MAC_CHANGED events for the rule engine.
+
+pub mod arp_scan;
+pub mod iface;
+pub mod neigh;
+pub mod tracker;
+pub mod worker;
+
+use serde::{Deserialize, Serialize};
+
+/// `lan:` in picket.yaml.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct LanConfig {
+    /// Seconds between discovery rounds; 0 turns LAN discovery off.
+    pub interval_secs: u64,
+    /// A device unseen this many seconds is offline (DEVICE_LEFT).
+    pub absent_secs: u64,
+    /// ARP-scan the subnets (needs CAP_NET_RAW); otherwise, or without the capability,
+    /// only the kernel's neighbour table is read.
+    pub active: bool,
+    /// Interfaces to watch; empty: every interface that is up, not loopback, with IPv4.
+    pub interfaces: Vec<String>,
+    /// Most addresses scanned per interface (a /16 is cut to this many).
+    pub scan_limit: usize,
+    /// ARP requests per second.
+    pub rate_per_sec: u32,
+}
+
+impl Default for LanConfig {
+    fn default() -> Self {
+        LanConfig {
+            interval_secs: 300,
+            absent_secs: 1800,
+            active: true,
+            interfaces: Vec::new(),
+            scan_limit: 1024,
+            rate_per_sec: 500,
+        }
+    }
+}

@@ -1,0 +1,107 @@
+//! One discovery round (scan or read the neighbour table, then track), and the loop
+//! `picket run` keeps on `lan.interval_secs`.
+
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use super::arp_scan::{self, ScanError, ScanOptions};
+use super::iface::{self, Interface};
+use super::neigh::{self, Neighbour};
+use super::{tracker, LanConfig};
+use crate::event::Event;
+use crate::timestamp::Timestamp;
+
+/// The interfaces `cfg` asks for (all usable ones when it names none), with IPv4.
+pub fn interfaces(cfg: &LanConfig) -> Vec<Interface> {
+    iface::list()
+        .into_iter()
+        .filter(|i| !i.ipv4.is_empty())
+        .filter(|i| cfg.interfaces.is_empty() || cfg.interfaces.contains(&i.name))
+        .collect()
+}
+
+/// What one round saw: an ARP scan of each interface when `active` (and permitted),
+/// else the kernel's neighbour table for those interfaces. `active` is turned off, with
+/// one message, when the scan is not permitted.
+pub fn discover(cfg: &LanConfig, active: &mut bool) -> Vec<Neighbour> {
+    let ifaces = interfaces(cfg);
+    let mut seen: Vec<Neighbour> = Vec::new();
+    if *active {
+        let opts = ScanOptions {
+            rate_per_sec: cfg.rate_per_sec,
+            limit: cfg.scan_limit,
+            ..ScanOptions::default()
+        };
+        for i in &ifaces {
+            match arp_scan::scan(i, &opts) {
+                Ok(found) => seen.extend(found),
+                Err(ScanError::NotPermitted) => {
+                    eprintln!("picket: {}", ScanError::NotPermitted);
+                    *active = false;
+                    break;
+                }
+                Err(e) => eprintln!("picket: {e}"),
+            }
+        }
+    }
+    if !*active {
+        match neigh::read() {
+            Ok(all) => seen.extend(
+                all.into_iter()
+                    .filter(|n| ifaces.iter().any(|i| i.name == n.interface)),
+            ),
+            Err(e) => eprintln!("picket: cannot read /proc/net/arp: {e}"),
+        }
+    }
+    let mut unique: Vec<Neighbour> = Vec::with_capacity(seen.len());
+    for n in seen {
+        if !unique.iter().any(|u| u.ip == n.ip && u.mac == n.mac) {
+            unique.push(n);
+        }
+    }
+    unique
+}
+
+/// The vendor of a MAC from the IEEE registry.
+pub fn vendor_of(_mac: [u8; 6]) -> Option<String> {
+    None
+}
+
+/// `picket run`'s discovery loop: a round every `interval_secs`, its events handed to
+/// `send` (the engine), until `stop`.
+pub fn run(
+    cfg: LanConfig,
+    data_dir: PathBuf,
+    send: impl Fn(Vec<Event>) -> bool,
+    stop: Arc<AtomicBool>,
+) {
+    let conn = match crate::store::open(&data_dir) {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("picket: LAN discovery is off: {e}");
+            return;
+        }
+    };
+    let mut active = cfg.active;
+    while !stop.load(Ordering::SeqCst) {
+        let seen = discover(&cfg, &mut active);
+        let round = tracker::Round {
+            now: Timestamp::now(),
+            absent_secs: cfg.absent_secs,
+            gateway: tracker::default_gateway(),
+            vendor_of: &vendor_of,
+        };
+        match tracker::apply(&conn, &seen, &round) {
+            Ok(events) if !events.is_empty() => {
+                if !send(events) {
+                    return;
+                }
+            }
+            Ok(_) => {}
+            Err(e) => eprintln!("picket: LAN discovery: {e}"),
+        }
+        crate::daemon::sleep_unless_stopped(&stop, Duration::from_secs(cfg.interval_secs));
+    }
+}

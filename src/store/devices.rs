@@ -1,0 +1,188 @@
+//! LAN devices: one row per MAC with its latest address, vendor, name, trust and risk,
+//! first and last seen and whether it is online, and each device's history.
+
+use rusqlite::{params, Connection, OptionalExtension};
+use serde::Serialize;
+
+use crate::timestamp::Timestamp;
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Device {
+    pub id: i64,
+    pub mac: String,
+    pub ip: Option<String>,
+    pub name: Option<String>,
+    pub vendor: Option<String>,
+    pub hostname: Option<String>,
+    /// A locally administered (randomized) MAC: no vendor, and it may change.
+    pub randomized: bool,
+    pub interface: Option<String>,
+    pub trusted: bool,
+    pub risk_score: i64,
+    pub first_seen: Timestamp,
+    pub last_seen: Timestamp,
+    pub online: bool,
+}
+
+const COLUMNS: &str = "id, mac, ip, name, vendor, hostname, randomized, interface, trusted, risk_score, first_seen, last_seen, online";
+
+fn from_row(r: &rusqlite::Row) -> rusqlite::Result<Device> {
+    Ok(Device {
+        id: r.get(0)?,
+        mac: r.get(1)?,
+        ip: r.get(2)?,
+        name: r.get(3)?,
+        vendor: r.get(4)?,
+        hostname: r.get(5)?,
+        randomized: r.get(6)?,
+        interface: r.get(7)?,
+        trusted: r.get(8)?,
+        risk_score: r.get(9)?,
+        first_seen: Timestamp::from_micros(r.get(10)?),
+        last_seen: Timestamp::from_micros(r.get(11)?),
+        online: r.get(12)?,
+    })
+}
+
+pub fn by_mac(conn: &Connection, mac: &str) -> rusqlite::Result<Option<Device>> {
+    conn.prepare_cached(&format!("SELECT {COLUMNS} FROM devices WHERE mac = ?1"))?
+        .query_row([mac], from_row)
+        .optional()
+}
+
+pub fn get(conn: &Connection, id: i64) -> rusqlite::Result<Option<Device>> {
+    conn.prepare_cached(&format!("SELECT {COLUMNS} FROM devices WHERE id = ?1"))?
+        .query_row([id], from_row)
+        .optional()
+}
+
+/// Other devices whose latest address is `ip`.
+pub fn holders_of(conn: &Connection, ip: &str, except_mac: &str) -> rusqlite::Result<Vec<Device>> {
+    conn.prepare_cached(&format!(
+        "SELECT {COLUMNS} FROM devices WHERE ip = ?1 AND mac != ?2 ORDER BY last_seen DESC"
+    ))?
+    .query_map([ip, except_mac], from_row)?
+    .collect()
+}
+
+/// What a newly seen device is known by.
+pub struct NewDevice<'a> {
+    pub mac: &'a str,
+    pub ip: &'a str,
+    pub vendor: Option<&'a str>,
+    pub randomized: bool,
+    pub interface: &'a str,
+    pub now: Timestamp,
+}
+
+pub fn insert(conn: &Connection, d: &NewDevice) -> rusqlite::Result<i64> {
+    conn.prepare_cached(
+        "INSERT INTO devices (mac, ip, vendor, randomized, interface, first_seen, last_seen, online)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6, 1) RETURNING id",
+    )?
+    .query_row(
+        params![d.mac, d.ip, d.vendor, d.randomized, d.interface, d.now.as_micros()],
+        |r| r.get(0),
+    )
+}
+
+/// Records a sighting: its address and interface now, online, last seen `now`.
+pub fn seen(
+    conn: &Connection,
+    id: i64,
+    ip: &str,
+    interface: &str,
+    now: Timestamp,
+) -> rusqlite::Result<()> {
+    conn.prepare_cached(
+        "UPDATE devices SET ip = ?2, interface = ?3, last_seen = ?4, online = 1 WHERE id = ?1",
+    )?
+    .execute(params![id, ip, interface, now.as_micros()])?;
+    Ok(())
+}
+
+/// Marks offline the online devices last seen before `before`; returns them.
+pub fn gone_quiet(conn: &Connection, before: Timestamp) -> rusqlite::Result<Vec<Device>> {
+    let quiet: Vec<Device> = conn
+        .prepare_cached(&format!(
+            "SELECT {COLUMNS} FROM devices WHERE online = 1 AND last_seen < ?1"
+        ))?
+        .query_map([before.as_micros()], from_row)?
+        .collect::<rusqlite::Result<_>>()?;
+    for d in &quiet {
+        conn.prepare_cached("UPDATE devices SET online = 0 WHERE id = ?1")?
+            .execute([d.id])?;
+    }
+    Ok(quiet)
+}
+
+pub fn add_history(
+    conn: &Connection,
+    device: i64,
+    ts: Timestamp,
+    kind: &str,
+    detail: &str,
+) -> rusqlite::Result<()> {
+    conn.prepare_cached(
+        "INSERT INTO device_history (device, ts, kind, detail) VALUES (?1, ?2, ?3, ?4)",
+    )?
+    .execute(params![device, ts.as_micros(), kind, detail])?;
+    Ok(())
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct HistoryEntry {
+    pub ts: Timestamp,
+    pub kind: String,
+    pub detail: String,
+}
+
+/// A device's history, newest first.
+pub fn history(
+    conn: &Connection,
+    device: i64,
+    limit: usize,
+) -> rusqlite::Result<Vec<HistoryEntry>> {
+    conn.prepare_cached(
+        "SELECT ts, kind, detail FROM device_history WHERE device = ?1 ORDER BY id DESC LIMIT ?2",
+    )?
+    .query_map(params![device, limit.max(1) as i64], |r| {
+        Ok(HistoryEntry {
+            ts: Timestamp::from_micros(r.get(0)?),
+            kind: r.get(1)?,
+            detail: r.get(2)?,
+        })
+    })?
+    .collect()
+}
+
+/// Every device, online first, then by address.
+pub fn list(conn: &Connection) -> rusqlite::Result<Vec<Device>> {
+    conn.prepare_cached(&format!(
+        "SELECT {COLUMNS} FROM devices ORDER BY online DESC, ip, mac"
+    ))?
+    .query_map([], from_row)?
+    .collect()
+}
+
+/// A person's changes: trust, name, risk. `false` when there is no such device.
+pub fn set_trusted(conn: &Connection, id: i64, trusted: bool) -> rusqlite::Result<bool> {
+    Ok(conn.execute(
+        "UPDATE devices SET trusted = ?2 WHERE id = ?1",
+        params![id, trusted],
+    )? == 1)
+}
+
+pub fn rename(conn: &Connection, id: i64, name: Option<&str>) -> rusqlite::Result<bool> {
+    Ok(conn.execute(
+        "UPDATE devices SET name = ?2 WHERE id = ?1",
+        params![id, name],
+    )? == 1)
+}
+
+pub fn set_risk(conn: &Connection, id: i64, risk: i64) -> rusqlite::Result<bool> {
+    Ok(conn.execute(
+        "UPDATE devices SET risk_score = ?2 WHERE id = ?1",
+        params![id, risk],
+    )? == 1)
+}
