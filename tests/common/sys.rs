@@ -398,3 +398,13 @@ pub fn copy_rules(dir: &Path, files: &[&str]) -> PathBuf {
     }
     rules
 }
+
+/// A child process killed (and reaped) on drop, so a failing test leaves none behind.
+pub struct ChildGuard(pub Child);
+
+impl Drop for ChildGuard {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}

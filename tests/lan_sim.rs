@@ -1,0 +1,327 @@
+//! LAN discovery on a simulated LAN (root): a bridge in a "switch" namespace and hosts in
+//! their own namespaces, each with a MAC from a real vendor's OUI block and an address in
+//! 198.51.100.0/24; `picket run` in a monitor namespace scans it with real ARP packets.
+//! Discovery finds every host with the right address and MAC; a host taken down goes
+//! offline; a new host and a MAC change raise their alerts; a host answering ARP for the
+//! gateway's address is caught as spoofing; a trusted host's change is recorded but not
+//! alerted; `picket devices scan` sees the same hosts.
+
+mod common;
+
+use std::process::Command;
+use std::time::Duration;
+
+use common::sys::{add_user, bearer, require_root, sh, sh_quiet, wait_for};
+use serde_json::Value;
+
+const PICKET: &str = env!("CARGO_BIN_EXE_picket");
+
+/// A switch (a bridge in its own namespace) and the hosts plugged into it.
+struct Lan {
+    prefix: &'static str,
+    hosts: Vec<String>,
+}
+
+impl Lan {
+    fn new(prefix: &'static str) -> Lan {
+        let lan = Lan {
+            prefix,
+            hosts: Vec::new(),
+        };
+        let sw = lan.ns("sw");
+        sh_quiet("ip", &["netns", "del", &sw]);
+        sh("ip", &["netns", "add", &sw]);
+        sh("ip", &["-n", &sw, "link", "add", "br0", "type", "bridge"]);
+        sh("ip", &["-n", &sw, "link", "set", "br0", "up"]);
+        lan
+    }
+
+    fn ns(&self, name: &str) -> String {
+        format!("{}-{name}", self.prefix)
+    }
+
+    /// A host `name` with `mac` and `ip`/24 plugged into the switch.
+    fn plug(&mut self, name: &str, mac: &str, ip: &str) {
+        let ns = self.ns(name);
+        let (port, nic) = (format!("{}-{name}-p", self.prefix), "eth0");
+        sh_quiet("ip", &["netns", "del", &ns]);
+        sh("ip", &["netns", "add", &ns]);
+        sh("ip", &["-n", &ns, "link", "set", "lo", "up"]);
+        let tmp = format!("{}-{name}-t", self.prefix);
+        sh(
+            "ip",
+            &["link", "add", &tmp, "type", "veth", "peer", "name", &port],
+        );
+        sh("ip", &["link", "set", &tmp, "netns", &ns]);
+        sh("ip", &["-n", &ns, "link", "set", &tmp, "name", nic]);
+        sh("ip", &["-n", &ns, "link", "set", nic, "address", mac]);
+        sh(
+            "ip",
+            &["-n", &ns, "addr", "add", &format!("{ip}/24"), "dev", nic],
+        );
+        sh("ip", &["-n", &ns, "link", "set", nic, "up"]);
+        let sw = self.ns("sw");
+        sh("ip", &["link", "set", &port, "netns", &sw]);
+        sh("ip", &["-n", &sw, "link", "set", &port, "master", "br0"]);
+        sh("ip", &["-n", &sw, "link", "set", &port, "up"]);
+        self.hosts.push(ns);
+    }
+}
+
+impl Drop for Lan {
+    fn drop(&mut self) {
+        for ns in self.hosts.iter().chain(std::iter::once(&self.ns("sw"))) {
+            if let Ok(out) = Command::new("ip").args(["netns", "pids", ns]).output() {
+                for pid in String::from_utf8_lossy(&out.stdout).split_whitespace() {
+                    sh_quiet("kill", &["-9", pid]);
+                }
+            }
+            sh_quiet("ip", &["netns", "del", ns]);
+        }
+    }
+}
+
+/// `curl` inside the monitor namespace, where Picket's API listens on loopback.
+fn api(ns: &str, auth: &str, method: &str, path: &str, body: Option<&str>) -> Value {
+    let mut cmd = Command::new("ip");
+    cmd.args(["netns", "exec", ns, "curl", "-sf", "-X", method])
+        .args(["-H", &format!("Authorization: {auth}")])
+        .args(["-H", "content-type: application/json"]);
+    if let Some(b) = body {
+        cmd.args(["--data", b]);
+    }
+    let out = cmd
+        .arg(format!("http://127.0.0.1:8471{path}"))
+        .output()
+        .unwrap();
+    serde_json::from_slice(&out.stdout).unwrap_or(Value::Null)
+}
+
+fn devices(ns: &str, auth: &str) -> Vec<Value> {
+    api(ns, auth, "GET", "/api/devices", None)["items"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default()
+}
+
+fn device<'a>(list: &'a [Value], mac: &str) -> Option<&'a Value> {
+    list.iter().find(|d| d["mac"] == mac)
+}
+
+/// Alerts of `rule`, from the store.
+fn alerts(data: &std::path::Path, rule: &str) -> Vec<Value> {
+    let out = Command::new(PICKET)
+        .args(["alerts", "--json", "--data-dir", data.to_str().unwrap()])
+        .output()
+        .unwrap();
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+        .filter(|a| a["rule"] == rule)
+        .collect()
+}
+
+const GW: (&str, &str) = ("00:1b:21:4a:00:01", "198.51.100.1"); // Intel
+const PI: (&str, &str) = ("b8:27:eb:4a:00:10", "198.51.100.10"); // Raspberry Pi Foundation
+const MAC_: (&str, &str) = ("00:1c:b3:4a:00:11", "198.51.100.11"); // Apple
+const CAM: (&str, &str) = ("00:0c:29:4a:00:12", "198.51.100.12"); // VMware
+const NAS: (&str, &str) = ("00:11:32:4a:00:13", "198.51.100.13"); // Synology
+const MONITOR: (&str, &str) = ("00:25:90:4a:00:02", "198.51.100.2"); // Super Micro
+
+#[test]
+fn a_simulated_lan_is_discovered_and_its_changes_alerted() {
+    require_root("a simulated LAN of network namespaces");
+    let mut lan = Lan::new("pkl");
+    lan.plug("gw", GW.0, GW.1);
+    lan.plug("pi", PI.0, PI.1);
+    lan.plug("mac", MAC_.0, MAC_.1);
+    lan.plug("cam", CAM.0, CAM.1);
+    lan.plug("nas", NAS.0, NAS.1);
+    lan.plug("mon", MONITOR.0, MONITOR.1);
+    let mon = lan.ns("mon");
+    sh("ip", &["-n", &mon, "route", "add", "default", "via", GW.1]);
+
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let d = data.to_str().unwrap();
+    let log = dir.path().join("empty.log");
+    std::fs::write(&log, "").unwrap();
+    let config = dir.path().join("picket.yaml");
+    std::fs::write(
+        &config,
+        format!(
+            "data_dir: {d}\nlisten: 127.0.0.1:8471\nlogs: [{{ path: {} }}]\njournald: \"off\"\n\
+             snapshot_interval_secs: 0\nchecks_interval_secs: 0\nmetrics_interval_secs: 0\n\
+             file_integrity: {{ enabled: false }}\n\
+             lan: {{ interval_secs: 1, absent_secs: 5, rate_per_sec: 2000 }}\n",
+            log.display()
+        ),
+    )
+    .unwrap();
+    add_user(d, "alice", "admin", "correct horse battery");
+    let auth = bearer(d, "alice");
+    let _picket = common::sys::ChildGuard(
+        Command::new("ip")
+            .args(["netns", "exec", &mon, PICKET, "run", "--config"])
+            .arg(&config)
+            .args(["--rules", concat!(env!("CARGO_MANIFEST_DIR"), "/rules")])
+            .spawn()
+            .unwrap(),
+    );
+
+    // Every host, with its address and MAC.
+    let list = wait_for("five devices", Duration::from_secs(30), || {
+        let l = devices(&mon, &auth);
+        (l.len() == 5).then_some(l)
+    });
+    for (mac, ip) in [GW, PI, MAC_, CAM, NAS] {
+        let dev = device(&list, mac).unwrap_or_else(|| panic!("{mac} not found in {list:?}"));
+        assert_eq!(dev["ip"], ip, "{dev}");
+        assert_eq!(dev["online"], true);
+        assert_eq!(dev["randomized"], false);
+    }
+    wait_for(
+        "a new-device alert for each",
+        Duration::from_secs(10),
+        || (alerts(&data, "lan-new-device").len() == 5).then_some(()),
+    );
+    let counts = api(&mon, &auth, "GET", "/api/devices", None);
+    assert_eq!(
+        (counts["total"].as_i64(), counts["new_today"].as_i64()),
+        (Some(5), Some(5))
+    );
+
+    // Trust the Pi; then it moves to another address: recorded, not alerted.
+    let pi_id = device(&list, PI.0).unwrap()["id"].as_i64().unwrap();
+    let r = api(
+        &mon,
+        &auth,
+        "PATCH",
+        &format!("/api/devices/{pi_id}"),
+        Some(r#"{"trusted": true, "name": "kitchen pi"}"#),
+    );
+    assert_eq!(
+        (r["trusted"].as_bool(), r["name"].as_str()),
+        (Some(true), Some("kitchen pi")),
+        "{r}"
+    );
+    let pi = lan.ns("pi");
+    sh("ip", &["-n", &pi, "addr", "flush", "dev", "eth0"]);
+    sh(
+        "ip",
+        &["-n", &pi, "addr", "add", "198.51.100.20/24", "dev", "eth0"],
+    );
+    wait_for("the Pi's new address", Duration::from_secs(15), || {
+        let h = api(&mon, &auth, "GET", &format!("/api/devices/{pi_id}"), None);
+        (h["ip"] == "198.51.100.20").then_some(h)
+    });
+
+    // The camera is unplugged: offline after the absence.
+    sh("ip", &["-n", &lan.ns("cam"), "link", "set", "eth0", "down"]);
+    wait_for("the camera offline", Duration::from_secs(20), || {
+        let l = devices(&mon, &auth);
+        (device(&l, CAM.0)?["online"] == false).then_some(())
+    });
+
+    // The Mac's network card is replaced: a new device, and the address changing hands.
+    let mac_ns = lan.ns("mac");
+    sh("ip", &["-n", &mac_ns, "link", "set", "eth0", "down"]);
+    sh(
+        "ip",
+        &[
+            "-n",
+            &mac_ns,
+            "link",
+            "set",
+            "eth0",
+            "address",
+            "00:1c:b3:4a:00:99",
+        ],
+    );
+    sh("ip", &["-n", &mac_ns, "link", "set", "eth0", "up"]);
+    wait_for("the address-changed alert", Duration::from_secs(20), || {
+        alerts(&data, "lan-device-changed")
+            .iter()
+            .any(|a| a["group"]["extra.mac"] == "00:1c:b3:4a:00:99")
+            .then_some(())
+    });
+
+    // A stranger joins.
+    let stranger = "dc:a6:32:4a:00:30";
+    lan.plug("new", stranger, "198.51.100.30");
+    wait_for("the stranger's alert", Duration::from_secs(20), || {
+        alerts(&data, "lan-new-device")
+            .iter()
+            .any(|a| a["group"]["extra.mac"] == stranger)
+            .then_some(())
+    });
+
+    // The NAS answers ARP for the gateway's address too: spoofing.
+    sh(
+        "ip",
+        &[
+            "-n",
+            &lan.ns("nas"),
+            "addr",
+            "add",
+            &format!("{}/32", GW.1),
+            "dev",
+            "eth0",
+        ],
+    );
+    let spoof = wait_for("the ARP spoofing alert", Duration::from_secs(20), || {
+        alerts(&data, "lan-arp-spoofing").into_iter().next()
+    });
+    assert_eq!(spoof["severity"], "critical");
+    assert_eq!(spoof["group"]["src_ip"], GW.1);
+    assert_eq!(spoof["group"]["extra.mac"], NAS.0);
+
+    // The trusted Pi's move is in its history but raised nothing.
+    let h = api(&mon, &auth, "GET", &format!("/api/devices/{pi_id}"), None);
+    let kinds: Vec<&str> = h["history"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["kind"].as_str().unwrap())
+        .collect();
+    assert!(
+        kinds.contains(&"DEVICE_IP_CHANGED") && kinds.contains(&"CHANGED"),
+        "{kinds:?}"
+    );
+    assert!(
+        !alerts(&data, "lan-device-changed")
+            .iter()
+            .any(|a| a["group"]["extra.mac"] == PI.0),
+        "the trusted Pi raised an alert"
+    );
+
+    // `picket devices scan` from the monitor sees who answers now.
+    let out = Command::new("ip")
+        .args(["netns", "exec", &mon, PICKET, "devices", "scan", "--json"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let seen: Vec<Value> = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    for (mac, ip) in [
+        (GW.0, GW.1),
+        (NAS.0, GW.1),
+        (stranger, "198.51.100.30"),
+        (PI.0, "198.51.100.20"),
+    ] {
+        assert!(
+            seen.iter().any(|s| s["mac"] == mac && s["ip"] == ip),
+            "{mac} at {ip} not in the scan: {seen:?}"
+        );
+    }
+    assert!(
+        !seen.iter().any(|s| s["mac"] == CAM.0),
+        "the unplugged camera answered"
+    );
+}
