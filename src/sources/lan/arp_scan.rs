@@ -162,7 +162,12 @@ pub fn scan(iface: &Interface, opts: &ScanOptions) -> Result<Vec<Neighbour>, Sca
         } else {
             done_sending + opts.wait
         };
-        let timeout_ms = next.saturating_duration_since(now).as_millis().min(100) as i32;
+        // Rounded up: a zero timeout until the next send would spin.
+        let timeout_ms = next
+            .saturating_duration_since(now)
+            .as_micros()
+            .div_ceil(1000)
+            .min(100) as i32;
         let mut pfd = libc::pollfd {
             fd: fd.0,
             events: libc::POLLIN,
