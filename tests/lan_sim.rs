@@ -324,4 +324,47 @@ fn a_simulated_lan_is_discovered_and_its_changes_alerted() {
         !seen.iter().any(|s| s["mac"] == CAM.0),
         "the unplugged camera answered"
     );
+
+    // Without CAP_NET_RAW (as nobody): no ARP scan, but a ping sweep over unprivileged
+    // ICMP sockets fills the emptied neighbour table with the hosts that are up.
+    sh(
+        "ip",
+        &[
+            "netns",
+            "exec",
+            &mon,
+            "sysctl",
+            "-qw",
+            "net.ipv4.ping_group_range=0 2147483647",
+        ],
+    );
+    sh("ip", &["-n", &mon, "neigh", "flush", "all"]);
+    let out = Command::new("ip")
+        .args([
+            "netns",
+            "exec",
+            &mon,
+            "setpriv",
+            "--reuid=nobody",
+            "--regid=nogroup",
+        ])
+        .args(["--clear-groups", "--", PICKET, "devices", "scan", "--json"])
+        .output()
+        .unwrap();
+    let said = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{said}");
+    assert!(
+        said.contains("CAP_NET_RAW"),
+        "no word about the missing capability: {said}"
+    );
+    let seen: Vec<Value> = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    for mac in [PI.0, stranger, "00:1c:b3:4a:00:99"] {
+        assert!(
+            seen.iter().any(|s| s["mac"] == mac),
+            "{mac} not found by the unprivileged sweep: {seen:?}"
+        );
+    }
 }

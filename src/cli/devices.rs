@@ -27,13 +27,14 @@ pub struct DevicesArgs {
 
 #[derive(Debug, clap::Subcommand)]
 pub enum DevicesCommand {
-    /// Scan the LAN now (ARP over a raw socket as root, else the kernel's neighbour table)
-    /// and print what answers, with vendors. Records nothing: `picket run` does.
+    /// Scan the LAN now (ARP over a raw socket as root, else a ping sweep and the kernel's
+    /// neighbour table) and print what answers, with vendors. Records nothing: `picket
+    /// run` does.
     Scan {
         /// Only this interface (repeatable) [default: every interface with IPv4].
         #[arg(long = "interface", value_name = "IF")]
         interfaces: Vec<String>,
-        /// Do not send ARP requests; read the kernel's neighbour table only.
+        /// No ARP scan: a ping sweep, then the kernel's neighbour table.
         #[arg(long)]
         passive: bool,
     },

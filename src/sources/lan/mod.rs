@@ -1,11 +1,12 @@
-//! LAN device discovery: which hosts share this machine's networks, from the kernel's
-//! neighbour table (passive) and ARP scans (active, with CAP_NET_RAW), turned into
+//! LAN device discovery: which hosts share this machine's networks, from ARP scans
+//! (with CAP_NET_RAW) or else a ping sweep and the kernel's neighbour table, turned into
 //! device state and NEW_DEVICE / DEVICE_JOINED / DEVICE_LEFT / DEVICE_IP_CHANGED /
 //! DEVICE_MAC_CHANGED events for the rule engine.
 
 pub mod arp_scan;
 pub mod iface;
 pub mod neigh;
+pub mod ping;
 pub mod tracker;
 pub mod worker;
 
@@ -19,8 +20,9 @@ pub struct LanConfig {
     pub interval_secs: u64,
     /// A device unseen this many seconds is offline (DEVICE_LEFT).
     pub absent_secs: u64,
-    /// ARP-scan the subnets (needs CAP_NET_RAW); otherwise, or without the capability,
-    /// only the kernel's neighbour table is read.
+    /// ARP-scan the subnets (needs CAP_NET_RAW). Otherwise, or without the capability,
+    /// the subnets are ping-swept with unprivileged ICMP sockets (when
+    /// `net.ipv4.ping_group_range` allows) and the kernel's neighbour table is read.
     pub active: bool,
     /// Interfaces to watch; empty: every interface that is up, not loopback, with IPv4.
     pub interfaces: Vec<String>,

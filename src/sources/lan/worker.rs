@@ -23,7 +23,7 @@ pub fn interfaces(cfg: &LanConfig) -> Vec<Interface> {
 }
 
 /// What one round saw: an ARP scan of each interface when `active` (and permitted),
-/// else the kernel's neighbour table for those interfaces. `active` is turned off, with
+/// else a ping sweep of them and then the kernel's neighbour table. `active` is turned off, with
 /// one message, when the scan is not permitted.
 pub fn discover(cfg: &LanConfig, active: &mut bool) -> Vec<Neighbour> {
     let ifaces = interfaces(cfg);
@@ -47,6 +47,21 @@ pub fn discover(cfg: &LanConfig, active: &mut bool) -> Vec<Neighbour> {
         }
     }
     if !*active {
+        // Pinging each address makes the kernel resolve the hosts that are up.
+        for i in &ifaces {
+            if let Err(e) = super::ping::sweep(
+                i,
+                cfg.scan_limit,
+                cfg.rate_per_sec,
+                Duration::from_millis(500),
+            ) {
+                eprintln!(
+                    "picket: no ping sweep on {} ({e}); reading the neighbour table only",
+                    i.name
+                );
+                break;
+            }
+        }
         match neigh::read() {
             Ok(all) => seen.extend(
                 all.into_iter()
