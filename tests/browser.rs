@@ -4,7 +4,9 @@
 //! hostile log text staying text, a viewer who cannot change anything, polling when the
 //! live stream cannot be reached, `picket demo` coming alive, and an incident followed
 //! from the list to closed (its timeline, a note, an owner; another detector's markup
-//! staying text). A failing test leaves a screenshot in target/tmp/browser-screenshots/.
+//! staying text), and LAN devices coloured by state, filtered, trusted with one click,
+//! renamed and rated (a name typed with markup staying text). A failing test leaves a
+//! screenshot in target/tmp/browser-screenshots/.
 
 #[path = "common/browser.rs"]
 mod browser;
@@ -28,6 +30,8 @@ const VIEWER_PW: &str = "viewer password";
 /// a viewer (bob), and an API token for the test's own checks.
 struct Monitor {
     _dir: tempfile::TempDir,
+    /// The data directory (`--data-dir`).
+    data: PathBuf,
     log: PathBuf,
     rules: PathBuf,
     addr: String,
@@ -88,6 +92,7 @@ impl Monitor {
         });
         Monitor {
             _dir: dir,
+            data,
             log,
             rules,
             addr,
@@ -1345,4 +1350,443 @@ fn a_new_high_alert_pops_up_and_settings_lists_a_channel_and_its_failed_delivery
         assert!(popups.len() <= before);
     });
     b.assert_no_script_errors();
+}
+
+/// LAN devices put in the store through the real tracker (a browser test never scans this
+/// host's network), over three discovery rounds: three days ago a Raspberry Pi, a second
+/// Pi and a phone with a randomized MAC; two hours ago the first Pi at a new address, the
+/// phone, and a newcomer of unknown make, while the second Pi has gone; a minute ago the
+/// same three again. The ids of (pi, pi2, phone, newcomer).
+fn seed_devices(data: &std::path::Path) -> (i64, i64, i64, i64) {
+    use picket::sources::lan::neigh::Neighbour;
+    use picket::sources::lan::tracker::{apply, Round};
+    use picket::timestamp::Timestamp;
+    let conn = picket::store::open(data).unwrap();
+    let vendor =
+        |m: [u8; 6]| (m[..3] == [0xb8, 0x27, 0xeb]).then(|| "Raspberry Pi Foundation".to_string());
+    let seen = |list: &[(&str, [u8; 6])]| -> Vec<Neighbour> {
+        list.iter()
+            .map(|(ip, mac)| Neighbour {
+                ip: ip.parse().unwrap(),
+                mac: *mac,
+                interface: "br0".into(),
+            })
+            .collect()
+    };
+    let round = |ago_secs: i64, list: &[(&str, [u8; 6])]| {
+        let r = Round {
+            now: Timestamp::now().saturating_add_secs(-ago_secs),
+            absent_secs: 300,
+            gateway: None,
+            vendor_of: &vendor,
+        };
+        apply(&conn, &seen(list), &r).unwrap();
+    };
+    let (pi, pi2, phone, newcomer) = (
+        [0xb8, 0x27, 0xeb, 0x00, 0x00, 0x01],
+        [0xb8, 0x27, 0xeb, 0x00, 0x00, 0x02],
+        [0x02, 0x5a, 0x11, 0x00, 0x00, 0x03],
+        [0x00, 0x1a, 0x2b, 0x00, 0x00, 0x04],
+    );
+    round(
+        3 * 86_400,
+        &[
+            ("198.51.100.10", pi),
+            ("198.51.100.11", pi2),
+            ("198.51.100.12", phone),
+        ],
+    );
+    let now_here = [
+        ("198.51.100.20", pi),
+        ("198.51.100.12", phone),
+        ("198.51.100.13", newcomer),
+    ];
+    round(2 * 3600, &now_here);
+    round(60, &now_here);
+    let id = |mac: &str| {
+        picket::store::devices::by_mac(&conn, mac)
+            .unwrap()
+            .unwrap_or_else(|| panic!("no device {mac}"))
+            .id
+    };
+    (
+        id("b8:27:eb:00:00:01"),
+        id("b8:27:eb:00:00:02"),
+        id("02:5a:11:00:00:03"),
+        id("00:1a:2b:00:00:04"),
+    )
+}
+
+/// The ids of the rows of the devices table, top to bottom.
+async fn device_rows(p: &Page<'_>) -> Vec<String> {
+    let v = p
+        .js(
+            "return Array.from(document.querySelectorAll('#devices-table tr[data-device-id]'), (r) => r.dataset.deviceId)",
+            vec![],
+        )
+        .await;
+    serde_json::from_value(v).unwrap_or_default()
+}
+
+/// The kinds of the open device's history, top to bottom.
+async fn history_kinds(p: &Page<'_>) -> Vec<String> {
+    let v = p
+        .js(
+            "return Array.from(document.querySelectorAll('#device-history li[data-kind]'), (l) => l.dataset.kind)",
+            vec![],
+        )
+        .await;
+    serde_json::from_value(v).unwrap_or_default()
+}
+
+/// Sets an input's value as typing would (an `input` event), `""` included.
+async fn set_input(p: &Page<'_>, css: &str, value: &str) {
+    let ok = p
+        .js(
+            "const e = document.querySelector(arguments[0]); if (!e) return false; e.focus(); e.value = arguments[1]; e.dispatchEvent(new Event('input', {bubbles: true})); return true",
+            vec![json!(css), json!(value)],
+        )
+        .await;
+    assert_eq!(ok, json!(true), "no {css}");
+}
+
+#[test]
+fn the_devices_page_shows_states_and_an_admin_trusts_renames_and_rates_a_device() {
+    let m = Monitor::start();
+    let auth = format!("Bearer {}", m.token);
+    let (pi, pi2, phone, newcomer) = seed_devices(&m.data);
+    let s = |id: i64| id.to_string();
+    // A person named the phone with markup (and trusted it): the name must stay text.
+    let payload = "<img src=x onerror=\"document.title='pwned'\">";
+    let r = request(
+        &m.addr,
+        "PATCH",
+        &format!("/api/devices/{phone}"),
+        &[
+            ("Authorization", &auth),
+            ("Content-Type", "application/json"),
+        ],
+        Some(&json!({"name": payload, "trusted": true}).to_string()),
+    );
+    assert_eq!(r.status, 200, "{}", r.body);
+    let row = |id: i64| format!("#devices-table tr[data-device-id=\"{id}\"]");
+
+    let b = Browser::start("devices_page", &m.addr);
+    let p = Page(&b.client);
+    b.run(async {
+        p.login(&b.base, "alice", ADMIN_PW, "admin").await;
+        p.goto(&format!("{}/#/devices", b.base)).await;
+        p.wait(&row(pi2), Duration::from_secs(10)).await;
+        p.wait("#live-state[data-state=\"live\"]", Duration::from_secs(10))
+            .await;
+        // Online first (by address), the one gone last; each coloured by its state.
+        assert_eq!(device_rows(&p).await, [s(phone), s(newcomer), s(pi), s(pi2)]);
+        for (id, state, new, trusted) in [
+            (phone, "online", "false", "true"),
+            (newcomer, "online", "true", "false"),
+            (pi, "online", "false", "false"),
+            (pi2, "offline", "false", "false"),
+        ] {
+            let css = format!(
+                "{}[data-state=\"{state}\"][data-new=\"{new}\"][data-trusted=\"{trusted}\"]",
+                row(id)
+            );
+            assert_eq!(count_of(&p, &css).await, 1, "no {css}");
+        }
+        assert_eq!(count_of(&p, &format!("{} .dev-badge-new", row(newcomer))).await, 1);
+        assert_eq!(count_of(&p, &format!("{} .dev-badge-untrusted", row(pi2))).await, 1);
+        assert_eq!(count_of(&p, &format!("{} .dev-badge-offline", row(pi2))).await, 1);
+        for (hook, want) in [
+            ("#devices-count-total", "4"),
+            ("#devices-count-online", "3"),
+            ("#devices-count-new", "1"),
+        ] {
+            assert_eq!(text_of(&p, hook).await, want, "{hook}");
+        }
+        // Name (or vendor) and MAC, address, vendor or what stands for it.
+        let t = text_of(&p, &row(pi)).await;
+        assert!(
+            t.contains("Raspberry Pi Foundation") && t.contains("b8:27:eb:00:00:01") && t.contains("198.51.100.20"),
+            "{t}"
+        );
+        assert!(text_of(&p, &row(newcomer)).await.contains("unknown"));
+        let t = text_of(&p, &row(phone)).await;
+        assert!(t.contains(payload) && t.contains("randomized MAC"), "{t}");
+        assert_not_pwned(&p, "the devices list").await;
+
+        // Filters: Untrusted, New, Offline; and the search.
+        p.click("#devices-filter button[data-filter=\"untrusted\"]").await;
+        assert_eq!(device_rows(&p).await, [s(newcomer), s(pi), s(pi2)]);
+        p.click("#devices-filter button[data-filter=\"new\"]").await;
+        assert_eq!(device_rows(&p).await, [s(newcomer)]);
+        let url = b.client.current_url().await.unwrap();
+        assert!(url.as_str().ends_with("#/devices?filter=new"), "{url}");
+        p.click("#devices-filter button[data-filter=\"offline\"]").await;
+        assert_eq!(device_rows(&p).await, [s(pi2)]);
+        p.click("#devices-filter button[data-filter=\"all\"]").await;
+        set_input(&p, "#devices-search", "b8-27-eb").await;
+        assert_eq!(device_rows(&p).await, [s(pi), s(pi2)]);
+        set_input(&p, "#devices-search", "198.51.100.13").await;
+        assert_eq!(device_rows(&p).await, [s(newcomer)]);
+        set_input(&p, "#devices-search", "").await;
+        assert_eq!(device_rows(&p).await.len(), 4);
+
+        // Trust with one click, under the Untrusted filter: the row says so at once and
+        // stays until the filter changes.
+        p.click("#devices-filter button[data-filter=\"untrusted\"]").await;
+        p.click(&format!("{} button[data-trust=\"{pi}\"]", row(pi))).await;
+        p.wait(
+            &format!("{}[data-trusted=\"true\"] button[data-trust=\"{pi}\"][aria-checked=\"true\"]", row(pi)),
+            Duration::from_secs(5),
+        )
+        .await;
+        assert_eq!(m.api(&format!("/api/devices/{pi}"))["trusted"], true);
+        p.click("#devices-filter button[data-filter=\"all\"]").await;
+        p.click("#devices-filter button[data-filter=\"untrusted\"]").await;
+        assert_eq!(device_rows(&p).await, [s(newcomer), s(pi2)]);
+        p.click("#devices-filter button[data-filter=\"all\"]").await;
+
+        // A refusal (here: the request never reaches the server) is shown under the row,
+        // and nothing changes.
+        b.cdp("Network.enable", json!({}));
+        b.cdp("Network.setBlockedURLs", json!({ "urls": ["*/api/devices/*"] }));
+        p.click(&format!("{} button[data-trust=\"{newcomer}\"]", row(newcomer))).await;
+        p.until("the error in the row", Duration::from_secs(5), || async {
+            text_of(&p, &format!("#devices-table tr[data-error-for=\"{newcomer}\"]"))
+                .await
+                .contains("Not changed")
+                .then_some(())
+        })
+        .await;
+        assert_eq!(count_of(&p, &format!("{}[data-trusted=\"false\"]", row(newcomer))).await, 1);
+        b.cdp("Network.setBlockedURLs", json!({ "urls": [] }));
+        assert_eq!(m.api(&format!("/api/devices/{newcomer}"))["trusted"], false);
+        p.click(&format!("#devices-table tr[data-error-for=\"{newcomer}\"] button"))
+            .await;
+        assert_eq!(count_of(&p, "#devices-table tr[data-error-for]").await, 0);
+
+        // One device: its fields, its history newest first, the traffic note.
+        p.click(&format!("{} .dev-title", row(pi))).await;
+        let detail = format!("#device-detail[data-device-id=\"{pi}\"]");
+        p.wait(&format!("{detail}[data-trusted=\"true\"]"), Duration::from_secs(10))
+            .await;
+        let url = b.client.current_url().await.unwrap();
+        assert!(url.as_str().ends_with(&format!("#/devices/{pi}")), "{url}");
+        p.until("the history", Duration::from_secs(10), || async {
+            (history_kinds(&p).await == ["CHANGED", "DEVICE_IP_CHANGED", "NEW_DEVICE"]).then_some(())
+        })
+        .await;
+        let h = text_of(&p, "#device-history").await;
+        assert!(h.contains("Changed by a person") && h.contains("trusted by alice"), "{h}");
+        assert!(h.contains("Address changed") && h.contains("198.51.100.20"), "{h}");
+        let fields = text_of(&p, "#device-fields").await;
+        assert!(fields.contains("b8:27:eb:00:00:01") && fields.contains("br0"), "{fields}");
+        assert!(text_of(&p, "#device-traffic").await.contains("later"));
+        assert_eq!(
+            count_of(&p, "#device-trust[aria-checked=\"true\"]").await,
+            1,
+            "the detail's trust switch"
+        );
+
+        // Rename: the detail, the row and the server agree.
+        set_input(&p, "#device-name", "Lab Pi").await;
+        p.click("#device-name-save:not([disabled])").await;
+        p.until("the new name", Duration::from_secs(10), || async {
+            (text_of(&p, "#device-name-text").await == "Lab Pi").then_some(())
+        })
+        .await;
+        p.until("the new name in the row", Duration::from_secs(5), || async {
+            (text_of(&p, &format!("{} .dev-title", row(pi))).await == "Lab Pi").then_some(())
+        })
+        .await;
+        assert_eq!(m.api(&format!("/api/devices/{pi}"))["name"], "Lab Pi");
+
+        // Risk: the server refuses 150 (its message shown inline), takes 70.
+        set_input(&p, "#device-risk", "150").await;
+        p.click("#device-risk-save:not([disabled])").await;
+        p.until("the server's refusal", Duration::from_secs(10), || async {
+            let e = p
+                .js(
+                    "const e = document.getElementById('device-error'); return e && !e.hidden ? e.textContent : ''",
+                    vec![],
+                )
+                .await;
+            e.as_str().unwrap_or_default().contains("0 to 100").then_some(())
+        })
+        .await;
+        assert_eq!(m.api(&format!("/api/devices/{pi}"))["risk_score"], 0);
+        set_input(&p, "#device-risk", "70").await;
+        p.click("#device-risk-save:not([disabled])").await;
+        p.until("the new risk", Duration::from_secs(10), || async {
+            text_of(&p, "#device-risk-text").await.contains("70").then_some(())
+        })
+        .await;
+        assert_eq!(m.api(&format!("/api/devices/{pi}"))["risk_score"], 70);
+        assert!(text_of(&p, &row(pi)).await.contains("70"));
+        // Each change is a line of the history.
+        p.until("three changes in the history", Duration::from_secs(10), || async {
+            (count_of(&p, "#device-history li[data-kind=\"CHANGED\"]").await == 3).then_some(())
+        })
+        .await;
+        // An empty name clears it: the vendor stands for the device again.
+        set_input(&p, "#device-name", "").await;
+        p.click("#device-name-save:not([disabled])").await;
+        p.until("the name cleared", Duration::from_secs(10), || async {
+            (text_of(&p, "#device-name-text").await == "not named").then_some(())
+        })
+        .await;
+        assert_eq!(m.api(&format!("/api/devices/{pi}"))["name"], Value::Null);
+        p.until("the vendor in the row", Duration::from_secs(5), || async {
+            (text_of(&p, &format!("{} .dev-title", row(pi))).await == "Raspberry Pi Foundation")
+                .then_some(())
+        })
+        .await;
+
+        // The phone's detail: the name typed with markup is text there too.
+        p.goto(&format!("{}/#/devices/{phone}", b.base)).await;
+        p.wait(&format!("#device-detail[data-device-id=\"{phone}\"]"), Duration::from_secs(10))
+            .await;
+        p.until("the phone's history", Duration::from_secs(10), || async {
+            (count_of(&p, "#device-history li[data-kind=\"CHANGED\"]").await == 1).then_some(())
+        })
+        .await;
+        assert_eq!(text_of(&p, "#device-name-text").await, payload);
+        assert!(text_of(&p, "#device-detail h2").await.contains(payload));
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        assert_not_pwned(&p, "the device detail").await;
+        p.click("#device-detail .detail-head button").await;
+
+        // Live: a device discovered while the page is open shows up when the stream brings
+        // the LAN alert (here posted as the lan-new-device rule would raise it; the page's
+        // own refresh is every 15 s).
+        {
+            use picket::sources::lan::{neigh::Neighbour, tracker};
+            let conn = picket::store::open(&m.data).unwrap();
+            let r = tracker::Round {
+                now: picket::timestamp::Timestamp::now(),
+                // Nobody else goes offline however long the steps above took.
+                absent_secs: 86_400,
+                gateway: None,
+                vendor_of: &|_| None,
+            };
+            let late = Neighbour {
+                ip: "198.51.100.14".parse().unwrap(),
+                mac: [0xb8, 0x27, 0xeb, 0x00, 0x00, 0x05],
+                interface: "br0".into(),
+            };
+            let events = tracker::apply(&conn, &[late], &r).unwrap();
+            assert_eq!(events.len(), 1, "{events:?}");
+        }
+        let late = wait_for("the late device", Duration::from_secs(5), || {
+            m.api("/api/devices")["items"]
+                .as_array()?
+                .iter()
+                .find(|d| d["mac"] == "b8:27:eb:00:00:05")?["id"]
+                .as_i64()
+        });
+        let now = jiff::Timestamp::now().strftime("%Y-%m-%dT%H:%M:%SZ").to_string();
+        let r = request(
+            &m.addr,
+            "POST",
+            "/api/alert",
+            &[
+                ("Authorization", &auth),
+                ("Content-Type", "application/json"),
+            ],
+            Some(
+                &json!({"type": "NEW_DEVICE", "severity": "low", "timestamp": now,
+                    "rule": "lan-new-device", "ip": "198.51.100.14"})
+                .to_string(),
+            ),
+        );
+        assert_eq!(r.status, 201, "{}", r.body);
+        p.wait(&format!("{}[data-new=\"true\"]", row(late)), Duration::from_secs(5))
+            .await;
+        p.until("the counts", Duration::from_secs(5), || async {
+            (text_of(&p, "#devices-count-total").await == "5").then_some(())
+        })
+        .await;
+        assert_eq!(text_of(&p, "#devices-count-new").await, "2");
+
+        // The Overview's card: every device, and the new ones.
+        p.goto(&format!("{}/#/overview", b.base)).await;
+        p.until("the device counts", Duration::from_secs(10), || async {
+            (text_of(&p, "#ov-devices").await == "5" && text_of(&p, "#ov-devices-new").await == "2")
+                .then_some(())
+        })
+        .await;
+        p.wait("a.metric[href=\"#/devices\"] #ov-devices", Duration::from_secs(1))
+            .await;
+        assert_not_pwned(&p, "the overview").await;
+    });
+    b.assert_no_script_errors();
+    drop(b);
+    let audit = m.api("/api/audit?limit=20");
+    assert!(
+        audit["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|e| e["user"] == "alice"
+                && e["action"] == "device.update"
+                && e["target"] == format!("device {pi}")),
+        "{audit:#}"
+    );
+
+    // A viewer sees the same devices and values, and no control.
+    let b = Browser::start("devices_page_viewer", &m.addr);
+    let p = Page(&b.client);
+    b.run(async {
+        p.login(&b.base, "bob", VIEWER_PW, "viewer").await;
+        p.goto(&format!("{}/#/devices", b.base)).await;
+        p.wait(
+            &format!("{}[data-trusted=\"true\"]", row(pi)),
+            Duration::from_secs(10),
+        )
+        .await;
+        assert_eq!(
+            count_of(&p, "button[data-trust]").await,
+            0,
+            "a viewer has trust switches"
+        );
+        // The word instead of the switch.
+        assert_eq!(
+            count_of(&p, &format!("{} .dev-trust-word.is-on", row(pi))).await,
+            1
+        );
+        assert_eq!(
+            count_of(&p, &format!("{} .dev-trust-word:not(.is-on)", row(pi2))).await,
+            1
+        );
+        p.goto(&format!("{}/#/devices/{pi}", b.base)).await;
+        p.wait(
+            &format!("#device-detail[data-device-id=\"{pi}\"]"),
+            Duration::from_secs(10),
+        )
+        .await;
+        p.wait("#device-readonly", Duration::from_secs(5)).await;
+        p.wait("#device-history li[data-kind]", Duration::from_secs(5))
+            .await;
+        for hook in [
+            "#device-trust",
+            "#device-name",
+            "#device-name-save",
+            "#device-risk",
+            "#device-risk-save",
+        ] {
+            assert_eq!(count_of(&p, hook).await, 0, "a viewer has {hook}");
+        }
+        assert!(text_of(&p, "#device-risk-text").await.contains("70"));
+        let r = p
+            .api(
+                "PATCH",
+                &format!("/api/devices/{pi}"),
+                Some(json!({"trusted": false})),
+            )
+            .await;
+        assert_eq!(r["status"], 403, "{r}");
+        assert_not_pwned(&p, "the viewer's device detail").await;
+    });
+    b.assert_no_script_errors();
+    assert_eq!(m.api(&format!("/api/devices/{pi}"))["trusted"], true);
 }

@@ -6,7 +6,6 @@ import { startPopups } from './alert-popup.js';
 
 // Pages are loaded when first visited: the first load carries only the shell and the
 // page shown (login + Overview ≈ 140 KB instead of every page's code up front).
-const placeholder = () => import('./page-placeholder.js');
 const PAGES = {
   overview: () => import('./page-overview.js'),
   alerts: () => import('./page-alerts.js'),
@@ -16,7 +15,8 @@ const PAGES = {
   settings: () => import('./page-settings.js'),
   processes: () => import('./page-processes.js'),
   ports: () => import('./page-ports.js'),
-  config: () => import('./page-config.js'), incidents: () => import('./page-incidents.js'), devices: placeholder,
+  config: () => import('./page-config.js'), incidents: () => import('./page-incidents.js'),
+  devices: () => import('./page-devices.js'),
   bans: () => import('./page-bans.js'),
 };
 const TITLES = {

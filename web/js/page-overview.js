@@ -4,6 +4,7 @@
 import { get, seg, errorText } from './api.js';
 import { h, append, clear, setMeasured, fmtCount, fmtPct, fmtBytes, fmtRel, fmtTime, parseTs, sevBadge, statusBadge, groupPills, throttle, poll, NOT_MEASURED } from './dom.js';
 import { timelineChart, lineChart, fmtUnit, SERIES_COLORS } from './charts.js';
+import { isLanAlert, isLanEvent } from './lan.js';
 import * as stream from './stream.js';
 
 const RANGES = [
@@ -46,18 +47,19 @@ export function mount(main, ctx) {
   const cleanups = [];
   const card = (label, id, tone, href, sub) => {
     const value = h('div', { class: 'm-value', id, text: '…' });
-    const kids = [h('div', { class: 'm-label', text: label }), value, sub ? h('div', { class: 'm-sub', text: sub }) : null];
+    const kids = [h('div', { class: 'm-label', text: label }), value, sub ? h('div', { class: 'm-sub' }, sub) : null];
     const el = href ? h('a', { class: 'metric', href }, kids) : h('div', { class: 'metric' }, kids);
     if (tone) el.style.setProperty('--tone', tone);
     return { el, value };
   };
+  const devicesNew = h('span', { id: 'ov-devices-new', text: '…' });
   const cards = {
     events_today: card('Events today', 'ov-events-today', 'var(--accent)', '#/events?since=' + encodeURIComponent('24h')),
     alerts_open: card('Open alerts', 'ov-open-alerts', 'var(--sev-high)', '#/alerts'),
     alerts_new_today: card('New alerts today', 'ov-new-alerts', 'var(--sev-medium)', '#/alerts'),
     incidents_active: card('Active incidents', 'ov-active-incidents', 'var(--sev-critical)', '#/incidents'),
     events_total: card('Events stored', 'ov-events-total', 'var(--events)'),
-    devices: card('Devices', 'ov-devices', 'var(--st-acknowledged)', null, 'on the network'),
+    devices: card('Devices', 'ov-devices', 'var(--st-acknowledged)', '#/devices', [devicesNew, ' new today']),
     security_score: card('Security score', 'ov-score', 'var(--ok)', null, 'out of 100'),
   };
 
@@ -116,7 +118,7 @@ export function mount(main, ctx) {
 
   function applyMetrics(m) {
     if (!m || typeof m !== 'object') return;
-    for (const k of ['events_today', 'alerts_open', 'alerts_new_today', 'events_total', 'devices', 'security_score']) {
+    for (const k of ['events_today', 'alerts_open', 'alerts_new_today', 'events_total', 'security_score']) {
       if (k === 'alerts_open' && Date.now() - countsAt < 7000) continue; // a fresher count came from /api/alerts/counts
       setMeasured(cards[k].value, m[k]);
     }
@@ -169,6 +171,20 @@ export function mount(main, ctx) {
   }
   const loadIncidentsSoon = throttle(loadIncidents, 1000);
 
+  // Devices on the LAN and how many are new today: /api/devices, again on LAN news from
+  // the stream and with the timeline's minute.
+  async function loadDevices() {
+    try {
+      const d = await get('/api/devices');
+      if (!alive) return;
+      setMeasured(cards.devices.value, d && typeof d.total === 'number' ? d.total : null);
+      devicesNew.textContent = d && typeof d.new_today === 'number' ? fmtCount(d.new_today) : '—';
+    } catch (_) {
+      if (alive) { cards.devices.value.textContent = '—'; devicesNew.textContent = '—'; }
+    }
+  }
+  const loadDevicesSoon = throttle(loadDevices, 1000);
+
   let countsAt = 0;
   const reloadTimelineSoon = throttle(loadTimeline, 5000);
   cleanups.push(
@@ -178,9 +194,10 @@ export function mount(main, ctx) {
       countsAt = Date.now();
       setMeasured(cards.alerts_open.value, c.open);
     }),
-    stream.on('lagged', () => { loadFeed(); reloadTimelineSoon(); loadIncidentsSoon(); }),
+    stream.on('lagged', () => { loadFeed(); reloadTimelineSoon(); loadIncidentsSoon(); loadDevicesSoon(); }),
     stream.on('incidents', () => loadIncidentsSoon()),
-    stream.on('alert', (a) => { upsert(a, true); reloadTimelineSoon(); }),
+    stream.on('alert', (a) => { upsert(a, true); reloadTimelineSoon(); if (isLanAlert(a)) loadDevicesSoon(); }),
+    stream.on('event', (e) => { if (isLanEvent(e)) loadDevicesSoon(); }),
     stream.on('alert_status', (s) => {
       if (!s || s.id == null) return;
       const li = feed.querySelector('li[data-alert-id="' + CSS.escape(String(s.id)) + '"] .status');
@@ -188,20 +205,22 @@ export function mount(main, ctx) {
     }),
     () => reloadTimelineSoon.cancel(),
     () => loadIncidentsSoon.cancel(),
+    () => loadDevicesSoon.cancel(),
   );
   const tick = setInterval(() => {
     for (const t of feed.querySelectorAll('.feed-time')) t.textContent = fmtRel(t.dataset.ts);
   }, 30000);
-  const tlTimer = setInterval(loadTimeline, 60000);
+  const tlTimer = setInterval(() => { loadTimeline(); loadDevicesSoon(); }, 60000);
   cleanups.push(() => clearInterval(tick), () => clearInterval(tlTimer));
 
   get('/api/metrics').then((m) => alive && applyMetrics(m)).catch((err) => {
-    for (const [k, c] of Object.entries(cards)) if (k !== 'incidents_active') c.value.textContent = '—';
+    for (const [k, c] of Object.entries(cards)) if (k !== 'incidents_active' && k !== 'devices') c.value.textContent = '—';
     tlError.hidden = false; tlError.textContent = errorText(err);
   });
   loadTimeline();
   loadFeed();
   loadIncidents();
+  loadDevices();
 
   return {
     update(nctx) { hostSec.setRange(rangeFromQuery(nctx.query)); return true; },

@@ -1,9 +1,9 @@
-// Pages whose data arrives with later work: a calm explanation, not an error.
+// Pages whose data arrives with later work: a calm explanation, not an error. None is
+// routed here today (app.js's PAGES); a page added to the navigation before its code
+// points here, with its [title, lead, text] in INFO, or gets the generic words.
 import { h } from './dom.js';
 
-const INFO = {
-  devices: ['Devices', 'Arrives with network device discovery', 'Devices seen on the local network, new arrivals and address changes will be listed here.'],
-};
+const INFO = {};
 
 export function mount(main, ctx) {
   const [title, lead, text] = INFO[ctx.name] || ['Not yet available', 'Arrives with later work', ''];
