@@ -31,6 +31,20 @@ impl Lan {
         let sw = lan.ns("sw");
         sh_quiet("ip", &["netns", "del", &sw]);
         sh("ip", &["netns", "add", &sw]);
+        // A plain switch has no address of its own (else its bridge answers IPv6 too).
+        for key in ["all", "default"] {
+            sh(
+                "ip",
+                &[
+                    "netns",
+                    "exec",
+                    &sw,
+                    "sysctl",
+                    "-qw",
+                    &format!("net.ipv6.conf.{key}.disable_ipv6=1"),
+                ],
+            );
+        }
         sh("ip", &["-n", &sw, "link", "add", "br0", "type", "bridge"]);
         sh("ip", &["-n", &sw, "link", "set", "br0", "up"]);
         lan
@@ -180,6 +194,17 @@ fn a_simulated_lan_is_discovered_and_its_changes_alerted() {
         assert_eq!(dev["online"], true);
         assert_eq!(dev["randomized"], false);
     }
+    // Their IPv6 link-local addresses too, from NDP (after an echo to ff02::1).
+    wait_for("IPv6 addresses from NDP", Duration::from_secs(20), || {
+        let l = devices(&mon, &auth);
+        [GW.0, PI.0, NAS.0]
+            .iter()
+            .all(|mac| {
+                device(&l, mac)
+                    .is_some_and(|d| d["ipv6"].as_str().is_some_and(|a| a.starts_with("fe80::")))
+            })
+            .then_some(())
+    });
     wait_for(
         "a new-device alert for each",
         Duration::from_secs(10),

@@ -126,10 +126,42 @@ fn scan(
             )?;
         }
     }
+    let found6 = lan::worker::discover_ipv6(&cfg);
+    for n in &found6 {
+        let randomized = n.mac[0] & 0x02 != 0;
+        let vendor = if randomized {
+            None
+        } else {
+            lan::worker::vendor_of(n.mac)
+        };
+        if json {
+            serde_json::to_writer(
+                &mut *out,
+                &serde_json::json!({
+                    "ip": n.ip, "mac": mac_text(n.mac), "interface": n.interface,
+                    "vendor": vendor, "randomized": randomized,
+                }),
+            )?;
+            writeln!(out)?;
+        } else {
+            writeln!(
+                out,
+                "{:<16} {:<18} {:<10} {}",
+                n.ip,
+                mac_text(n.mac),
+                n.interface,
+                vendor
+                    .as_deref()
+                    .map(|v| terminal_safe(v, 60))
+                    .unwrap_or_default()
+            )?;
+        }
+    }
     if !json {
         eprintln!(
-            "{} devices on {} in {:.1} s ({})",
+            "{} IPv4 and {} IPv6 neighbours on {} in {:.1} s ({})",
             found.len(),
+            found6.len(),
             ifaces
                 .iter()
                 .map(|i| i.name.as_str())

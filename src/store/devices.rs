@@ -11,6 +11,8 @@ pub struct Device {
     pub id: i64,
     pub mac: String,
     pub ip: Option<String>,
+    /// Its latest IPv6 address, from the neighbour table (often link-local).
+    pub ipv6: Option<String>,
     pub name: Option<String>,
     pub vendor: Option<String>,
     pub hostname: Option<String>,
@@ -24,7 +26,7 @@ pub struct Device {
     pub online: bool,
 }
 
-const COLUMNS: &str = "id, mac, ip, name, vendor, hostname, randomized, interface, trusted, risk_score, first_seen, last_seen, online";
+const COLUMNS: &str = "id, mac, ip, name, vendor, hostname, randomized, interface, trusted, risk_score, first_seen, last_seen, online, ipv6";
 
 fn from_row(r: &rusqlite::Row) -> rusqlite::Result<Device> {
     Ok(Device {
@@ -41,6 +43,7 @@ fn from_row(r: &rusqlite::Row) -> rusqlite::Result<Device> {
         first_seen: Timestamp::from_micros(r.get(10)?),
         last_seen: Timestamp::from_micros(r.get(11)?),
         online: r.get(12)?,
+        ipv6: r.get(13)?,
     })
 }
 
@@ -68,7 +71,8 @@ pub fn holders_of(conn: &Connection, ip: &str, except_mac: &str) -> rusqlite::Re
 /// What a newly seen device is known by.
 pub struct NewDevice<'a> {
     pub mac: &'a str,
-    pub ip: &'a str,
+    /// Its IPv4 address; none for a device seen only over IPv6.
+    pub ip: Option<&'a str>,
     pub vendor: Option<&'a str>,
     pub randomized: bool,
     pub interface: &'a str,
@@ -98,6 +102,22 @@ pub fn seen(
         "UPDATE devices SET ip = ?2, interface = ?3, last_seen = ?4, online = 1 WHERE id = ?1",
     )?
     .execute(params![id, ip, interface, now.as_micros()])?;
+    Ok(())
+}
+
+/// Records an IPv6 sighting: the address, online, last seen `now`.
+pub fn seen_ipv6(
+    conn: &Connection,
+    id: i64,
+    ipv6: &str,
+    interface: &str,
+    now: Timestamp,
+) -> rusqlite::Result<()> {
+    conn.prepare_cached(
+        "UPDATE devices SET ipv6 = ?2, interface = coalesce(interface, ?3), last_seen = ?4, online = 1
+         WHERE id = ?1",
+    )?
+    .execute(params![id, ipv6, interface, now.as_micros()])?;
     Ok(())
 }
 

@@ -184,7 +184,8 @@ const MIGRATIONS: &[&str] = &[
     "CREATE TABLE devices (
         id         INTEGER PRIMARY KEY,
         mac        TEXT    NOT NULL UNIQUE,  -- aa:bb:cc:dd:ee:ff
-        ip         TEXT,                     -- its latest address
+        ip         TEXT,                     -- its latest IPv4 address
+        ipv6       TEXT,                     -- its latest IPv6 address (NDP)
         name       TEXT,                     -- given by a person
         vendor     TEXT,                     -- from the IEEE registry
         hostname   TEXT,                     -- reverse DNS, mDNS, NetBIOS

@@ -79,3 +79,203 @@ mod tests {
         assert_eq!(parse_mac("b8:27:eb:12:34:5g"), None);
     }
 }
+
+/// One resolved IPv6 neighbour (NDP).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Neighbour6 {
+    pub ip: std::net::Ipv6Addr,
+    pub mac: [u8; 6],
+    pub interface: String,
+}
+
+const RTM_NEWNEIGH: u16 = 28;
+const RTM_GETNEIGH: u16 = 30;
+const NLMSG_ERROR: u16 = 2;
+const NLMSG_DONE: u16 = 3;
+const NDA_DST: u16 = 1;
+const NDA_LLADDR: u16 = 2;
+/// Neighbour states that mean "resolved": reachable, stale, delay, probe, permanent.
+const NUD_RESOLVED: u16 = 0x02 | 0x04 | 0x08 | 0x10 | 0x80;
+
+/// Adds the resolved neighbours in a netlink RTM_NEWNEIGH dump (`buf` holds whole
+/// messages) to `out`; `false` once the dump has ended (NLMSG_DONE, an error, or a
+/// message that does not fit).
+pub fn parse_neigh_dump(
+    buf: &[u8],
+    name_of: &dyn Fn(i32) -> String,
+    out: &mut Vec<Neighbour6>,
+) -> bool {
+    let u16_at = |b: &[u8], i: usize| u16::from_ne_bytes([b[i], b[i + 1]]);
+    let mut off = 0;
+    while off + 16 <= buf.len() {
+        let len = u32::from_ne_bytes([buf[off], buf[off + 1], buf[off + 2], buf[off + 3]]) as usize;
+        if len < 16 || off + len > buf.len() {
+            return false;
+        }
+        let kind = u16_at(buf, off + 4);
+        match kind {
+            NLMSG_DONE | NLMSG_ERROR => return false,
+            RTM_NEWNEIGH if len >= 16 + 12 => {
+                let m = &buf[off + 16..off + len];
+                let family = m[0] as i32;
+                let ifindex = i32::from_ne_bytes([m[4], m[5], m[6], m[7]]);
+                let state = u16_at(m, 8);
+                let (mut dst, mut lladdr) = (None, None);
+                let mut a = 12;
+                while a + 4 <= m.len() {
+                    let alen = u16_at(m, a) as usize;
+                    if alen < 4 || a + alen > m.len() {
+                        break;
+                    }
+                    let data = &m[a + 4..a + alen];
+                    match u16_at(m, a + 2) {
+                        NDA_DST if data.len() == 16 => {
+                            let mut b = [0u8; 16];
+                            b.copy_from_slice(data);
+                            dst = Some(std::net::Ipv6Addr::from(b));
+                        }
+                        NDA_LLADDR if data.len() == 6 => {
+                            let mut b = [0u8; 6];
+                            b.copy_from_slice(data);
+                            lladdr = Some(b);
+                        }
+                        _ => {}
+                    }
+                    a += (alen + 3) & !3;
+                }
+                if let (true, true, Some(ip), Some(mac)) = (
+                    family == libc::AF_INET6,
+                    state & NUD_RESOLVED != 0,
+                    dst,
+                    lladdr,
+                ) {
+                    if mac != [0; 6] && !ip.is_multicast() {
+                        out.push(Neighbour6 {
+                            ip,
+                            mac,
+                            interface: name_of(ifindex),
+                        });
+                    }
+                }
+            }
+            _ => {}
+        }
+        off += (len + 3) & !3;
+    }
+    true
+}
+
+/// The kernel's IPv6 neighbours now, from a netlink dump.
+pub fn read_ipv6() -> std::io::Result<Vec<Neighbour6>> {
+    let name_of = |i: i32| {
+        let mut buf = [0 as libc::c_char; libc::IF_NAMESIZE];
+        // SAFETY: if_indextoname writes at most IF_NAMESIZE bytes into `buf`.
+        let p = unsafe { libc::if_indextoname(i as u32, buf.as_mut_ptr()) };
+        if p.is_null() {
+            return i.to_string();
+        }
+        // SAFETY: on success `buf` holds a NUL-terminated name.
+        unsafe { std::ffi::CStr::from_ptr(buf.as_ptr()) }
+            .to_string_lossy()
+            .into_owned()
+    };
+    // SAFETY: a netlink socket this function owns and closes; the request is a plain
+    // byte array; receive buffers outlive the calls.
+    unsafe {
+        let fd = libc::socket(
+            libc::AF_NETLINK,
+            libc::SOCK_RAW | libc::SOCK_CLOEXEC,
+            libc::NETLINK_ROUTE,
+        );
+        if fd < 0 {
+            return Err(std::io::Error::last_os_error());
+        }
+        struct Close(i32);
+        impl Drop for Close {
+            fn drop(&mut self) {
+                // SAFETY: closing the descriptor opened above.
+                unsafe { libc::close(self.0) };
+            }
+        }
+        let _close = Close(fd);
+        let mut req = [0u8; 28];
+        req[0..4].copy_from_slice(&28u32.to_ne_bytes());
+        req[4..6].copy_from_slice(&RTM_GETNEIGH.to_ne_bytes());
+        let flags = (libc::NLM_F_REQUEST | libc::NLM_F_DUMP) as u16;
+        req[6..8].copy_from_slice(&flags.to_ne_bytes());
+        req[8..12].copy_from_slice(&1u32.to_ne_bytes());
+        req[16] = libc::AF_INET6 as u8;
+        if libc::send(fd, req.as_ptr().cast(), req.len(), 0) < 0 {
+            return Err(std::io::Error::last_os_error());
+        }
+        let mut out = Vec::new();
+        let mut buf = vec![0u8; 64 * 1024];
+        loop {
+            let n = libc::recv(fd, buf.as_mut_ptr().cast(), buf.len(), 0);
+            if n < 0 {
+                return Err(std::io::Error::last_os_error());
+            }
+            if n == 0 || !parse_neigh_dump(&buf[..n as usize], &name_of, &mut out) {
+                return Ok(out);
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod netlink_tests {
+    use super::*;
+
+    /// One RTM_NEWNEIGH message as the kernel lays it out (native endian).
+    fn message(family: u8, state: u16, dst: &[u8], lladdr: &[u8]) -> Vec<u8> {
+        let attr = |kind: u16, data: &[u8]| {
+            let mut a = Vec::new();
+            a.extend(((4 + data.len()) as u16).to_ne_bytes());
+            a.extend(kind.to_ne_bytes());
+            a.extend(data);
+            while a.len() % 4 != 0 {
+                a.push(0);
+            }
+            a
+        };
+        let mut body = vec![family, 0, 0, 0];
+        body.extend(3i32.to_ne_bytes());
+        body.extend(state.to_ne_bytes());
+        body.extend([0, 0]);
+        body.extend(attr(NDA_DST, dst));
+        body.extend(attr(NDA_LLADDR, lladdr));
+        let mut m = Vec::new();
+        m.extend(((16 + body.len()) as u32).to_ne_bytes());
+        m.extend(RTM_NEWNEIGH.to_ne_bytes());
+        m.extend([0u8; 10]);
+        m.extend(body);
+        m
+    }
+
+    #[test]
+    fn resolved_ipv6_neighbours_are_read_from_a_dump() {
+        let ip: std::net::Ipv6Addr = "fe80::ba27:ebff:fe00:2".parse().unwrap();
+        let mac = [0xb8, 0x27, 0xeb, 0, 0, 2];
+        let mut buf = message(libc::AF_INET6 as u8, 0x02, &ip.octets(), &mac);
+        buf.extend(message(libc::AF_INET6 as u8, 0x01, &ip.octets(), &mac)); // incomplete
+        buf.extend(message(libc::AF_INET as u8, 0x02, &[198, 51, 100, 1], &mac)); // IPv4
+        let mut out = Vec::new();
+        let name = |i: i32| format!("if{i}");
+        assert!(parse_neigh_dump(&buf, &name, &mut out));
+        assert_eq!(
+            out,
+            vec![Neighbour6 {
+                ip,
+                mac,
+                interface: "if3".into()
+            }]
+        );
+        // A truncated message ends the dump instead of being read past its end.
+        let mut out = Vec::new();
+        assert!(!parse_neigh_dump(&buf[..20], &name, &mut out));
+        let mut done = vec![0u8; 16];
+        done[0..4].copy_from_slice(&16u32.to_ne_bytes());
+        done[4..6].copy_from_slice(&NLMSG_DONE.to_ne_bytes());
+        assert!(!parse_neigh_dump(&done, &name, &mut out));
+    }
+}

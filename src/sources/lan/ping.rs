@@ -121,6 +121,83 @@ pub fn sweep(
     }
 }
 
+/// One echo request to the link's all-nodes address (`ff02::1`) on `iface`, over an
+/// unprivileged ICMPv6 socket (or a raw one as root): every IPv6 host on the link answers, and in doing so
+/// resolves this host by NDP, which puts each of them in the kernel's neighbour table.
+/// Waits `wait` for the answers; returns how many came.
+pub fn all_nodes(iface: &Interface, wait: Duration) -> std::io::Result<usize> {
+    // SAFETY: as in `sweep`: a descriptor owned and closed here, a zeroed sockaddr_in6
+    // filled as ipv6(7) describes, buffers that outlive the calls.
+    unsafe {
+        // A ping socket where ping_group_range allows it, else (as root) a raw one: the
+        // kernel fills in ICMPv6 checksums on both.
+        let mut fd = -1;
+        for kind in [libc::SOCK_DGRAM, libc::SOCK_RAW] {
+            fd = libc::socket(
+                libc::AF_INET6,
+                kind | libc::SOCK_CLOEXEC | libc::SOCK_NONBLOCK,
+                libc::IPPROTO_ICMPV6,
+            );
+            if fd >= 0 {
+                break;
+            }
+        }
+        if fd < 0 {
+            return Err(std::io::Error::last_os_error());
+        }
+        struct Close(i32);
+        impl Drop for Close {
+            fn drop(&mut self) {
+                // SAFETY: closing the descriptor opened above.
+                unsafe { libc::close(self.0) };
+            }
+        }
+        let _close = Close(fd);
+        let mut to: libc::sockaddr_in6 = std::mem::zeroed();
+        to.sin6_family = libc::AF_INET6 as u16;
+        to.sin6_addr.s6_addr = "ff02::1"
+            .parse::<std::net::Ipv6Addr>()
+            .map(|a| a.octets())
+            .unwrap_or_default();
+        to.sin6_scope_id = iface.index as u32;
+        let mut p = echo_request(1);
+        p[0] = 128; // ICMPv6 echo request
+        if libc::sendto(
+            fd,
+            p.as_ptr().cast(),
+            p.len(),
+            0,
+            &to as *const libc::sockaddr_in6 as *const libc::sockaddr,
+            std::mem::size_of::<libc::sockaddr_in6>() as u32,
+        ) < 0
+        {
+            return Err(std::io::Error::last_os_error());
+        }
+        let until = Instant::now() + wait;
+        let mut answers = 0;
+        let mut buf = [0u8; 256];
+        while Instant::now() < until {
+            let ms = until
+                .saturating_duration_since(Instant::now())
+                .as_micros()
+                .div_ceil(1000)
+                .min(100);
+            let mut pfd = libc::pollfd {
+                fd,
+                events: libc::POLLIN,
+                revents: 0,
+            };
+            libc::poll(&mut pfd, 1, ms as i32);
+            while libc::recv(fd, buf.as_mut_ptr().cast(), buf.len(), libc::MSG_DONTWAIT) > 0 {
+                if buf[0] == 129 {
+                    answers += 1;
+                }
+            }
+        }
+        Ok(answers)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     #[test]

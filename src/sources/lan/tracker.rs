@@ -12,7 +12,7 @@ use std::net::Ipv4Addr;
 use rusqlite::Connection;
 
 use super::iface::mac_text;
-use super::neigh::Neighbour;
+use super::neigh::{Neighbour, Neighbour6};
 use crate::event::{Event, EventType};
 use crate::store::devices::{self, Device, NewDevice};
 use crate::timestamp::Timestamp;
@@ -101,7 +101,7 @@ pub fn apply(conn: &Connection, seen: &[Neighbour], r: &Round) -> rusqlite::Resu
                     conn,
                     &NewDevice {
                         mac: &mac,
-                        ip: &ip,
+                        ip: Some(&ip),
                         vendor: vendor.as_deref(),
                         randomized,
                         interface: &n.interface,
@@ -196,6 +196,64 @@ pub fn apply(conn: &Connection, seen: &[Neighbour], r: &Round) -> rusqlite::Resu
         );
         devices::add_history(conn, d.id, now, EventType::DeviceLeft.as_str(), &text)?;
         out.push(event(EventType::DeviceLeft, &d, &ip, text, now));
+    }
+    Ok(out)
+}
+
+/// Applies a round's IPv6 sightings (after [`apply`], which already handled the devices
+/// that left): a MAC never seen is NEW_DEVICE, one back from offline DEVICE_JOINED;
+/// otherwise only the device's IPv6 address and last seen change. IPv6 addresses change
+/// by design (privacy addresses), so changes of them raise nothing.
+pub fn apply_ipv6(
+    conn: &Connection,
+    seen: &[Neighbour6],
+    r: &Round,
+) -> rusqlite::Result<Vec<Event>> {
+    let mut out = Vec::new();
+    for n in seen {
+        let (mac, ip) = (mac_text(n.mac), n.ip.to_string());
+        let before = devices::by_mac(conn, &mac)?;
+        let id = match &before {
+            Some(d) => d.id,
+            None => {
+                let randomized = n.mac[0] & 0x02 != 0;
+                let vendor = if randomized {
+                    None
+                } else {
+                    (r.vendor_of)(n.mac)
+                };
+                devices::insert(
+                    conn,
+                    &NewDevice {
+                        mac: &mac,
+                        ip: None,
+                        vendor: vendor.as_deref(),
+                        randomized,
+                        interface: &n.interface,
+                        now: r.now,
+                    },
+                )?
+            }
+        };
+        devices::seen_ipv6(conn, id, &ip, &n.interface, r.now)?;
+        let Some(d) = devices::get(conn, id)? else {
+            continue;
+        };
+        let said = match &before {
+            None => Some((
+                EventType::NewDevice,
+                format!("new device {ip} {} on {}", describe(&d), n.interface),
+            )),
+            Some(b) if !b.online => Some((
+                EventType::DeviceJoined,
+                format!("{ip} {} is back", describe(&d)),
+            )),
+            Some(_) => None,
+        };
+        if let Some((kind, text)) = said {
+            devices::add_history(conn, d.id, r.now, kind.as_str(), &text)?;
+            out.push(event(kind, &d, &ip, text, r.now));
+        }
     }
     Ok(out)
 }

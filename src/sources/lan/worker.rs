@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use super::arp_scan::{self, ScanError, ScanOptions};
 use super::iface::{self, Interface};
-use super::neigh::{self, Neighbour};
+use super::neigh::{self, Neighbour, Neighbour6};
 use super::{tracker, LanConfig};
 use crate::event::Event;
 use crate::timestamp::Timestamp;
@@ -79,6 +79,30 @@ pub fn discover(cfg: &LanConfig, active: &mut bool) -> Vec<Neighbour> {
     unique
 }
 
+/// The IPv6 neighbours on `cfg`'s interfaces: an echo to each link's all-nodes address
+/// first (answering hosts resolve this one by NDP, which lists them in the kernel's
+/// table), then the kernel's table over netlink.
+pub fn discover_ipv6(cfg: &LanConfig) -> Vec<Neighbour6> {
+    let ifaces = interfaces(cfg);
+    for i in &ifaces {
+        // Best effort: without ping sockets the table holds what it holds.
+        let _ = super::ping::all_nodes(i, Duration::from_millis(300));
+    }
+    let mut out: Vec<Neighbour6> = Vec::new();
+    match neigh::read_ipv6() {
+        Ok(all) => {
+            for n in all {
+                let ours = ifaces.iter().any(|i| i.name == n.interface);
+                if ours && !out.iter().any(|o| o.ip == n.ip && o.mac == n.mac) {
+                    out.push(n);
+                }
+            }
+        }
+        Err(e) => eprintln!("picket: cannot read the IPv6 neighbour table: {e}"),
+    }
+    out
+}
+
 /// The vendor of a MAC from the IEEE registry.
 pub fn vendor_of(_mac: [u8; 6]) -> Option<String> {
     None
@@ -108,7 +132,12 @@ pub fn run(
             gateway: tracker::default_gateway(),
             vendor_of: &vendor_of,
         };
-        match tracker::apply(&conn, &seen, &round) {
+        let seen6 = discover_ipv6(&cfg);
+        let applied = tracker::apply(&conn, &seen, &round).and_then(|mut events| {
+            events.extend(tracker::apply_ipv6(&conn, &seen6, &round)?);
+            Ok(events)
+        });
+        match applied {
             Ok(events) if !events.is_empty() => {
                 if !send(events) {
                     return;
