@@ -176,6 +176,12 @@ pub fn history(
     .collect()
 }
 
+/// How many devices there are, and how many were first seen since `since`.
+pub fn counts(conn: &Connection, since: Timestamp) -> rusqlite::Result<(i64, i64)> {
+    conn.prepare_cached("SELECT count(*), coalesce(sum(first_seen >= ?1), 0) FROM devices")?
+        .query_row([since.as_micros()], |r| Ok((r.get(0)?, r.get(1)?)))
+}
+
 /// Every device, online first, then by address.
 pub fn list(conn: &Connection) -> rusqlite::Result<Vec<Device>> {
     conn.prepare_cached(&format!(

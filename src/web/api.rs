@@ -161,7 +161,7 @@ pub async fn metrics_value(state: &WebState) -> Result<serde_json::Value, ApiErr
         }
     }
     let since = today();
-    let (events_total, events_today, open, new_today, score) = state
+    let (events_total, events_today, open, new_today, score, (devices, devices_new)) = state
         .db
         .run(move |c| {
             Ok((
@@ -178,6 +178,7 @@ pub async fn metrics_value(state: &WebState) -> Result<serde_json::Value, ApiErr
                     |r| r.get::<_, i64>(0),
                 )?,
                 crate::store::checks::latest_score(c)?,
+                crate::store::devices::counts(c, since)?,
             ))
         })
         .await?;
@@ -188,9 +189,8 @@ pub async fn metrics_value(state: &WebState) -> Result<serde_json::Value, ApiErr
         "events_today": events_today,
         "alerts_open": open,
         "alerts_new_today": new_today,
-        // Not measured until their collectors exist (LAN devices, config checks).
-        "devices": null,
-        "devices_new_today": null,
+        "devices": devices,
+        "devices_new_today": devices_new,
         "security_score": score,
         "host": now,
         "series": series,
