@@ -14,6 +14,7 @@ pub mod engine;
 pub mod event;
 pub mod ingest;
 pub mod input;
+pub mod lan;
 pub mod notify;
 pub mod parse;
 pub mod replay;

@@ -4,7 +4,8 @@
 # Installs the Debian packages the tests drive for real (OpenSSH's sshd and client,
 # systemd-journald, iproute2 for network namespaces, nftables, iptables and ipset, logrotate, rsyslog, THC Hydra
 # and jq for the end-to-end script, Chromium and ChromeDriver for the dashboard's browser
-# tests, aiosmtpd and openssl for a local SMTP sink with STARTTLS), then checks formatting and lints, runs every test, and the end-to-end script. Runs as root: the tests start sshd in network namespaces and a
+# tests, aiosmtpd and openssl for a local SMTP sink with STARTTLS, ieee-data for the IEEE
+# registries the vendor lookup is compared with), then checks formatting and lints, runs every test, and the end-to-end script. Runs as root: the tests start sshd in network namespaces and a
 # systemd-journald by hand. Nothing is skipped.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -14,7 +15,7 @@ if [ "$(id -u)" -ne 0 ]; then
     exit 1
 fi
 
-packages=(openssh-server openssh-client iproute2 systemd procps chromium chromium-driver logrotate nftables iptables ipset curl rsyslog hydra jq python3-aiosmtpd openssl)
+packages=(openssh-server openssh-client iproute2 systemd procps chromium chromium-driver logrotate nftables iptables ipset curl rsyslog hydra jq python3-aiosmtpd openssl ieee-data)
 missing=()
 for p in "${packages[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
