@@ -2,25 +2,25 @@
 //! `ieee-data`, from that package's files, then checks it and measures both sources:
 //!
 //!     apt-get install ieee-data
-//!     cargo run --release --example build_oui -- /usr/share/ieee-data src/lan/oui/registry.bin
+//!     cargo run --release --example build_oui -- /usr/share/ieee-data src/sources/lan/oui/registry.bin
 //!
 //! It reads the files through Picket's own parser (so the copy answers exactly as the
 //! files do), prints the malformed lines it skipped, refuses to write a copy with a
 //! registry file missing, decodes what it wrote and compares every assignment, and prints
 //! the counts, the size, how long each source takes to load and what a lookup costs. The
-//! format is described in `src/lan/oui/compact.rs`.
+//! format is described in `src/sources/lan/oui/compact.rs`.
 
 use std::hint::black_box;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
-use picket::lan::oui::{Block, Registry};
+use picket::sources::lan::oui::{Block, Registry};
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let [dir, out] = args.as_slice() else {
-        eprintln!("usage: build_oui IEEE_DATA_DIR OUTFILE   (e.g. /usr/share/ieee-data src/lan/oui/registry.bin)");
+        eprintln!("usage: build_oui IEEE_DATA_DIR OUTFILE   (e.g. /usr/share/ieee-data src/sources/lan/oui/registry.bin)");
         return ExitCode::from(2);
     };
     match build(Path::new(dir), Path::new(out)) {

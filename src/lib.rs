@@ -14,7 +14,6 @@ pub mod engine;
 pub mod event;
 pub mod ingest;
 pub mod input;
-pub mod lan;
 pub mod notify;
 pub mod parse;
 pub mod replay;

@@ -188,8 +188,15 @@ fn a_simulated_lan_is_discovered_and_its_changes_alerted() {
         let l = devices(&mon, &auth);
         (l.len() == 5).then_some(l)
     });
-    for (mac, ip) in [GW, PI, MAC_, CAM, NAS] {
+    for ((mac, ip), vendor) in [
+        (GW, "Intel Corporate"),
+        (PI, "Raspberry Pi Foundation"),
+        (MAC_, "Apple, Inc."),
+        (CAM, "VMware, Inc."),
+        (NAS, "Synology Incorporated"),
+    ] {
         let dev = device(&list, mac).unwrap_or_else(|| panic!("{mac} not found in {list:?}"));
+        assert_eq!(dev["vendor"], vendor, "{dev}");
         assert_eq!(dev["ip"], ip, "{dev}");
         assert_eq!(dev["online"], true);
         assert_eq!(dev["randomized"], false);
@@ -280,6 +287,33 @@ fn a_simulated_lan_is_discovered_and_its_changes_alerted() {
             .any(|a| a["group"]["extra.mac"] == stranger)
             .then_some(())
     });
+
+    // A phone with a randomized MAC: no vendor, its own alert; known vendors raised none.
+    let phone = "02:5e:a1:4a:00:31";
+    lan.plug("phone", phone, "198.51.100.31");
+    wait_for(
+        "the randomized MAC's alert",
+        Duration::from_secs(20),
+        || {
+            alerts(&data, "lan-randomized-or-unknown-vendor")
+                .iter()
+                .any(|a| a["group"]["extra.mac"] == phone)
+                .then_some(())
+        },
+    );
+    let odd: Vec<Value> = alerts(&data, "lan-randomized-or-unknown-vendor");
+    assert_eq!(odd.len(), 1, "only the randomized MAC: {odd:?}");
+    let l = devices(&mon, &auth);
+    let p = device(&l, phone).unwrap();
+    assert_eq!(
+        (p["randomized"].as_bool(), p["vendor"].is_null()),
+        (Some(true), true),
+        "{p}"
+    );
+    assert_eq!(
+        device(&l, stranger).unwrap()["vendor"],
+        "Raspberry Pi Trading Ltd"
+    );
 
     // The NAS answers ARP for the gateway's address too: spoofing.
     sh(

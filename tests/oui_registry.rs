@@ -6,7 +6,7 @@
 
 use std::path::Path;
 
-use picket::lan::oui::{Block, LineProblem, RecordError, Registry, Source, DEBIAN_DIR};
+use picket::sources::lan::oui::{Block, LineProblem, RecordError, Registry, Source, DEBIAN_DIR};
 
 /// The installed registries, or `None` (with a note) where `ieee-data` is not installed.
 fn debian() -> Option<Registry> {

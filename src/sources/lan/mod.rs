@@ -6,6 +6,7 @@
 pub mod arp_scan;
 pub mod iface;
 pub mod neigh;
+pub mod oui;
 pub mod ping;
 pub mod tracker;
 pub mod worker;

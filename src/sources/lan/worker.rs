@@ -103,9 +103,14 @@ pub fn discover_ipv6(cfg: &LanConfig) -> Vec<Neighbour6> {
     out
 }
 
-/// The vendor of a MAC from the IEEE registry.
-pub fn vendor_of(_mac: [u8; 6]) -> Option<String> {
-    None
+/// The vendor of a MAC from the IEEE registry (Debian's ieee-data, else the embedded
+/// copy); none for randomized, multicast and unlisted MACs, and for the registry's
+/// "Private" placeholder, which names nobody.
+pub fn vendor_of(mac: [u8; 6]) -> Option<String> {
+    super::oui::registry()
+        .lookup(mac)
+        .filter(|v| !v.eq_ignore_ascii_case("private"))
+        .map(str::to_owned)
 }
 
 /// `picket run`'s discovery loop: a round every `interval_secs`, its events handed to

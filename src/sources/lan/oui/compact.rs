@@ -7,7 +7,7 @@
 //!
 //! ```text
 //! apt-get install ieee-data
-//! cargo run --release --example build_oui -- /usr/share/ieee-data src/lan/oui/registry.bin
+//! cargo run --release --example build_oui -- /usr/share/ieee-data src/sources/lan/oui/registry.bin
 //! ```
 //!
 //! which reads the files through the same parser as [`super::Registry::from_debian_dir`],
@@ -256,7 +256,7 @@ impl<'a> Input<'a> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::lan::oui::Builder;
+    use crate::sources::lan::oui::Builder;
 
     fn sample() -> Registry {
         let mut builder = Builder::default();
