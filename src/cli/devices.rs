@@ -96,66 +96,11 @@ fn scan(
         )?;
     }
     for n in &found {
-        let randomized = n.mac[0] & 0x02 != 0;
-        let vendor = if randomized {
-            None
-        } else {
-            lan::worker::vendor_of(n.mac)
-        };
-        if json {
-            serde_json::to_writer(
-                &mut *out,
-                &serde_json::json!({
-                    "ip": n.ip, "mac": mac_text(n.mac), "interface": n.interface,
-                    "vendor": vendor, "randomized": randomized,
-                }),
-            )?;
-            writeln!(out)?;
-        } else {
-            let v = match (&vendor, randomized) {
-                (_, true) => "(randomized MAC)".to_string(),
-                (Some(v), _) => terminal_safe(v, 60),
-                (None, _) => "(unknown)".to_string(),
-            };
-            writeln!(
-                out,
-                "{:<16} {:<18} {:<10} {v}",
-                n.ip,
-                mac_text(n.mac),
-                n.interface
-            )?;
-        }
+        sighting(out, n.ip.into(), n.mac, &n.interface, json)?;
     }
     let found6 = lan::worker::discover_ipv6(&cfg);
     for n in &found6 {
-        let randomized = n.mac[0] & 0x02 != 0;
-        let vendor = if randomized {
-            None
-        } else {
-            lan::worker::vendor_of(n.mac)
-        };
-        if json {
-            serde_json::to_writer(
-                &mut *out,
-                &serde_json::json!({
-                    "ip": n.ip, "mac": mac_text(n.mac), "interface": n.interface,
-                    "vendor": vendor, "randomized": randomized,
-                }),
-            )?;
-            writeln!(out)?;
-        } else {
-            writeln!(
-                out,
-                "{:<16} {:<18} {:<10} {}",
-                n.ip,
-                mac_text(n.mac),
-                n.interface,
-                vendor
-                    .as_deref()
-                    .map(|v| terminal_safe(v, 60))
-                    .unwrap_or_default()
-            )?;
-        }
+        sighting(out, n.ip.into(), n.mac, &n.interface, json)?;
     }
     if !json {
         eprintln!(
@@ -174,6 +119,36 @@ fn scan(
                 "the kernel's neighbour table"
             }
         );
+    }
+    Ok(())
+}
+
+/// One answer of a scan, with its vendor, as a table row or a JSON line.
+fn sighting(
+    out: &mut impl Write,
+    ip: std::net::IpAddr,
+    mac: [u8; 6],
+    interface: &str,
+    json: bool,
+) -> anyhow::Result<()> {
+    let randomized = lan::oui::is_locally_administered(mac);
+    let vendor = lan::worker::vendor_of(mac);
+    if json {
+        serde_json::to_writer(
+            &mut *out,
+            &serde_json::json!({
+                "ip": ip, "mac": mac_text(mac), "interface": interface,
+                "vendor": vendor, "randomized": randomized,
+            }),
+        )?;
+        writeln!(out)?;
+    } else {
+        let v = match (&vendor, randomized) {
+            (_, true) => "(randomized MAC)".to_string(),
+            (Some(v), _) => terminal_safe(v, 60),
+            (None, _) => "(unknown)".to_string(),
+        };
+        writeln!(out, "{ip:<16} {:<18} {interface:<10} {v}", mac_text(mac))?;
     }
     Ok(())
 }

@@ -82,6 +82,29 @@ fn describe(d: &Device) -> String {
     format!("{} ({who})", d.mac)
 }
 
+/// Records a MAC seen for the first time, with its vendor unless it is randomized.
+fn insert(
+    conn: &Connection,
+    r: &Round,
+    mac: [u8; 6],
+    ip: Option<&str>,
+    interface: &str,
+) -> rusqlite::Result<i64> {
+    let randomized = super::oui::is_locally_administered(mac);
+    let vendor = if randomized { None } else { (r.vendor_of)(mac) };
+    devices::insert(
+        conn,
+        &NewDevice {
+            mac: &mac_text(mac),
+            ip,
+            vendor: vendor.as_deref(),
+            randomized,
+            interface,
+            now: r.now,
+        },
+    )
+}
+
 /// Applies one round's sightings to the store and returns the events they mean.
 pub fn apply(conn: &Connection, seen: &[Neighbour], r: &Round) -> rusqlite::Result<Vec<Event>> {
     let mut out = Vec::new();
@@ -90,25 +113,7 @@ pub fn apply(conn: &Connection, seen: &[Neighbour], r: &Round) -> rusqlite::Resu
         let (mac, ip) = (mac_text(n.mac), n.ip.to_string());
         let before = devices::by_mac(conn, &mac)?;
         let id = match &before {
-            None => {
-                let randomized = n.mac[0] & 0x02 != 0;
-                let vendor = if randomized {
-                    None
-                } else {
-                    (r.vendor_of)(n.mac)
-                };
-                devices::insert(
-                    conn,
-                    &NewDevice {
-                        mac: &mac,
-                        ip: Some(&ip),
-                        vendor: vendor.as_deref(),
-                        randomized,
-                        interface: &n.interface,
-                        now,
-                    },
-                )?
-            }
+            None => insert(conn, r, n.mac, Some(&ip), &n.interface)?,
             Some(d) => {
                 devices::seen(conn, d.id, &ip, &n.interface, now)?;
                 d.id
@@ -215,25 +220,7 @@ pub fn apply_ipv6(
         let before = devices::by_mac(conn, &mac)?;
         let id = match &before {
             Some(d) => d.id,
-            None => {
-                let randomized = n.mac[0] & 0x02 != 0;
-                let vendor = if randomized {
-                    None
-                } else {
-                    (r.vendor_of)(n.mac)
-                };
-                devices::insert(
-                    conn,
-                    &NewDevice {
-                        mac: &mac,
-                        ip: None,
-                        vendor: vendor.as_deref(),
-                        randomized,
-                        interface: &n.interface,
-                        now: r.now,
-                    },
-                )?
-            }
+            None => insert(conn, r, n.mac, None, &n.interface)?,
         };
         devices::seen_ipv6(conn, id, &ip, &n.interface, r.now)?;
         let Some(d) = devices::get(conn, id)? else {
