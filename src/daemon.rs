@@ -563,10 +563,19 @@ fn start_responder(
             // Bans waiting for their alert's incident (the order comes before the commit).
             let mut pending: Vec<PendingAction> = Vec::new();
             loop {
-                let order = match orders.recv_timeout(Duration::from_millis(200)) {
-                    Ok(order) => Some(order),
-                    Err(std::sync::mpsc::RecvTimeoutError::Timeout) => None,
-                    Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => break,
+                // Idle, it sleeps until an order comes; with actions waiting for their
+                // incident, it looks again every 200 ms.
+                let order = if pending.is_empty() {
+                    match orders.recv() {
+                        Ok(order) => Some(order),
+                        Err(_) => break,
+                    }
+                } else {
+                    match orders.recv_timeout(Duration::from_millis(200)) {
+                        Ok(order) => Some(order),
+                        Err(std::sync::mpsc::RecvTimeoutError::Timeout) => None,
+                        Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => break,
+                    }
                 };
                 match order {
                     None => {}
