@@ -5,6 +5,7 @@
 //! says so once and callers stay passive.
 
 use std::net::Ipv4Addr;
+use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
 use std::time::{Duration, Instant};
 
 use super::iface::Interface;
@@ -79,18 +80,6 @@ pub fn parse_reply(frame: &[u8]) -> Option<(Ipv4Addr, [u8; 6])> {
     (mac != [0; 6] && mac[0] & 1 == 0).then_some((ip, mac))
 }
 
-/// A raw socket, closed on drop.
-struct Fd(i32);
-
-impl Drop for Fd {
-    fn drop(&mut self) {
-        // SAFETY: closing a descriptor this struct owns.
-        unsafe {
-            libc::close(self.0);
-        }
-    }
-}
-
 fn last_error(iface: &str) -> ScanError {
     let e = std::io::Error::last_os_error();
     match e.raw_os_error() {
@@ -117,13 +106,13 @@ pub fn scan(iface: &Interface, opts: &ScanOptions) -> Result<Vec<Neighbour>, Sca
         if fd < 0 {
             return Err(last_error(&iface.name));
         }
-        let fd = Fd(fd);
+        let fd = OwnedFd::from_raw_fd(fd);
         let mut sll: libc::sockaddr_ll = std::mem::zeroed();
         sll.sll_family = libc::AF_PACKET as u16;
         sll.sll_protocol = ETH_P_ARP.to_be();
         sll.sll_ifindex = iface.index;
         if libc::bind(
-            fd.0,
+            fd.as_raw_fd(),
             &sll as *const libc::sockaddr_ll as *const libc::sockaddr,
             std::mem::size_of::<libc::sockaddr_ll>() as u32,
         ) != 0
@@ -143,7 +132,7 @@ pub fn scan(iface: &Interface, opts: &ScanOptions) -> Result<Vec<Neighbour>, Sca
         while sent < targets.len() && start + gap * sent as u32 <= now {
             let frame = request_frame(mac, own, targets[sent]);
             // SAFETY: sending a buffer we own on our bound socket.
-            let n = unsafe { libc::send(fd.0, frame.as_ptr().cast(), frame.len(), 0) };
+            let n = unsafe { libc::send(fd.as_raw_fd(), frame.as_ptr().cast(), frame.len(), 0) };
             if n < 0 {
                 let e = std::io::Error::last_os_error();
                 if e.kind() != std::io::ErrorKind::WouldBlock {
@@ -169,7 +158,7 @@ pub fn scan(iface: &Interface, opts: &ScanOptions) -> Result<Vec<Neighbour>, Sca
             .div_ceil(1000)
             .min(100) as i32;
         let mut pfd = libc::pollfd {
-            fd: fd.0,
+            fd: fd.as_raw_fd(),
             events: libc::POLLIN,
             revents: 0,
         };
@@ -177,8 +166,14 @@ pub fn scan(iface: &Interface, opts: &ScanOptions) -> Result<Vec<Neighbour>, Sca
         unsafe { libc::poll(&mut pfd, 1, timeout_ms) };
         loop {
             // SAFETY: receiving into a buffer we own.
-            let n =
-                unsafe { libc::recv(fd.0, buf.as_mut_ptr().cast(), buf.len(), libc::MSG_DONTWAIT) };
+            let n = unsafe {
+                libc::recv(
+                    fd.as_raw_fd(),
+                    buf.as_mut_ptr().cast(),
+                    buf.len(),
+                    libc::MSG_DONTWAIT,
+                )
+            };
             if n <= 0 {
                 break;
             }

@@ -2,6 +2,7 @@
 //! every LAN host this machine exchanged packets with recently, without sending anything.
 
 use std::net::Ipv4Addr;
+use std::os::fd::FromRawFd;
 
 /// One resolved neighbour.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -190,14 +191,8 @@ pub fn read_ipv6() -> std::io::Result<Vec<Neighbour6>> {
         if fd < 0 {
             return Err(std::io::Error::last_os_error());
         }
-        struct Close(i32);
-        impl Drop for Close {
-            fn drop(&mut self) {
-                // SAFETY: closing the descriptor opened above.
-                unsafe { libc::close(self.0) };
-            }
-        }
-        let _close = Close(fd);
+        // Closed when dropped, on every return.
+        let _owned = std::os::fd::OwnedFd::from_raw_fd(fd);
         let mut req = [0u8; 28];
         req[0..4].copy_from_slice(&28u32.to_ne_bytes());
         req[4..6].copy_from_slice(&RTM_GETNEIGH.to_ne_bytes());

@@ -5,6 +5,7 @@
 //! whole subnet, not only the hosts this machine happened to talk to.
 
 use std::net::Ipv4Addr;
+use std::os::fd::FromRawFd;
 use std::time::{Duration, Instant};
 
 use super::iface::Interface;
@@ -38,14 +39,8 @@ pub fn sweep(
         if fd < 0 {
             return Err(std::io::Error::last_os_error());
         }
-        struct Close(i32);
-        impl Drop for Close {
-            fn drop(&mut self) {
-                // SAFETY: closing the descriptor we opened.
-                unsafe { libc::close(self.0) };
-            }
-        }
-        let _close = Close(fd);
+        // Closed when dropped, on every return.
+        let _owned = std::os::fd::OwnedFd::from_raw_fd(fd);
         let name = std::ffi::CString::new(iface.name.as_str()).unwrap_or_default();
         // Out of this interface only (a host route elsewhere must not take the pings).
         libc::setsockopt(
@@ -145,14 +140,8 @@ pub fn all_nodes(iface: &Interface, wait: Duration) -> std::io::Result<usize> {
         if fd < 0 {
             return Err(std::io::Error::last_os_error());
         }
-        struct Close(i32);
-        impl Drop for Close {
-            fn drop(&mut self) {
-                // SAFETY: closing the descriptor opened above.
-                unsafe { libc::close(self.0) };
-            }
-        }
-        let _close = Close(fd);
+        // Closed when dropped, on every return.
+        let _owned = std::os::fd::OwnedFd::from_raw_fd(fd);
         let mut to: libc::sockaddr_in6 = std::mem::zeroed();
         to.sin6_family = libc::AF_INET6 as u16;
         to.sin6_addr.s6_addr = "ff02::1"
