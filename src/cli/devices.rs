@@ -87,7 +87,7 @@ fn scan(
     );
     let started = std::time::Instant::now();
     let mut active = cfg.active;
-    let found = lan::worker::discover(&cfg, &mut active);
+    let found = lan::worker::discover(&cfg, &ifaces, &mut active);
     if !json {
         writeln!(
             out,
@@ -98,7 +98,7 @@ fn scan(
     for n in &found {
         sighting(out, n.ip.into(), n.mac, &n.interface, json)?;
     }
-    let found6 = lan::worker::discover_ipv6(&cfg);
+    let found6 = lan::worker::discover_ipv6(&ifaces);
     for n in &found6 {
         sighting(out, n.ip.into(), n.mac, &n.interface, json)?;
     }

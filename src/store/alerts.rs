@@ -67,20 +67,13 @@ pub struct AlertQuery {
 pub fn query(conn: &Connection, q: &AlertQuery) -> rusqlite::Result<Vec<StoredAlert>> {
     let mut sql = String::from("SELECT id, status, json FROM alerts WHERE 1=1");
     let mut args: Vec<Value> = Vec::new();
-    if let Some(s) = q.status {
-        sql.push_str(" AND status = ?");
-        args.push(Value::Text(s.as_str().into()));
-    }
-    super::sql::push_in(
+    super::sql::push_state(
         &mut sql,
         &mut args,
-        "severity",
-        q.severities.iter().map(|s| s.as_str()),
+        q.status.map(|s| s.as_str()),
+        &q.severities,
+        q.since,
     );
-    if let Some(t) = q.since {
-        sql.push_str(" AND last_seen >= ?");
-        args.push(Value::Integer(t.as_micros()));
-    }
     if let Some(t) = q.until {
         sql.push_str(" AND last_seen < ?");
         args.push(Value::Integer(t.as_micros()));

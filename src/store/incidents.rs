@@ -144,6 +144,11 @@ fn shared_keys(a: &Alert) -> (Option<String>, Option<String>) {
     (ip, user)
 }
 
+/// An incident's severity (as stored) after an alert of `alert`'s: the higher of the two.
+fn raised(stored: &str, alert: Severity) -> Severity {
+    stored.parse::<Severity>().map_or(alert, |s| s.max(alert))
+}
+
 /// Puts a newly stored alert (row `alert_id`) into the active incident of its address or
 /// user whose last alert is at most `cfg.window_secs` older, or opens a new incident.
 /// Alerts with neither an address nor a user get an incident of their own. Returns the
@@ -173,9 +178,7 @@ pub fn attach(
     };
     let id = match found {
         Some((id, severity)) => {
-            let severity = severity
-                .parse::<Severity>()
-                .map_or(a.severity, |s| s.max(a.severity));
+            let severity = raised(&severity, a.severity);
             conn.prepare_cached(
                 "UPDATE incidents SET last_seen = max(last_seen, ?2), severity = ?3,
                      alerts = alerts + 1, ip = coalesce(ip, ?4), user = coalesce(user, ?5)
@@ -235,9 +238,7 @@ pub fn touch(conn: &Connection, incident: i64, a: &Alert) -> rusqlite::Result<()
     let Some(severity) = severity else {
         return Ok(());
     };
-    let severity = severity
-        .parse::<Severity>()
-        .map_or(a.severity, |s| s.max(a.severity));
+    let severity = raised(&severity, a.severity);
     conn.prepare_cached(
         "UPDATE incidents SET last_seen = max(last_seen, ?2), severity = ?3 WHERE id = ?1",
     )?
@@ -412,20 +413,13 @@ pub struct IncidentQuery {
 pub fn query(conn: &Connection, q: &IncidentQuery) -> rusqlite::Result<Vec<Incident>> {
     let mut sql = format!("SELECT {COLUMNS} FROM incidents WHERE 1=1");
     let mut args: Vec<Value> = Vec::new();
-    if let Some(s) = q.status {
-        sql.push_str(" AND status = ?");
-        args.push(Value::Text(s.as_str().into()));
-    }
-    super::sql::push_in(
+    super::sql::push_state(
         &mut sql,
         &mut args,
-        "severity",
-        q.severities.iter().map(|s| s.as_str()),
+        q.status.map(|s| s.as_str()),
+        &q.severities,
+        q.since,
     );
-    if let Some(t) = q.since {
-        sql.push_str(" AND last_seen >= ?");
-        args.push(Value::Integer(t.as_micros()));
-    }
     if let Some(t) = q.text.as_deref().filter(|t| !t.is_empty()) {
         sql.push_str(" AND (ip = ? OR user LIKE ? ESCAPE '\\' OR type LIKE ? ESCAPE '\\' OR rule LIKE ? ESCAPE '\\' OR target LIKE ? ESCAPE '\\' OR owner LIKE ? ESCAPE '\\')");
         args.push(Value::Text(t.to_string()));

@@ -36,6 +36,26 @@ pub fn push_in<'a>(
     sql.push(')');
 }
 
+/// Appends the filters the alert and incident listings share: a status, severities, and
+/// `last_seen` at or after `since`.
+pub fn push_state(
+    sql: &mut String,
+    args: &mut Vec<Value>,
+    status: Option<&str>,
+    severities: &[crate::engine::Severity],
+    since: Option<crate::timestamp::Timestamp>,
+) {
+    if let Some(s) = status {
+        sql.push_str(" AND status = ?");
+        args.push(Value::Text(s.into()));
+    }
+    push_in(sql, args, "severity", severities.iter().map(|s| s.as_str()));
+    if let Some(t) = since {
+        sql.push_str(" AND last_seen >= ?");
+        args.push(Value::Integer(t.as_micros()));
+    }
+}
+
 /// Appends the newest-first order of the listings (by `last_seen`, then `id`), starting
 /// after the cursor `after` when there is one, and the page size.
 pub fn push_page(

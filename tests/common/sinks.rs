@@ -265,6 +265,11 @@ impl SmtpSink {
             cmd.arg(cert_flag).arg(&t.cert).arg(key_flag).arg(&t.key);
         }
         cmd.args(["-c", "aiosmtpd.handlers.Mailbox"]).arg(&maildir);
+        SmtpSink::launch(cmd, port, maildir)
+    }
+
+    /// Starts `cmd` (an aiosmtpd listening on `port`) and returns once it accepts.
+    fn launch(mut cmd: Command, port: u16, maildir: PathBuf) -> SmtpSink {
         let child = cmd
             .stdin(Stdio::null())
             .stdout(Stdio::null())
@@ -306,26 +311,13 @@ c.start()
 while True:
     time.sleep(3600)
 "#;
-        let child = Command::new("/usr/bin/python3")
-            .args(["-c", script, &port.to_string()])
+        let mut cmd = Command::new("/usr/bin/python3");
+        cmd.args(["-c", script, &port.to_string()])
             .arg(&maildir)
             .arg(&tls.cert)
             .arg(&tls.key)
-            .args([user, password])
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("starting aiosmtpd (package python3-aiosmtpd; tests/run.sh installs it)");
-        let sink = SmtpSink {
-            port,
-            maildir,
-            child,
-        };
-        wait_for("aiosmtpd to listen", Duration::from_secs(20), || {
-            TcpStream::connect(("127.0.0.1", port)).ok().map(|_| ())
-        });
-        sink
+            .args([user, password]);
+        SmtpSink::launch(cmd, port, maildir)
     }
 
     /// The messages delivered so far, raw (headers and body).

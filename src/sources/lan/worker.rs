@@ -22,11 +22,10 @@ pub fn interfaces(cfg: &LanConfig) -> Vec<Interface> {
         .collect()
 }
 
-/// What one round saw: an ARP scan of each interface when `active` (and permitted),
-/// else a ping sweep of them and then the kernel's neighbour table. `active` is turned off, with
-/// one message, when the scan is not permitted.
-pub fn discover(cfg: &LanConfig, active: &mut bool) -> Vec<Neighbour> {
-    let ifaces = interfaces(cfg);
+/// What one round saw on `ifaces` (from [`interfaces`]): an ARP scan of each when
+/// `active` (and permitted), else a ping sweep of them and then the kernel's neighbour
+/// table. `active` is turned off, with one message, when the scan is not permitted.
+pub fn discover(cfg: &LanConfig, ifaces: &[Interface], active: &mut bool) -> Vec<Neighbour> {
     let mut seen: Vec<Neighbour> = Vec::new();
     if *active {
         let opts = ScanOptions {
@@ -34,7 +33,7 @@ pub fn discover(cfg: &LanConfig, active: &mut bool) -> Vec<Neighbour> {
             limit: cfg.scan_limit,
             ..ScanOptions::default()
         };
-        for i in &ifaces {
+        for i in ifaces {
             match arp_scan::scan(i, &opts) {
                 Ok(found) => seen.extend(found),
                 Err(ScanError::NotPermitted) => {
@@ -48,7 +47,7 @@ pub fn discover(cfg: &LanConfig, active: &mut bool) -> Vec<Neighbour> {
     }
     if !*active {
         // Pinging each address makes the kernel resolve the hosts that are up.
-        for i in &ifaces {
+        for i in ifaces {
             if let Err(e) = super::ping::sweep(
                 i,
                 cfg.scan_limit,
@@ -79,12 +78,11 @@ pub fn discover(cfg: &LanConfig, active: &mut bool) -> Vec<Neighbour> {
     unique
 }
 
-/// The IPv6 neighbours on `cfg`'s interfaces: an echo to each link's all-nodes address
+/// The IPv6 neighbours on `ifaces`: an echo to each link's all-nodes address
 /// first (answering hosts resolve this one by NDP, which lists them in the kernel's
 /// table), then the kernel's table over netlink.
-pub fn discover_ipv6(cfg: &LanConfig) -> Vec<Neighbour6> {
-    let ifaces = interfaces(cfg);
-    for i in &ifaces {
+pub fn discover_ipv6(ifaces: &[Interface]) -> Vec<Neighbour6> {
+    for i in ifaces {
         // Best effort: without ping sockets the table holds what it holds.
         let _ = super::ping::all_nodes(i, Duration::from_millis(300));
     }
@@ -130,14 +128,16 @@ pub fn run(
     };
     let mut active = cfg.active;
     while !stop.load(Ordering::SeqCst) {
-        let seen = discover(&cfg, &mut active);
+        // Looked up each round: interfaces come and go.
+        let ifaces = interfaces(&cfg);
+        let seen = discover(&cfg, &ifaces, &mut active);
         let round = tracker::Round {
             now: Timestamp::now(),
             absent_secs: cfg.absent_secs,
             gateway: tracker::default_gateway(),
             vendor_of: &vendor_of,
         };
-        let seen6 = discover_ipv6(&cfg);
+        let seen6 = discover_ipv6(&ifaces);
         let applied = tracker::apply(&conn, &seen, &round).and_then(|mut events| {
             events.extend(tracker::apply_ipv6(&conn, &seen6, &round)?);
             Ok(events)
