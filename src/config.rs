@@ -9,6 +9,7 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
+use crate::sources::lan::names;
 use crate::store::writer::Retention;
 
 /// Where picket.yaml is looked for when `--config` is not given.
@@ -281,6 +282,13 @@ impl Config {
             let all: Vec<String> = errors.iter().map(|e| e.to_string()).collect();
             return Err(invalid(format!("notifications: {}", all.join("; "))));
         }
+        if !(100..=names::MAX_TIMEOUT.as_millis() as u64).contains(&self.lan.names_timeout_ms) {
+            return Err(invalid(format!(
+                "lan.names_timeout_ms must be between 100 and {}, not {}",
+                names::MAX_TIMEOUT.as_millis(),
+                self.lan.names_timeout_ms
+            )));
+        }
         if self.checks_interval_secs > 7 * 86_400 {
             return Err(invalid(format!(
                 "checks_interval_secs must be between 0 (on demand only) and 604800, not {}",
@@ -346,6 +354,7 @@ mod tests {
         assert_eq!(cfg.listen, Config::default().listen);
         assert_eq!(cfg.retention, Retention::default());
         assert_eq!(cfg.poll_interval_ms, Config::default().poll_interval_ms);
+        assert_eq!(cfg.lan, crate::sources::lan::LanConfig::default());
     }
 
     #[test]
@@ -371,6 +380,13 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(err.contains("between 10 and 60000"), "{err}");
+        let err = Config::from_yaml("lan: { names_timeout_ms: 60000 }\n", Path::new("p.yaml"))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("lan.names_timeout_ms must be between 100 and 3000"),
+            "{err}"
+        );
         let err = Config::from_yaml(
             "notifications:\n  channels:\n    - {name: ops, kind: webhook, url: 'ftp://x.example/'}\n",
             Path::new("p.yaml"),

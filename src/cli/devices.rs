@@ -1,6 +1,8 @@
 //! `picket devices`: the LAN devices Picket knows, and `picket devices scan` to look now.
 
 use std::io::{self, BufWriter, Write};
+use std::net::IpAddr;
+use std::time::Duration;
 
 use anyhow::Context;
 
@@ -28,8 +30,8 @@ pub struct DevicesArgs {
 #[derive(Debug, clap::Subcommand)]
 pub enum DevicesCommand {
     /// Scan the LAN now (ARP over a raw socket as root, else a ping sweep and the kernel's
-    /// neighbour table) and print what answers, with vendors. Records nothing: `picket
-    /// run` does.
+    /// neighbour table) and print what answers, with vendors and names (reverse DNS, else
+    /// mDNS, else NetBIOS; about a second more). Records nothing: `picket run` does.
     Scan {
         /// Only this interface (repeatable) [default: every interface with IPv4].
         #[arg(long = "interface", value_name = "IF")]
@@ -37,6 +39,9 @@ pub enum DevicesCommand {
         /// No ARP scan: a ping sweep, then the kernel's neighbour table.
         #[arg(long)]
         passive: bool,
+        /// No name lookups (no queries to the resolver or the devices).
+        #[arg(long)]
+        no_names: bool,
     },
 }
 
@@ -46,7 +51,8 @@ pub fn run(args: DevicesArgs) -> anyhow::Result<()> {
         Some(DevicesCommand::Scan {
             interfaces,
             passive,
-        }) => scan(&mut out, interfaces, passive, args.json),
+            no_names,
+        }) => scan(&mut out, interfaces, passive, !no_names, args.json),
         None => {
             let conn = super::open_store_read_only(&args.data)?;
             let list = crate::store::devices::list(&conn).context("reading devices")?;
@@ -68,11 +74,13 @@ fn scan(
     out: &mut impl Write,
     interfaces: Vec<String>,
     passive: bool,
+    names: bool,
     json: bool,
 ) -> anyhow::Result<()> {
     let cfg = lan::LanConfig {
         interfaces,
         active: !passive,
+        names,
         ..Default::default()
     };
     let ifaces = lan::worker::interfaces(&cfg);
@@ -88,19 +96,35 @@ fn scan(
     let started = std::time::Instant::now();
     let mut active = cfg.active;
     let found = lan::worker::discover(&cfg, &ifaces, &mut active);
+    let found6 = lan::worker::discover_ipv6(&ifaces);
+    let all: Vec<(IpAddr, [u8; 6], &str)> = found
+        .iter()
+        .map(|n| (IpAddr::from(n.ip), n.mac, n.interface.as_str()))
+        .chain(
+            found6
+                .iter()
+                .map(|n| (IpAddr::from(n.ip), n.mac, n.interface.as_str())),
+        )
+        .collect();
+    let named = if cfg.names {
+        let addrs: Vec<IpAddr> = all.iter().map(|a| a.0).collect();
+        let lookup = lan::names::resolve(&addrs, Duration::from_millis(cfg.names_timeout_ms));
+        for e in &lookup.errors {
+            eprintln!("picket: device names: {e}");
+        }
+        lookup.names
+    } else {
+        vec![None; all.len()]
+    };
     if !json {
         writeln!(
             out,
-            "{:<16} {:<18} {:<10} VENDOR",
-            "ADDRESS", "MAC", "INTERFACE"
+            "{:<16} {:<18} {:<10} {:<24} VENDOR",
+            "ADDRESS", "MAC", "INTERFACE", "NAME"
         )?;
     }
-    for n in &found {
-        sighting(out, n.ip.into(), n.mac, &n.interface, json)?;
-    }
-    let found6 = lan::worker::discover_ipv6(&ifaces);
-    for n in &found6 {
-        sighting(out, n.ip.into(), n.mac, &n.interface, json)?;
+    for ((ip, mac, interface), name) in all.iter().zip(&named) {
+        sighting(out, *ip, *mac, interface, name.as_ref(), json)?;
     }
     if !json {
         eprintln!(
@@ -123,12 +147,13 @@ fn scan(
     Ok(())
 }
 
-/// One answer of a scan, with its vendor, as a table row or a JSON line.
+/// One answer of a scan, with its vendor and name, as a table row or a JSON line.
 fn sighting(
     out: &mut impl Write,
-    ip: std::net::IpAddr,
+    ip: IpAddr,
     mac: [u8; 6],
     interface: &str,
+    name: Option<&lan::names::Name>,
     json: bool,
 ) -> anyhow::Result<()> {
     let randomized = lan::oui::is_locally_administered(mac);
@@ -139,6 +164,8 @@ fn sighting(
             &serde_json::json!({
                 "ip": ip, "mac": mac_text(mac), "interface": interface,
                 "vendor": vendor, "randomized": randomized,
+                "hostname": name.map(|n| &n.name),
+                "hostname_source": name.map(|n| n.source),
             }),
         )?;
         writeln!(out)?;
@@ -148,7 +175,13 @@ fn sighting(
             (Some(v), _) => terminal_safe(v, 60),
             (None, _) => "(unknown)".to_string(),
         };
-        writeln!(out, "{ip:<16} {:<18} {interface:<10} {v}", mac_text(mac))?;
+        let n = name.map_or_else(|| "-".to_string(), |n| terminal_safe(&n.name, 60));
+        writeln!(
+            out,
+            "{:<16} {:<18} {interface:<10} {n:<24} {v}",
+            ip.to_string(),
+            mac_text(mac)
+        )?;
     }
     Ok(())
 }
@@ -161,7 +194,7 @@ fn show(
     if !json {
         writeln!(
             out,
-            "{:>4} {:<7} {:<16} {:<18} {:<7} {:<27} VENDOR / NAME",
+            "{:>4} {:<7} {:<16} {:<18} {:<7} {:<27} NAME / HOSTNAME / VENDOR",
             "ID", "STATE", "ADDRESS", "MAC", "TRUSTED", "LAST SEEN (UTC)"
         )?;
     }
@@ -173,6 +206,7 @@ fn show(
             let label = d
                 .name
                 .clone()
+                .or_else(|| d.hostname.clone())
                 .or_else(|| d.vendor.clone())
                 .unwrap_or_else(|| {
                     if d.randomized {

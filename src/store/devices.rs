@@ -15,7 +15,10 @@ pub struct Device {
     pub ipv6: Option<String>,
     pub name: Option<String>,
     pub vendor: Option<String>,
+    /// Its name from reverse DNS, mDNS or NetBIOS.
     pub hostname: Option<String>,
+    /// Which gave it: `dns`, `mdns` or `netbios`.
+    pub hostname_source: Option<String>,
     /// A locally administered (randomized) MAC: no vendor, and it may change.
     pub randomized: bool,
     pub interface: Option<String>,
@@ -26,7 +29,7 @@ pub struct Device {
     pub online: bool,
 }
 
-const COLUMNS: &str = "id, mac, ip, name, vendor, hostname, randomized, interface, trusted, risk_score, first_seen, last_seen, online, ipv6";
+const COLUMNS: &str = "id, mac, ip, name, vendor, hostname, randomized, interface, trusted, risk_score, first_seen, last_seen, online, ipv6, hostname_source";
 
 fn from_row(r: &rusqlite::Row) -> rusqlite::Result<Device> {
     Ok(Device {
@@ -44,6 +47,7 @@ fn from_row(r: &rusqlite::Row) -> rusqlite::Result<Device> {
         last_seen: Timestamp::from_micros(r.get(11)?),
         online: r.get(12)?,
         ipv6: r.get(13)?,
+        hostname_source: r.get(14)?,
     })
 }
 
@@ -134,6 +138,72 @@ pub fn gone_quiet(conn: &Connection, before: Timestamp) -> rusqlite::Result<Vec<
             .execute([d.id])?;
     }
     Ok(quiet)
+}
+
+/// A device whose names are due for a lookup.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NamesDue {
+    pub id: i64,
+    /// The address to look up: its IPv4 address, else its IPv6 one.
+    pub address: String,
+    pub hostname: Option<String>,
+    pub hostname_source: Option<String>,
+    /// The address its names were last looked up for, if ever.
+    pub names_ip: Option<String>,
+}
+
+/// Online devices whose names are due: never looked up, looked up for another address,
+/// or last looked up before `named_before` (those with a hostname) or `nameless_before`
+/// (those without). Longest waiting first, at most `limit`.
+pub fn names_due(
+    conn: &Connection,
+    named_before: Timestamp,
+    nameless_before: Timestamp,
+    limit: usize,
+) -> rusqlite::Result<Vec<NamesDue>> {
+    conn.prepare_cached(
+        "SELECT id, coalesce(ip, ipv6), hostname, hostname_source, names_ip FROM devices
+         WHERE online = 1 AND coalesce(ip, ipv6) IS NOT NULL
+           AND (names_checked IS NULL OR names_ip IS NOT coalesce(ip, ipv6)
+                OR names_checked < CASE WHEN hostname IS NULL THEN ?2 ELSE ?1 END)
+         ORDER BY names_checked IS NOT NULL, names_checked, id
+         LIMIT ?3",
+    )?
+    .query_map(
+        params![
+            named_before.as_micros(),
+            nameless_before.as_micros(),
+            limit.min(i64::MAX as usize) as i64
+        ],
+        |r| {
+            Ok(NamesDue {
+                id: r.get(0)?,
+                address: r.get(1)?,
+                hostname: r.get(2)?,
+                hostname_source: r.get(3)?,
+                names_ip: r.get(4)?,
+            })
+        },
+    )?
+    .collect()
+}
+
+/// Records a names lookup of `address` at `now`, and the hostname it leaves the device
+/// with and the protocol that gave it (none: no hostname).
+pub fn set_hostname(
+    conn: &Connection,
+    id: i64,
+    address: &str,
+    hostname: Option<&str>,
+    source: Option<&str>,
+    now: Timestamp,
+) -> rusqlite::Result<()> {
+    conn.prepare_cached(
+        "UPDATE devices SET hostname = ?2, hostname_source = ?3, names_checked = ?4, names_ip = ?5
+         WHERE id = ?1",
+    )?
+    .execute(params![id, hostname, source, now.as_micros(), address])?;
+    Ok(())
 }
 
 pub fn add_history(

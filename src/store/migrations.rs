@@ -206,6 +206,12 @@ const MIGRATIONS: &[&str] = &[
         detail TEXT    NOT NULL
     );
     CREATE INDEX device_history_device ON device_history (device, id);",
+    // 11: where a device's hostname came from, and when and for which address its names
+    // were last looked up (a lookup is repeated when the address changes or it is old).
+    "ALTER TABLE devices ADD COLUMN hostname_source TEXT;  -- dns | mdns | netbios
+    ALTER TABLE devices ADD COLUMN names_checked INTEGER; -- microseconds since the epoch
+    -- the address looked up:
+    ALTER TABLE devices ADD COLUMN names_ip TEXT",
 ];
 
 /// The schema version this build writes.
@@ -230,8 +236,10 @@ pub fn migrate(conn: &Connection, path: &Path) -> Result<(), StoreError> {
     }
     for (i, step) in MIGRATIONS.iter().enumerate().skip(current as usize) {
         let version = i as i64 + 1;
+        // The newline ends a `--` comment on a step's last line, which would otherwise
+        // swallow the version bump and the COMMIT.
         conn.execute_batch(&format!(
-            "BEGIN IMMEDIATE; {step}; PRAGMA user_version = {version}; COMMIT;"
+            "BEGIN IMMEDIATE; {step}\n; PRAGMA user_version = {version}; COMMIT;"
         ))
         .map_err(|e| {
             let _ = conn.execute_batch("ROLLBACK");

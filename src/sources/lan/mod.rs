@@ -1,10 +1,12 @@
 //! LAN device discovery: which hosts share this machine's networks, from ARP scans
 //! (with CAP_NET_RAW) or else a ping sweep and the kernel's neighbour table, turned into
 //! device state and NEW_DEVICE / DEVICE_JOINED / DEVICE_LEFT / DEVICE_IP_CHANGED /
-//! DEVICE_MAC_CHANGED events for the rule engine.
+//! DEVICE_MAC_CHANGED events for the rule engine; and the devices' names from reverse DNS,
+//! mDNS or NetBIOS.
 
 pub mod arp_scan;
 pub mod iface;
+pub mod names;
 pub mod neigh;
 pub mod oui;
 pub mod ping;
@@ -31,6 +33,13 @@ pub struct LanConfig {
     pub scan_limit: usize,
     /// ARP requests per second.
     pub rate_per_sec: u32,
+    /// Look up the devices' names: reverse DNS (the nameservers of /etc/resolv.conf),
+    /// and mDNS and NetBIOS asked of each device itself. A device is looked up when it
+    /// is first seen, when its address changes, and then every few hours.
+    pub names: bool,
+    /// How long one round's name lookups may take, for all its devices at once
+    /// (100 to 3000 ms).
+    pub names_timeout_ms: u64,
 }
 
 impl Default for LanConfig {
@@ -42,6 +51,8 @@ impl Default for LanConfig {
             interfaces: Vec::new(),
             scan_limit: 1024,
             rate_per_sec: 500,
+            names: true,
+            names_timeout_ms: 1000,
         }
     }
 }

@@ -5,6 +5,8 @@
 //! round and `extra.gateway` when it is the default gateway's: ARP spoofing); a device
 //! unseen for the configured absence is DEVICE_LEFT. Trusted devices get the same events,
 //! marked `extra.trusted: "true"`, so rules can leave them out while their history is kept.
+//! It also records what a names lookup found ([`apply_names`]): a hostname changing is
+//! written in the device's history, without an event.
 
 use std::borrow::Cow;
 use std::net::Ipv4Addr;
@@ -12,9 +14,10 @@ use std::net::Ipv4Addr;
 use rusqlite::Connection;
 
 use super::iface::mac_text;
+use super::names::Name;
 use super::neigh::{Neighbour, Neighbour6};
 use crate::event::{Event, EventType};
-use crate::store::devices::{self, Device, NewDevice};
+use crate::store::devices::{self, Device, NamesDue, NewDevice};
 use crate::timestamp::Timestamp;
 
 /// The source name of LAN events.
@@ -59,6 +62,9 @@ fn event(kind: EventType, d: &Device, ip: &str, text: String, now: Timestamp) ->
     if let Some(n) = &d.name {
         extra.insert(Cow::Borrowed("name"), n.clone());
     }
+    if let Some(h) = &d.hostname {
+        extra.insert(Cow::Borrowed("hostname"), h.clone());
+    }
     if let Some(i) = &d.interface {
         extra.insert(Cow::Borrowed("interface"), i.clone());
     }
@@ -71,6 +77,7 @@ fn describe(d: &Device) -> String {
     let who = d
         .name
         .clone()
+        .or_else(|| d.hostname.clone())
         .or_else(|| d.vendor.clone())
         .unwrap_or_else(|| {
             if d.randomized {
@@ -245,6 +252,45 @@ pub fn apply_ipv6(
     Ok(out)
 }
 
+/// The history kind of a hostname that changed or was dropped. A name is no security
+/// change by itself (no event, no rule), but who a device says it is belongs in its
+/// history.
+pub const HOSTNAME_CHANGED: &str = "HOSTNAME_CHANGED";
+
+/// Records a names lookup: `found[i]` is what was found for `due[i]`. A name found
+/// replaces the old one. None found keeps the old name, since a device that is asleep or
+/// busy answers nothing for a round; unless the address changed since that name was
+/// found, as the old name belonged to the old address. A known name replaced by another
+/// or dropped goes into the device's history; a first name does not (it comes with
+/// NEW_DEVICE's round).
+pub fn apply_names(
+    conn: &Connection,
+    due: &[NamesDue],
+    found: &[Option<Name>],
+    now: Timestamp,
+) -> rusqlite::Result<()> {
+    for (d, name) in due.iter().zip(found) {
+        let moved = d.names_ip.as_deref().is_some_and(|ip| ip != d.address);
+        let (after, via) = match name {
+            Some(n) => (Some(n.name.as_str()), Some(n.source.as_str())),
+            None if moved => (None, None),
+            None => (d.hostname.as_deref(), d.hostname_source.as_deref()),
+        };
+        devices::set_hostname(conn, d.id, &d.address, after, via, now)?;
+        let text = match (d.hostname.as_deref(), after) {
+            (Some(old), Some(new)) if !old.eq_ignore_ascii_case(new) => format!(
+                "hostname {old} is now {new} ({}) at {}",
+                via.unwrap_or("?"),
+                d.address
+            ),
+            (Some(old), None) => format!("hostname {old} dropped: {} has no name", d.address),
+            _ => continue,
+        };
+        devices::add_history(conn, d.id, now, HOSTNAME_CHANGED, &text)?;
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -382,6 +428,125 @@ mod tests {
             h.iter().map(|h| h.kind.as_str()).collect::<Vec<_>>(),
             ["DEVICE_IP_CHANGED", "NEW_DEVICE"]
         );
+    }
+
+    #[test]
+    fn names_are_looked_up_when_due_and_their_changes_kept_in_history() {
+        use crate::sources::lan::names::{Name, Source};
+        let dir = tempfile::tempdir().unwrap();
+        let conn = crate::store::open(dir.path()).unwrap();
+        let vendor = |_: [u8; 6]| None;
+        let round = |secs: i64| Round {
+            now: Timestamp::from_secs(secs),
+            absent_secs: 1_000_000,
+            gateway: None,
+            vendor_of: &vendor,
+        };
+        let (pc, nas) = ([0x00, 0x1b, 0x21, 0, 0, 1], [0x00, 0x11, 0x32, 0, 0, 2]);
+        apply(
+            &conn,
+            &[n("198.51.100.10", pc), n("198.51.100.13", nas)],
+            &round(0),
+        )
+        .unwrap();
+        let hour = 3600;
+        let due = |secs: i64| {
+            let now = Timestamp::from_secs(secs);
+            devices::names_due(
+                &conn,
+                now.saturating_add_secs(-6 * hour),
+                now.saturating_add_secs(-hour),
+                100,
+            )
+            .unwrap()
+        };
+        let name = |n: &str, source| {
+            Some(Name {
+                name: n.into(),
+                source,
+            })
+        };
+        let hostname = |mac: &str| {
+            let d = devices::by_mac(&conn, mac).unwrap().unwrap();
+            (d.hostname, d.hostname_source)
+        };
+        // Both new: both due. The PC is named over mDNS; the NAS answers nothing.
+        let d = due(0);
+        assert_eq!(
+            d.iter().map(|d| d.address.as_str()).collect::<Vec<_>>(),
+            ["198.51.100.10", "198.51.100.13"]
+        );
+        apply_names(
+            &conn,
+            &d,
+            &[name("pc.local", Source::Mdns), None],
+            Timestamp::from_secs(0),
+        )
+        .unwrap();
+        assert_eq!(
+            hostname("00:1b:21:00:00:01"),
+            (Some("pc.local".into()), Some("mdns".into()))
+        );
+        assert_eq!(hostname("00:11:32:00:00:02"), (None, None));
+        // Nothing is due a minute later; the nameless NAS is asked again after an hour,
+        // the named PC after six.
+        assert!(due(60).is_empty());
+        assert_eq!(due(hour + 1).len(), 1);
+        assert_eq!(due(6 * hour + 1).len(), 2);
+        // The PC moves: due at once. Its new address has a DNS name: a change, in its
+        // history.
+        apply(&conn, &[n("198.51.100.20", pc)], &round(120)).unwrap();
+        let d = due(130);
+        assert_eq!(d.len(), 1);
+        assert_eq!(
+            (d[0].address.as_str(), d[0].names_ip.as_deref()),
+            ("198.51.100.20", Some("198.51.100.10"))
+        );
+        apply_names(
+            &conn,
+            &d,
+            &[name("pc.example", Source::Dns)],
+            Timestamp::from_secs(130),
+        )
+        .unwrap();
+        assert_eq!(
+            hostname("00:1b:21:00:00:01"),
+            (Some("pc.example".into()), Some("dns".into()))
+        );
+        // Silent for a round at the same address: the name stays.
+        let d = due(7 * hour);
+        assert_eq!(d.len(), 2);
+        apply_names(&conn, &d, &[None, None], Timestamp::from_secs(7 * hour)).unwrap();
+        assert_eq!(
+            hostname("00:1b:21:00:00:01").0.as_deref(),
+            Some("pc.example")
+        );
+        // It moves again and its new address has no name: the old one is dropped.
+        apply(&conn, &[n("198.51.100.21", pc)], &round(7 * hour + 10)).unwrap();
+        let d = due(7 * hour + 20);
+        assert_eq!(d.len(), 1);
+        apply_names(&conn, &d, &[None], Timestamp::from_secs(7 * hour + 20)).unwrap();
+        assert_eq!(hostname("00:1b:21:00:00:01"), (None, None));
+        let id = devices::by_mac(&conn, "00:1b:21:00:00:01")
+            .unwrap()
+            .unwrap()
+            .id;
+        let h: Vec<String> = devices::history(&conn, id, 10)
+            .unwrap()
+            .into_iter()
+            .filter(|h| h.kind == HOSTNAME_CHANGED)
+            .map(|h| h.detail)
+            .collect();
+        assert_eq!(
+            h,
+            [
+                "hostname pc.example dropped: 198.51.100.21 has no name",
+                "hostname pc.local is now pc.example (dns) at 198.51.100.20",
+            ]
+        );
+        // Offline devices are not asked.
+        conn.execute("UPDATE devices SET online = 0", []).unwrap();
+        assert!(due(30 * hour).is_empty());
     }
 
     #[test]

@@ -1,6 +1,7 @@
-//! One discovery round (scan or read the neighbour table, then track), and the loop
-//! `picket run` keeps on `lan.interval_secs`.
+//! One discovery round (scan or read the neighbour table, track, then look up the names
+//! that are due), and the loop `picket run` keeps on `lan.interval_secs`.
 
+use std::net::IpAddr;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
@@ -9,9 +10,19 @@ use std::time::Duration;
 use super::arp_scan::{self, ScanError, ScanOptions};
 use super::iface::{self, Interface};
 use super::neigh::{self, Neighbour, Neighbour6};
-use super::{tracker, LanConfig};
+use super::{names, tracker, LanConfig};
 use crate::event::Event;
+use crate::store::devices;
 use crate::timestamp::Timestamp;
+
+/// A device's names are looked up again after this long: names change rarely, and each
+/// lookup is a query to the resolver and to the device.
+const NAMES_REFRESH_SECS: i64 = 6 * 3600;
+/// How often a device with no name is asked again: its name services may start later
+/// than it answered ARP, or it was asleep.
+const NAMES_RETRY_SECS: i64 = 3600;
+/// Most devices looked up in one round; the others wait for the next.
+const NAMES_PER_ROUND: usize = 1024;
 
 /// The interfaces `cfg` asks for (all usable ones when it names none), with IPv4.
 pub fn interfaces(cfg: &LanConfig) -> Vec<Interface> {
@@ -111,6 +122,36 @@ pub fn vendor_of(mac: [u8; 6]) -> Option<String> {
         .map(str::to_owned)
 }
 
+/// Looks up the names of the online devices that are due (never looked up, moved to
+/// another address, or last looked up long ago), all at once within
+/// `lan.names_timeout_ms`, and records them.
+pub fn name_devices(
+    conn: &rusqlite::Connection,
+    cfg: &LanConfig,
+    now: Timestamp,
+) -> rusqlite::Result<()> {
+    let due = devices::names_due(
+        conn,
+        now.saturating_add_secs(-NAMES_REFRESH_SECS),
+        now.saturating_add_secs(-NAMES_RETRY_SECS),
+        NAMES_PER_ROUND,
+    )?;
+    // Addresses are stored as Rust wrote them; one that does not parse is not looked up.
+    let due: Vec<devices::NamesDue> = due
+        .into_iter()
+        .filter(|d| d.address.parse::<IpAddr>().is_ok())
+        .collect();
+    if due.is_empty() {
+        return Ok(());
+    }
+    let targets: Vec<IpAddr> = due.iter().filter_map(|d| d.address.parse().ok()).collect();
+    let found = names::resolve(&targets, Duration::from_millis(cfg.names_timeout_ms));
+    for e in &found.errors {
+        eprintln!("picket: device names: {e}");
+    }
+    tracker::apply_names(conn, &due, &found.names, now)
+}
+
 /// `picket run`'s discovery loop: a round every `interval_secs`, its events handed to
 /// `send` (the engine), until `stop`.
 pub fn run(
@@ -150,6 +191,11 @@ pub fn run(
             }
             Ok(_) => {}
             Err(e) => eprintln!("picket: LAN discovery: {e}"),
+        }
+        if cfg.names {
+            if let Err(e) = name_devices(&conn, &cfg, Timestamp::now()) {
+                eprintln!("picket: device names: {e}");
+            }
         }
         crate::daemon::sleep_unless_stopped(&stop, Duration::from_secs(cfg.interval_secs));
     }
