@@ -15,7 +15,7 @@ if [ "$(id -u)" -ne 0 ]; then
     exit 1
 fi
 
-packages=(openssh-server openssh-client iproute2 systemd procps chromium chromium-driver logrotate nftables iptables ipset curl rsyslog hydra jq python3-aiosmtpd openssl ieee-data)
+packages=(openssh-server openssh-client iproute2 systemd procps chromium chromium-driver logrotate nftables iptables ipset curl rsyslog hydra jq python3-aiosmtpd openssl ieee-data dnsmasq-base samba avahi-daemon)
 missing=()
 for p in "${packages[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
