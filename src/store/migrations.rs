@@ -206,6 +206,20 @@ const MIGRATIONS: &[&str] = &[
         detail TEXT    NOT NULL
     );
     CREATE INDEX device_history_device ON device_history (device, id);",
+    // 11: traffic per address, summed per minute and per hour.
+    "CREATE TABLE traffic (
+        res         INTEGER NOT NULL,        -- bucket size in seconds: 60 or 3600
+        ts          INTEGER NOT NULL,        -- bucket start, µs
+        addr        TEXT    NOT NULL,
+        scope       TEXT    NOT NULL,        -- host | forwarded
+        tx_bytes    INTEGER NOT NULL,        -- sent by addr
+        rx_bytes    INTEGER NOT NULL,        -- received by addr
+        tx_packets  INTEGER NOT NULL,
+        rx_packets  INTEGER NOT NULL,
+        connections INTEGER NOT NULL,        -- flows begun in the bucket
+        PRIMARY KEY (res, ts, addr, scope)
+    ) WITHOUT ROWID;
+    CREATE INDEX traffic_addr ON traffic (res, addr, ts);",
 ];
 
 /// The schema version this build writes.
