@@ -320,6 +320,31 @@ fn a_router_counts_forwarded_traffic_per_device_and_alerts_a_connection_burst() 
     assert_eq!(top["peers"][0]["addr"], "198.51.100.10", "{top}");
     assert!(peer(&top, "203.0.113.5").is_none(), "{top}");
 
+    // `picket traffic` reads the same from the store.
+    let data = dir.path().join("data");
+    let cli = |args: &[&str]| {
+        let out = Command::new(PICKET)
+            .args(args)
+            .args(["--data-dir", data.to_str().unwrap()])
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).unwrap()
+    };
+    let json = cli(&["traffic", "--json", "--since", "10m"]);
+    let first: Value = serde_json::from_str(json.lines().next().unwrap()).unwrap();
+    assert_eq!(first["addr"], "198.51.100.10", "{json}");
+    let table = cli(&["traffic", "--scope", "forwarded"]);
+    assert!(
+        table.starts_with("# this host routes traffic: per LAN device"),
+        "{table}"
+    );
+    assert!(table.contains("198.51.100.11"), "{table}");
+
     // Discovery found the PC: its page's series add up to the same totals.
     let dev = wait_for("the PC as a device", Duration::from_secs(30), || {
         let t = api(&router, &auth, "/api/traffic?since=10m");
