@@ -68,6 +68,8 @@ pub struct Config {
     pub incidents: crate::store::incidents::IncidentConfig,
     /// LAN device discovery.
     pub lan: crate::sources::lan::LanConfig,
+    /// Traffic per address: what each LAN device or remote sends and receives.
+    pub traffic: crate::sources::traffic::TrafficConfig,
     /// Where alerts are sent: webhooks, Slack, email (none by default).
     pub notifications: crate::notify::NotifyConfig,
     pub retention: Retention,
@@ -178,6 +180,7 @@ impl Default for Config {
             response: ResponseConfig::default(),
             incidents: Default::default(),
             lan: Default::default(),
+            traffic: Default::default(),
             notifications: crate::notify::NotifyConfig::default(),
             retention: Retention::default(),
         }

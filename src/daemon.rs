@@ -284,6 +284,28 @@ pub fn run(opts: DaemonOptions) -> anyhow::Result<()> {
                 })?,
         );
     }
+    if cfg.traffic.interval_secs > 0 {
+        let (traffic, data_dir, stop, sink) = (
+            cfg.traffic.clone(),
+            data_dir.clone(),
+            stop.clone(),
+            sink.clone(),
+        );
+        workers.push(
+            std::thread::Builder::new()
+                .name("traffic".into())
+                .spawn(move || {
+                    let send = |events: Vec<Event>| {
+                        sink.send(EngineMsg::Batch(Batch {
+                            events,
+                            ..Batch::default()
+                        }))
+                        .is_ok()
+                    };
+                    crate::sources::traffic::worker::run(traffic, &data_dir, send, stop)
+                })?,
+        );
+    }
     if cfg.metrics_interval_secs > 0 {
         let ctx = MetricsWorker {
             interval: Duration::from_secs(cfg.metrics_interval_secs),

@@ -70,6 +70,8 @@ pub enum EventType {
     DeviceLeft,
     DeviceIpChanged,
     DeviceMacChanged,
+    /// One address's packets or new connections within a minute passed a threshold.
+    TrafficPeak,
 }
 
 impl EventType {
@@ -110,6 +112,7 @@ impl EventType {
         EventType::DeviceLeft,
         EventType::DeviceIpChanged,
         EventType::DeviceMacChanged,
+        EventType::TrafficPeak,
     ];
 
     /// The wire name, e.g. `FAILED_LOGIN`.
@@ -149,6 +152,7 @@ impl EventType {
             EventType::DeviceLeft => "DEVICE_LEFT",
             EventType::DeviceIpChanged => "DEVICE_IP_CHANGED",
             EventType::DeviceMacChanged => "DEVICE_MAC_CHANGED",
+            EventType::TrafficPeak => "TRAFFIC_PEAK",
         }
     }
 }

@@ -19,6 +19,7 @@ fn main() {
         Command::Unblock(a) => picket::cli::block::run_unblock(a),
         Command::Bans(a) => picket::cli::block::run_bans(a),
         Command::Devices(a) => picket::cli::devices::run(a),
+        Command::Traffic(a) => picket::cli::traffic::run(a),
         Command::User(a) => picket::cli::accounts::run_user(a),
         Command::Token(a) => picket::cli::accounts::run_token(a),
     };

@@ -12,6 +12,7 @@ pub mod output;
 pub mod replay;
 pub mod rules;
 pub mod run;
+pub mod traffic;
 
 use std::path::PathBuf;
 
@@ -50,6 +51,7 @@ pub enum Command {
     Unblock(block::UnblockArgs),
     Bans(block::BansArgs),
     Devices(devices::DevicesArgs),
+    Traffic(traffic::TrafficArgs),
     User(accounts::UserArgs),
     Token(accounts::TokenArgs),
 }

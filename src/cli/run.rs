@@ -70,6 +70,10 @@ pub struct RunArgs {
     /// `lan.interval_secs` from picket.yaml].
     #[arg(long, value_name = "SECS", value_parser = clap::value_parser!(u64).range(0..=86_400))]
     pub lan_interval: Option<u64>,
+    /// Count traffic per address every SECS seconds; 0 turns it off [default: 10, or
+    /// `traffic.interval_secs` from picket.yaml].
+    #[arg(long, value_name = "SECS", value_parser = clap::value_parser!(u64).range(0..=3600))]
+    pub traffic_interval: Option<u64>,
 }
 
 #[derive(Debug, Clone, Copy, clap::ValueEnum)]
@@ -141,6 +145,9 @@ pub fn run(args: RunArgs) -> anyhow::Result<()> {
     }
     if let Some(secs) = args.lan_interval {
         cfg.lan.interval_secs = secs;
+    }
+    if let Some(secs) = args.traffic_interval {
+        cfg.traffic.interval_secs = secs;
     }
     let journal_only = matches!(args.journald, Some(JournaldArg::Only));
     // Rules from a directory are watched and reloaded; the built-in ones are fixed.

@@ -36,6 +36,10 @@ pub const DEFAULT_RULES: &[(&str, &str)] = &[
         include_str!("../../rules/lan-randomized-or-unknown-vendor.yaml"),
     ),
     (
+        "traffic-peak.yaml",
+        include_str!("../../rules/traffic-peak.yaml"),
+    ),
+    (
         "ssh-brute-force.yaml",
         include_str!("../../rules/ssh-brute-force.yaml"),
     ),

@@ -8,4 +8,5 @@ pub mod lan;
 pub mod metrics;
 pub mod snapshot;
 pub mod tail;
+pub mod traffic;
 pub mod watch;

@@ -72,6 +72,16 @@ pub fn holders_of(conn: &Connection, ip: &str, except_mac: &str) -> rusqlite::Re
     .collect()
 }
 
+/// The device whose latest IPv4 or IPv6 address is `ip` (the most recently seen one).
+pub fn by_address(conn: &Connection, ip: &str) -> rusqlite::Result<Option<Device>> {
+    use rusqlite::OptionalExtension;
+    conn.prepare_cached(&format!(
+        "SELECT {COLUMNS} FROM devices WHERE ip = ?1 OR ipv6 = ?1 ORDER BY last_seen DESC LIMIT 1"
+    ))?
+    .query_row([ip], from_row)
+    .optional()
+}
+
 /// What a newly seen device is known by.
 pub struct NewDevice<'a> {
     pub mac: &'a str,

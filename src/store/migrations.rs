@@ -206,7 +206,21 @@ const MIGRATIONS: &[&str] = &[
         detail TEXT    NOT NULL
     );
     CREATE INDEX device_history_device ON device_history (device, id);",
-    // 11: where a device's hostname came from, and when and for which address its names
+    // 11: traffic per address, summed per minute and per hour.
+    "CREATE TABLE traffic (
+        res         INTEGER NOT NULL,        -- bucket size in seconds: 60 or 3600
+        ts          INTEGER NOT NULL,        -- bucket start, µs
+        addr        TEXT    NOT NULL,
+        scope       TEXT    NOT NULL,        -- host | forwarded
+        tx_bytes    INTEGER NOT NULL,        -- sent by addr
+        rx_bytes    INTEGER NOT NULL,        -- received by addr
+        tx_packets  INTEGER NOT NULL,
+        rx_packets  INTEGER NOT NULL,
+        connections INTEGER NOT NULL,        -- flows begun in the bucket
+        PRIMARY KEY (res, ts, addr, scope)
+    ) WITHOUT ROWID;
+    CREATE INDEX traffic_addr ON traffic (res, addr, ts);",
+    // 12: where a device's hostname came from, and when and for which address its names
     // were last looked up (a lookup is repeated when the address changes or it is old).
     "ALTER TABLE devices ADD COLUMN hostname_source TEXT;  -- dns | mdns | netbios
     ALTER TABLE devices ADD COLUMN names_checked INTEGER; -- microseconds since the epoch

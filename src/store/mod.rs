@@ -19,6 +19,7 @@ pub mod migrations;
 pub mod notifications;
 pub mod port_baseline;
 mod sql;
+pub mod traffic;
 pub mod writer;
 
 use std::path::{Path, PathBuf};

@@ -13,6 +13,7 @@ pub mod api_host;
 pub mod api_incidents;
 pub mod api_notify;
 pub mod api_rules;
+pub mod api_traffic;
 pub mod assets;
 pub mod board;
 pub mod cache;
@@ -160,6 +161,8 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("GET", "/api/devices"),
     ("GET", "/api/devices/{id}"),
     ("PATCH", "/api/devices/{id}"),
+    ("GET", "/api/traffic"),
+    ("GET", "/api/traffic/devices/{id}"),
     ("GET", "/api/ports/baseline"),
     ("POST", "/api/ports/baseline"),
     ("DELETE", "/api/ports/baseline/{id}"),
@@ -358,6 +361,8 @@ async fn api_request(state: &WebState, req: Req) -> http::ApiResult {
         ("GET", "/api/devices") => api_devices::list(state).await,
         ("GET", "/api/devices/{id}") => api_devices::get(state, id).await,
         ("PATCH", "/api/devices/{id}") => api_devices::patch(state, &req, &who, id).await,
+        ("GET", "/api/traffic") => api_traffic::top(state, &req).await,
+        ("GET", "/api/traffic/devices/{id}") => api_traffic::device(state, &req, id).await,
         ("GET", "/api/ports/baseline") => api_host::baseline(state).await,
         ("POST", "/api/ports/baseline") => api_host::add_to_baseline(state, &req, &who).await,
         ("DELETE", "/api/ports/baseline/{id}") => {

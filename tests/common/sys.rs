@@ -270,7 +270,8 @@ impl Picket {
     /// /etc/picket/rules on the machine), and without the process and port snapshots
     /// unless they say `--snapshot-interval` or `--config`; likewise the periodic
     /// configuration checks (`--checks-interval`) and file integrity (`--file-integrity`);
-    /// and never LAN discovery unless they say `--lan-interval`.
+    /// and never LAN discovery or traffic accounting unless they say `--lan-interval` or
+    /// `--traffic-interval`.
     pub fn start(args: &[&str]) -> Picket {
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_picket"));
         cmd.arg("run").args(args);
@@ -296,6 +297,10 @@ impl Picket {
         // Nor is this host's LAN: a test scans only networks of its own namespaces.
         if !args.contains(&"--lan-interval") {
             cmd.args(["--lan-interval", "0"]);
+        }
+        // Nor is its traffic (TRAFFIC_PEAK from the machine's own connections).
+        if !args.contains(&"--traffic-interval") {
+            cmd.args(["--traffic-interval", "0"]);
         }
         let child = cmd
             .stdin(Stdio::null())

@@ -2,7 +2,7 @@
 //! subnets, from the kernel (`getifaddrs`). Loopback and interfaces that are down are
 //! left out: there is no LAN behind them.
 
-use std::net::Ipv4Addr;
+use std::net::{IpAddr, Ipv4Addr};
 
 /// One interface with its hardware address and IPv4 networks.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -98,6 +98,56 @@ pub fn list() -> Vec<Interface> {
         libc::freeifaddrs(head);
     }
     out.retain(|i| i.mac.is_some_and(|m| m != [0; 6]));
+    out
+}
+
+/// Every address this host has, IPv4 and IPv6, with its prefix length, on every
+/// interface (loopback and down ones included): what counts as "this host" when a flow's
+/// ends are told apart from its peers'.
+pub fn local_networks() -> Vec<(IpAddr, u8)> {
+    let mut out = Vec::new();
+    let mut head: *mut libc::ifaddrs = std::ptr::null_mut();
+    // SAFETY: as in `list`: the nodes are read only while the list lives, each sockaddr
+    // as the type its family names.
+    unsafe {
+        if libc::getifaddrs(&mut head) != 0 {
+            return out;
+        }
+        let mut p = head;
+        while !p.is_null() {
+            let ifa = &*p;
+            p = ifa.ifa_next;
+            if ifa.ifa_addr.is_null() || ifa.ifa_netmask.is_null() {
+                continue;
+            }
+            match (*ifa.ifa_addr).sa_family as i32 {
+                libc::AF_INET => {
+                    let a = &*(ifa.ifa_addr as *const libc::sockaddr_in);
+                    let m = &*(ifa.ifa_netmask as *const libc::sockaddr_in);
+                    out.push((
+                        IpAddr::V4(Ipv4Addr::from(u32::from_be(a.sin_addr.s_addr))),
+                        m.sin_addr.s_addr.count_ones() as u8,
+                    ));
+                }
+                libc::AF_INET6 => {
+                    let a = &*(ifa.ifa_addr as *const libc::sockaddr_in6);
+                    let m = &*(ifa.ifa_netmask as *const libc::sockaddr_in6);
+                    let prefix = m
+                        .sin6_addr
+                        .s6_addr
+                        .iter()
+                        .map(|b| b.count_ones())
+                        .sum::<u32>();
+                    out.push((
+                        IpAddr::V6(std::net::Ipv6Addr::from(a.sin6_addr.s6_addr)),
+                        prefix as u8,
+                    ));
+                }
+                _ => {}
+            }
+        }
+        libc::freeifaddrs(head);
+    }
     out
 }
 
