@@ -5,7 +5,8 @@
 //! live stream cannot be reached, `picket demo` coming alive, and an incident followed
 //! from the list to closed (its timeline, a note, an owner; another detector's markup
 //! staying text), and LAN devices coloured by state, filtered, trusted with one click,
-//! renamed and rated (a name typed with markup staying text). A failing test leaves a
+//! renamed and rated (a name typed with markup staying text), with the busiest addresses
+//! and a device's traffic, and which traffic is counted. A failing test leaves a
 //! screenshot in target/tmp/browser-screenshots/.
 
 #[path = "common/browser.rs"]
@@ -1581,7 +1582,8 @@ fn the_devices_page_shows_states_and_an_admin_trusts_renames_and_rates_a_device(
         assert!(h.contains("Address changed") && h.contains("198.51.100.20"), "{h}");
         let fields = text_of(&p, "#device-fields").await;
         assert!(fields.contains("b8:27:eb:00:00:01") && fields.contains("br0"), "{fields}");
-        assert!(text_of(&p, "#device-traffic").await.contains("later"));
+        p.wait("#device-traffic #device-traffic-mode[data-view]", Duration::from_secs(10))
+            .await;
         assert_eq!(
             count_of(&p, "#device-trust[aria-checked=\"true\"]").await,
             1,
@@ -1789,4 +1791,214 @@ fn the_devices_page_shows_states_and_an_admin_trusts_renames_and_rates_a_device(
     });
     b.assert_no_script_errors();
     assert_eq!(m.api(&format!("/api/devices/{pi}"))["trusted"], true);
+}
+
+/// Traffic put in the store through the real store functions (a browser test never reads
+/// this host's connections: `--traffic-interval 0`), over three readings within the last
+/// hour: the Pi (198.51.100.20) and the phone (198.51.100.12) as LAN devices this host
+/// routes, and an outside address (203.0.113.9) talking with this host, known as no
+/// device; and the reader's status: routed traffic from connection tracking.
+fn seed_traffic(data: &std::path::Path) {
+    use picket::sources::traffic::meter::Usage;
+    use picket::sources::traffic::Scope;
+    use picket::timestamp::Timestamp;
+    use std::collections::HashMap;
+    let conn = picket::store::open(data).unwrap();
+    // (received, sent, packets received, packets sent, connections), the address's view.
+    let usage = |rx: u64, tx: u64, rxp: u64, txp: u64, c: u64| Usage {
+        tx_bytes: tx,
+        rx_bytes: rx,
+        tx_packets: txp,
+        rx_packets: rxp,
+        connections: c,
+    };
+    let at = |s: &str| s.parse::<std::net::IpAddr>().unwrap();
+    let pi = (at("198.51.100.20"), Scope::Forwarded);
+    let phone = (at("198.51.100.12"), Scope::Forwarded);
+    let outside = (at("203.0.113.9"), Scope::Host);
+    let readings = [
+        (
+            3000,
+            HashMap::from([(pi, usage(1 << 20, 128 << 10, 700, 300, 4))]),
+        ),
+        (
+            1800,
+            HashMap::from([
+                (pi, usage(1 << 20, 128 << 10, 700, 300, 4)),
+                (outside, usage(1536 << 10, 100 << 10, 1200, 300, 1)),
+            ]),
+        ),
+        (
+            300,
+            HashMap::from([
+                (pi, usage(1 << 20, 128 << 10, 700, 300, 4)),
+                (phone, usage(2048, 1024, 3, 2, 2)),
+            ]),
+        ),
+    ];
+    for (ago, u) in readings {
+        picket::store::traffic::record(&conn, Timestamp::now().saturating_add_secs(-ago), &u)
+            .unwrap();
+    }
+    save_traffic_status(
+        data,
+        "forwarded",
+        "conntrack",
+        "connection tracking with byte accounting: every flow, UDP and short-lived ones included",
+    );
+}
+
+/// Saves the traffic reader's status as `picket run` would, stamped now.
+fn save_traffic_status(data: &std::path::Path, view: &str, source: &str, note: &str) {
+    let conn = picket::store::open(data).unwrap();
+    let now = jiff::Timestamp::now()
+        .strftime("%Y-%m-%dT%H:%M:%SZ")
+        .to_string();
+    let status =
+        json!({"view": view, "source": source, "interval_secs": 10, "updated": now, "note": note});
+    picket::store::traffic::save_status(&conn, &status.to_string()).unwrap();
+}
+
+/// The rows of the busiest addresses, top to bottom: [address, received, sent, packets,
+/// connections] as shown.
+async fn traffic_rows(p: &Page<'_>) -> Vec<Vec<String>> {
+    let v = p
+        .js(
+            "return Array.from(document.querySelectorAll('#traffic-table tr[data-addr]'), (r) => [r.dataset.addr,
+               ...['rx', 'tx', 'packets', 'connections'].map((k) => r.querySelector('td[data-k=\"' + k + '\"]').textContent)])",
+            vec![],
+        )
+        .await;
+    serde_json::from_value(v).unwrap_or_default()
+}
+
+/// How many points the device's traffic chart was given.
+async fn chart_points(p: &Page<'_>) -> u64 {
+    p.js(
+        "return Number(document.getElementById('device-traffic-chart').dataset.points)",
+        vec![],
+    )
+    .await
+    .as_u64()
+    .unwrap_or(0)
+}
+
+#[test]
+fn the_devices_page_shows_the_busiest_addresses_and_a_device_s_traffic_and_says_what_is_counted() {
+    let m = Monitor::start_with(&["--traffic-interval", "0"]);
+    let (pi, _pi2, _phone, newcomer) = seed_devices(&m.data);
+    seed_traffic(&m.data);
+    // A person named the Pi with markup: it must stay text in the traffic table and detail.
+    let payload = "<img src=x onerror=\"document.title='pwned'\">";
+    let r = request(
+        &m.addr,
+        "PATCH",
+        &format!("/api/devices/{pi}"),
+        &[
+            ("Authorization", &format!("Bearer {}", m.token)),
+            ("Content-Type", "application/json"),
+        ],
+        Some(&json!({ "name": payload }).to_string()),
+    );
+    assert_eq!(r.status, 200, "{}", r.body);
+    let pi_row = "#traffic-table tr[data-addr=\"198.51.100.20\"]";
+
+    let b = Browser::start("devices_traffic", &m.addr);
+    let p = Page(&b.client);
+    b.run(async {
+        p.login(&b.base, "alice", ADMIN_PW, "admin").await;
+        p.goto(&format!("{}/#/devices", b.base)).await;
+        // What is counted, said plainly.
+        p.wait("#traffic-top #traffic-mode[data-view=\"forwarded\"][data-source=\"conntrack\"]", Duration::from_secs(10))
+            .await;
+        let mode = text_of(&p, "#traffic-mode").await;
+        assert!(mode.contains("This host routes traffic") && mode.contains("per LAN device"), "{mode}");
+        assert!(mode.contains("connection tracking with byte accounting"), "{mode}");
+        // The busiest first, each as the page formats it: bytes binary, counts grouped.
+        assert_eq!(
+            traffic_rows(&p).await,
+            [
+                ["198.51.100.20", "3.0 MiB", "384 KiB", "3,000", "12"],
+                ["203.0.113.9", "1.5 MiB", "100 KiB", "1,500", "1"],
+                ["198.51.100.12", "2.0 KiB", "1.0 KiB", "5", "2"],
+            ]
+        );
+        // The Pi's row names it (its name, typed with markup, as text) and links to it; the
+        // outside address is no device.
+        assert_eq!(text_of(&p, &format!("{pi_row} .traffic-dev-name")).await, payload);
+        assert!(text_of(&p, pi_row).await.contains("Raspberry Pi Foundation"));
+        assert_eq!(
+            count_of(&p, &format!("{pi_row}[data-device-id=\"{pi}\"][data-scope=\"forwarded\"] a[href=\"#/devices/{pi}\"]")).await,
+            1
+        );
+        let outside = "#traffic-table tr[data-addr=\"203.0.113.9\"]";
+        assert_eq!(count_of(&p, &format!("{outside}:not([data-device-id])[data-scope=\"host\"]")).await, 1);
+        assert_eq!(count_of(&p, &format!("{outside} a")).await, 0);
+        assert!(text_of(&p, outside).await.contains("with this host"));
+        assert_eq!(count_of(&p, "#traffic-overview-link[href=\"#/overview?range=1h\"]").await, 1);
+        assert!(text_of(&p, "#traffic-overview-link").await.contains("Overview → Network"));
+        assert_not_pwned(&p, "the traffic table").await;
+
+        // The device link opens its detail: totals, and a chart of received and sent.
+        p.click(&format!("{pi_row} a")).await;
+        p.wait(&format!("#device-detail[data-device-id=\"{pi}\"]"), Duration::from_secs(10))
+            .await;
+        let url = b.client.current_url().await.unwrap();
+        assert!(url.as_str().ends_with(&format!("#/devices/{pi}")), "{url}");
+        p.wait("#device-detail #device-traffic #device-traffic-mode[data-view=\"forwarded\"]", Duration::from_secs(10))
+            .await;
+        let totals = |k: &str| format!("#device-traffic-totals [data-total=\"{k}\"]");
+        for (k, want) in [("tx_bytes", "384 KiB"), ("rx_bytes", "3.0 MiB"), ("packets", "3,000"), ("connections", "12")] {
+            assert_eq!(text_of(&p, &totals(k)).await, want, "{k}");
+        }
+        // 24 h of minutes by default, every minute drawn (zero where nothing was counted).
+        p.until("the chart", Duration::from_secs(5), || async {
+            (count_of(&p, "#device-traffic-chart:not([hidden]) svg path.lc-line").await == 2).then_some(())
+        })
+        .await;
+        let points = chart_points(&p).await;
+        assert!((1440..=1442).contains(&points), "{points}");
+        assert!(text_of(&p, "#device-detail .lc-legend").await.contains("received"));
+        assert!(text_of(&p, "#device-traffic-addrs").await.contains("198.51.100.20"));
+        assert_eq!(count_of(&p, "#device-traffic-empty:not([hidden])").await, 0);
+        p.click("#device-traffic-range button[data-range=\"1h\"]").await;
+        p.until("the last hour", Duration::from_secs(5), || async {
+            (60..=62).contains(&chart_points(&p).await).then_some(())
+        })
+        .await;
+        assert_eq!(count_of(&p, "#device-traffic-range button[data-range=\"1h\"][aria-pressed=\"true\"]").await, 1);
+        assert_eq!(text_of(&p, &totals("rx_bytes")).await, "3.0 MiB");
+        assert!(text_of(&p, "#device-detail h2").await.contains(payload));
+        assert_not_pwned(&p, "the device's traffic").await;
+
+        // A device nothing was counted for says so instead of drawing.
+        p.goto(&format!("{}/#/devices/{newcomer}", b.base)).await;
+        p.wait(&format!("#device-detail[data-device-id=\"{newcomer}\"]"), Duration::from_secs(10))
+            .await;
+        p.until("the empty traffic", Duration::from_secs(10), || async {
+            text_of(&p, "#device-traffic-empty").await.contains("No traffic counted").then_some(())
+        })
+        .await;
+        assert_eq!(count_of(&p, "#device-traffic-chart[hidden]").await, 1);
+        assert_eq!(text_of(&p, &totals("connections")).await, "0");
+        p.click("#device-detail .detail-head button").await;
+
+        // The reader finds this host no longer routes and reads its own TCP sockets: the
+        // page says so after a refresh, the list and the detail alike.
+        save_traffic_status(&m.data, "host", "sockets", "no connection tracking: this host's own TCP connections (sock_diag)");
+        // (Scrolled to the top first: the sticky top bar may cover the button otherwise.)
+        p.js("window.scrollTo(0, 0); return true", vec![]).await;
+        p.click("#devices-refresh").await;
+        p.wait("#traffic-mode[data-view=\"host\"][data-source=\"sockets\"]", Duration::from_secs(10))
+            .await;
+        let mode = text_of(&p, "#traffic-mode").await;
+        assert!(mode.contains("does not route traffic") && mode.contains("only each address's traffic with this host"), "{mode}");
+        assert!(mode.contains("Only TCP connections are counted") && mode.contains("sock_diag"), "{mode}");
+        p.click(&format!("{pi_row} a")).await;
+        p.wait("#device-traffic-mode[data-view=\"host\"]", Duration::from_secs(10))
+            .await;
+        assert!(text_of(&p, "#device-traffic-mode").await.contains("Only TCP connections are counted"));
+        assert_not_pwned(&p, "the end").await;
+    });
+    b.assert_no_script_errors();
 }

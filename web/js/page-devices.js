@@ -2,12 +2,16 @@
 // state (online or offline, new: first seen within 24 h, untrusted), with a filter, a
 // search and, for admins, a one-click trust switch per row. One device (#/devices/ID): its
 // fields, its history newest first, and for admins trust, name and risk (PATCH; audited).
-// Live: LAN alerts (rules lan-*) and LAN events on the stream refresh what is shown, in
-// place, and so does a poll every 15 s (discovery runs on an interval). Names are typed by
-// people, hostnames come from DNS and vendors from the IEEE registry: text only.
+// Under the list, the busiest addresses, and in the detail the device's traffic (both from
+// traffic.js, which says whether the counts are routed traffic per LAN device or only this
+// host's own). Live: LAN alerts (rules lan-*) and LAN events on the stream refresh what is
+// shown, in place, and so does a poll every 15 s (discovery runs on an interval; traffic
+// is asked for at most that often). Names are typed by people, hostnames come from DNS and
+// vendors from the IEEE registry: text only.
 import { get, patch, seg, isAdmin, errorText } from './api.js';
 import { h, append, clear, debounce, toast, fmtCount, fmtRel, fmtTime, parseTs, timeEl, openPanel, closePanel, fieldList, emptyRow, poll } from './dom.js';
 import { isLanAlert, isLanEvent } from './lan.js';
+import { topTraffic, deviceTraffic } from './traffic.js';
 import * as stream from './stream.js';
 
 const REFRESH_MS = 15000; // discovery runs every few minutes; the stream covers the rest
@@ -31,8 +35,9 @@ const KINDS = {
   DEVICE_MAC_CHANGED: ['Address taken over', 'warn'],
   CHANGED: ['Changed by a person', 'user'],
 };
-// Kept while the module stays loaded: coming back to a bare #/devices keeps the filter.
-const saved = { filter: 'all' };
+// Kept while the module stays loaded: coming back to a bare #/devices keeps the filter,
+// and each traffic view its range.
+const saved = { filter: 'all', topRange: '1h', deviceRange: '24h' };
 
 const str = (v) => (v == null ? '' : String(v));
 const text = (v) => (typeof v === 'string' && v.trim() !== '' ? v : null);
@@ -109,7 +114,7 @@ export function mount(main, ctx) {
     }));
   const search = h('input', { type: 'search', id: 'devices-search', 'data-search': '', autocomplete: 'off', spellcheck: 'false',
     placeholder: 'Name, address, MAC or vendor…  ( / )', 'aria-label': 'Search devices' });
-  const refreshBtn = h('button', { type: 'button', id: 'devices-refresh', class: 'btn', 'data-icon': 'refresh', text: 'Refresh', on: { click: () => load() } });
+  const refreshBtn = h('button', { type: 'button', id: 'devices-refresh', class: 'btn', 'data-icon': 'refresh', text: 'Refresh', on: { click: () => refreshNow() } });
   const stale = h('p', { class: 'snapshot-error', id: 'devices-stale', role: 'status', hidden: true });
   const tbody = h('tbody');
   const table = h('table', { class: 'data', id: 'devices-table' },
@@ -120,6 +125,7 @@ export function mount(main, ctx) {
     tbody);
   const shown = h('span', { id: 'devices-shown' });
   tbody.appendChild(emptyRow(cols, 'Loading…'));
+  const traffic = topTraffic({ range: saved.topRange, onRange: (k) => { saved.topRange = k; } });
 
   append(main, [
     h('div', { class: 'page-head' },
@@ -129,6 +135,7 @@ export function mount(main, ctx) {
     stale,
     h('div', { class: 'table-wrap' }, table),
     h('div', { class: 'more-row' }, shown),
+    traffic.el,
   ]);
 
   // ----- filter and search -----
@@ -189,7 +196,17 @@ export function mount(main, ctx) {
       }
     }
   }
-  const refreshSoon = debounce(() => { load(); if (st.detailId) loadDetail(st.detailId); }, 400);
+  // The traffic is asked for at most every 15 s however often this runs; the button forces it.
+  const refreshSoon = debounce(() => {
+    load();
+    traffic.refresh();
+    if (st.detailId) { loadDetail(st.detailId); if (panel) panel.traffic.refresh(); }
+  }, 400);
+  function refreshNow() {
+    load();
+    traffic.refresh(true);
+    if (st.detailId) { loadDetail(st.detailId); if (panel) panel.traffic.refresh(true); }
+  }
 
   function render() {
     if (!st.loaded) return;
@@ -354,6 +371,7 @@ export function mount(main, ctx) {
     for (const [rid, tr] of st.rows) tr.classList.toggle('selected', rid === id);
     if (!reuse) {
       const d = st.items.get(id);
+      if (panel) panel.traffic.destroy(); // replaced silently: onDetailClosed does not run
       panel = openPanel({ id: 'device-detail', title: d ? title(d) : 'Device ' + id, label: 'device details', onClose: onDetailClosed });
       panel.el.dataset.deviceId = id;
       panel.current = null;
@@ -361,14 +379,18 @@ export function mount(main, ctx) {
       panel.busy = false;
       panel.controls = admin ? adminControls(id) : null;
       panel.content = h('div', { class: 'detail-content' }, h('p', { class: 'loading', text: 'Loading…' }));
+      // Made once per panel and moved into each redraw of the content (its chart stays).
+      panel.traffic = deviceTraffic(id, { range: saved.deviceRange, onRange: (k) => { saved.deviceRange = k; } });
       panel.body.append(
         panel.controls ? panel.controls.el : h('p', { class: 'notice', id: 'device-readonly', text: 'Read-only: your role cannot change devices.' }),
         panel.content);
     }
     loadDetail(id);
+    panel.traffic.refresh(!reuse);
   }
   function onDetailClosed() {
     st.detailId = null;
+    if (panel) panel.traffic.destroy();
     panel = null;
     for (const tr of st.rows.values()) tr.classList.remove('selected');
     if (/^#\/devices\/./.test(location.hash)) history.replaceState(null, '', listHash());
@@ -476,14 +498,16 @@ export function mount(main, ctx) {
     ]);
     fields.id = 'device-fields';
     const hist = (Array.isArray(d.history) ? d.history : []).filter((e) => e && typeof e === 'object');
+    const focused = document.activeElement;
     p.content.replaceChildren(
       fields,
       h('h3', { class: 'section-title', text: 'History (' + hist.length + (hist.length >= 500 ? ', the latest' : '') + ')' }),
       hist.length ? h('ol', { id: 'device-history', class: 'inc-timeline dev-history' }, hist.map(historyItem))
         : h('p', { class: 'muted', id: 'device-history-empty', text: 'Nothing recorded yet.' }),
-      h('h3', { class: 'section-title', text: 'Traffic' }),
-      h('p', { class: 'notice', id: 'device-traffic', text: 'Traffic charts for each device arrive with a later update: Picket does not count a device\'s bytes and packets yet.' }),
+      p.traffic.el,
     );
+    // Moving the traffic section drops the focus of its range buttons or chart: give it back.
+    if (focused && focused !== document.activeElement && p.traffic.el.contains(focused)) focused.focus({ preventScroll: true });
     p.body.scrollTop = top;
   }
   function historyItem(e) {
@@ -509,6 +533,7 @@ export function mount(main, ctx) {
   }, 30000);
 
   load();
+  traffic.refresh(true);
   if (ctx.params[0]) openDetail(ctx.params[0]);
 
   return {
@@ -525,6 +550,8 @@ export function mount(main, ctx) {
       refreshSoon.cancel();
       clearInterval(tick);
       offs.forEach((f) => f());
+      traffic.destroy();
+      if (panel) panel.traffic.destroy();
       closePanel('device-detail', true);
     },
   };
