@@ -33,8 +33,11 @@ const KINDS = {
   DEVICE_LEFT: ['Went offline', 'cross'],
   DEVICE_IP_CHANGED: ['Address changed', 'refresh'],
   DEVICE_MAC_CHANGED: ['Address taken over', 'warn'],
+  HOSTNAME_CHANGED: ['Hostname changed', 'refresh'],
   CHANGED: ['Changed by a person', 'user'],
 };
+// Where a hostname came from.
+const SOURCES = { dns: 'reverse DNS', mdns: 'mDNS', netbios: 'NetBIOS' };
 // Kept while the module stays loaded: coming back to a bare #/devices keeps the filter,
 // and each traffic view its range.
 const saved = { filter: 'all', topRange: '1h', deviceRange: '24h' };
@@ -485,7 +488,8 @@ export function mount(main, ctx) {
     const fields = fieldList([
       ['State', badges(d)],
       ['Name', text(d.name) ? h('span', { id: 'device-name-text', text: d.name }) : h('span', { id: 'device-name-text', class: 'faint', text: 'not named' })],
-      ['Hostname', text(d.hostname) ? str(d.hostname) : null, 'mono'],
+      ['Hostname', text(d.hostname) ? h('span', null, h('span', { class: 'mono', text: str(d.hostname) }),
+        Object.hasOwn(SOURCES, str(d.hostname_source)) ? h('span', { class: 'faint', text: ' · ' + SOURCES[d.hostname_source] }) : null) : null],
       ['Vendor', vendorCell(d)],
       ['MAC', h('span', null, h('span', { class: 'mono', text: str(d.mac) }), d.randomized ? h('span', { class: 'faint', text: ' · locally administered (randomized)' }) : null)],
       ['Address', ip],
