@@ -10,6 +10,20 @@ pub fn for_each_line<R: BufRead>(mut reader: R, mut f: impl FnMut(&[u8])) -> io:
     let mut buf = Vec::with_capacity(64 * 1024);
     let mut total = 0u64;
     loop {
+        // A line wholly inside the reader's buffer is handed over from there: no copy.
+        let whole = match reader.fill_buf() {
+            Ok(avail) => memchr::memchr(b'\n', avail).map(|i| {
+                f(&avail[..i.min(MAX_BUFFERED_LINE)]);
+                i + 1
+            }),
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(e),
+        };
+        if let Some(used) = whole {
+            reader.consume(used);
+            total += used as u64;
+            continue;
+        }
         buf.clear();
         let n = read_line_capped(&mut reader, &mut buf)?;
         if n == 0 {
