@@ -273,14 +273,7 @@ pub fn run(opts: DaemonOptions) -> anyhow::Result<()> {
             std::thread::Builder::new()
                 .name("lan".into())
                 .spawn(move || {
-                    let send = |events: Vec<Event>| {
-                        sink.send(EngineMsg::Batch(Batch {
-                            events,
-                            ..Batch::default()
-                        }))
-                        .is_ok()
-                    };
-                    crate::sources::lan::worker::run(lan, data_dir, send, stop)
+                    crate::sources::lan::worker::run(lan, data_dir, to_engine(&sink), stop)
                 })?,
         );
     }
@@ -295,14 +288,7 @@ pub fn run(opts: DaemonOptions) -> anyhow::Result<()> {
             std::thread::Builder::new()
                 .name("traffic".into())
                 .spawn(move || {
-                    let send = |events: Vec<Event>| {
-                        sink.send(EngineMsg::Batch(Batch {
-                            events,
-                            ..Batch::default()
-                        }))
-                        .is_ok()
-                    };
-                    crate::sources::traffic::worker::run(traffic, &data_dir, send, stop)
+                    crate::sources::traffic::worker::run(traffic, &data_dir, to_engine(&sink), stop)
                 })?,
         );
     }
@@ -794,6 +780,17 @@ async fn wait_for_stop_signal() -> std::io::Result<()> {
     tokio::select! {
         r = tokio::signal::ctrl_c() => r,
         _ = term.recv() => Ok(()),
+    }
+}
+
+/// A collector's way to hand its events to the engine: `false` once the engine is gone.
+fn to_engine(sink: &Sink) -> impl Fn(Vec<Event>) -> bool + '_ {
+    move |events| {
+        sink.send(EngineMsg::Batch(Batch {
+            events,
+            ..Batch::default()
+        }))
+        .is_ok()
     }
 }
 

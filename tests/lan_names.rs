@@ -12,93 +12,11 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
-use common::sys::{add_user, bearer, require_root, sh, sh_quiet, wait_for, ChildGuard};
+use common::netns::{api_in, devices_in, Lan};
+use common::sys::{add_user, bearer, require_root, sh, wait_for, ChildGuard};
 use serde_json::Value;
 
 const PICKET: &str = env!("CARGO_BIN_EXE_picket");
-
-/// A switch (a bridge in its own namespace) and the hosts plugged into it, removed on
-/// drop with every process still running in them.
-struct Lan {
-    prefix: &'static str,
-    hosts: Vec<String>,
-}
-
-impl Lan {
-    fn new(prefix: &'static str) -> Lan {
-        let lan = Lan {
-            prefix,
-            hosts: Vec::new(),
-        };
-        let sw = lan.ns("sw");
-        sh_quiet("ip", &["netns", "del", &sw]);
-        sh("ip", &["netns", "add", &sw]);
-        // A plain switch has no address of its own (else its bridge answers IPv6 too).
-        for key in ["all", "default"] {
-            sh(
-                "ip",
-                &[
-                    "netns",
-                    "exec",
-                    &sw,
-                    "sysctl",
-                    "-qw",
-                    &format!("net.ipv6.conf.{key}.disable_ipv6=1"),
-                ],
-            );
-        }
-        sh("ip", &["-n", &sw, "link", "add", "br0", "type", "bridge"]);
-        sh("ip", &["-n", &sw, "link", "set", "br0", "up"]);
-        lan
-    }
-
-    fn ns(&self, name: &str) -> String {
-        format!("{}-{name}", self.prefix)
-    }
-
-    /// A host `name` with `mac` and `ip`/24 on its eth0, plugged into the switch.
-    fn plug(&mut self, name: &str, mac: &str, ip: &str) -> String {
-        let ns = self.ns(name);
-        let (port, tmp) = (
-            format!("{}-{name}-p", self.prefix),
-            format!("{}-{name}-t", self.prefix),
-        );
-        sh_quiet("ip", &["netns", "del", &ns]);
-        sh("ip", &["netns", "add", &ns]);
-        self.hosts.push(ns.clone());
-        sh("ip", &["-n", &ns, "link", "set", "lo", "up"]);
-        sh(
-            "ip",
-            &["link", "add", &tmp, "type", "veth", "peer", "name", &port],
-        );
-        sh("ip", &["link", "set", &tmp, "netns", &ns]);
-        sh("ip", &["-n", &ns, "link", "set", &tmp, "name", "eth0"]);
-        sh("ip", &["-n", &ns, "link", "set", "eth0", "address", mac]);
-        sh(
-            "ip",
-            &["-n", &ns, "addr", "add", &format!("{ip}/24"), "dev", "eth0"],
-        );
-        sh("ip", &["-n", &ns, "link", "set", "eth0", "up"]);
-        let sw = self.ns("sw");
-        sh("ip", &["link", "set", &port, "netns", &sw]);
-        sh("ip", &["-n", &sw, "link", "set", &port, "master", "br0"]);
-        sh("ip", &["-n", &sw, "link", "set", &port, "up"]);
-        ns
-    }
-}
-
-impl Drop for Lan {
-    fn drop(&mut self) {
-        for ns in self.hosts.iter().chain(std::iter::once(&self.ns("sw"))) {
-            if let Ok(out) = Command::new("ip").args(["netns", "pids", ns]).output() {
-                for pid in String::from_utf8_lossy(&out.stdout).split_whitespace() {
-                    sh_quiet("kill", &["-9", pid]);
-                }
-            }
-            sh_quiet("ip", &["netns", "del", ns]);
-        }
-    }
-}
 
 /// `/etc/netns/<ns>/resolv.conf`, which `ip netns exec` bind-mounts over
 /// /etc/resolv.conf: the monitor's own nameserver. Removed (with the directory) on drop.
@@ -316,22 +234,13 @@ fn picket_in(ns: &str, args: &[&str]) -> String {
     out
 }
 
-/// `curl` inside the monitor namespace, where Picket's API listens on loopback.
+/// Picket's API from inside the monitor namespace (it listens on loopback port 8472).
 fn api(ns: &str, auth: &str, path: &str) -> Value {
-    let out = Command::new("ip")
-        .args(["netns", "exec", ns, "curl", "-sf"])
-        .args(["-H", &format!("Authorization: {auth}")])
-        .arg(format!("http://127.0.0.1:8472{path}"))
-        .output()
-        .unwrap();
-    serde_json::from_slice(&out.stdout).unwrap_or(Value::Null)
+    api_in(ns, 8472, auth, "GET", path, None)
 }
 
 fn devices(ns: &str, auth: &str) -> Vec<Value> {
-    api(ns, auth, "/api/devices")["items"]
-        .as_array()
-        .cloned()
-        .unwrap_or_default()
+    devices_in(ns, 8472, auth)
 }
 
 /// The (hostname, source) of the entry with `key` = `value`, null when nameless.

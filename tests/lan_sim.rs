@@ -11,128 +11,23 @@ mod common;
 use std::process::Command;
 use std::time::Duration;
 
-use common::sys::{add_user, bearer, require_root, sh, sh_quiet, wait_for};
+use common::netns::{alerts_of, api_in, devices_in, Lan};
+use common::sys::{add_user, bearer, require_root, sh, wait_for};
 use serde_json::Value;
 
 const PICKET: &str = env!("CARGO_BIN_EXE_picket");
 
-/// A switch (a bridge in its own namespace) and the hosts plugged into it.
-struct Lan {
-    prefix: &'static str,
-    hosts: Vec<String>,
-}
-
-impl Lan {
-    fn new(prefix: &'static str) -> Lan {
-        let lan = Lan {
-            prefix,
-            hosts: Vec::new(),
-        };
-        let sw = lan.ns("sw");
-        sh_quiet("ip", &["netns", "del", &sw]);
-        sh("ip", &["netns", "add", &sw]);
-        // A plain switch has no address of its own (else its bridge answers IPv6 too).
-        for key in ["all", "default"] {
-            sh(
-                "ip",
-                &[
-                    "netns",
-                    "exec",
-                    &sw,
-                    "sysctl",
-                    "-qw",
-                    &format!("net.ipv6.conf.{key}.disable_ipv6=1"),
-                ],
-            );
-        }
-        sh("ip", &["-n", &sw, "link", "add", "br0", "type", "bridge"]);
-        sh("ip", &["-n", &sw, "link", "set", "br0", "up"]);
-        lan
-    }
-
-    fn ns(&self, name: &str) -> String {
-        format!("{}-{name}", self.prefix)
-    }
-
-    /// A host `name` with `mac` and `ip`/24 plugged into the switch.
-    fn plug(&mut self, name: &str, mac: &str, ip: &str) {
-        let ns = self.ns(name);
-        let (port, nic) = (format!("{}-{name}-p", self.prefix), "eth0");
-        sh_quiet("ip", &["netns", "del", &ns]);
-        sh("ip", &["netns", "add", &ns]);
-        sh("ip", &["-n", &ns, "link", "set", "lo", "up"]);
-        let tmp = format!("{}-{name}-t", self.prefix);
-        sh(
-            "ip",
-            &["link", "add", &tmp, "type", "veth", "peer", "name", &port],
-        );
-        sh("ip", &["link", "set", &tmp, "netns", &ns]);
-        sh("ip", &["-n", &ns, "link", "set", &tmp, "name", nic]);
-        sh("ip", &["-n", &ns, "link", "set", nic, "address", mac]);
-        sh(
-            "ip",
-            &["-n", &ns, "addr", "add", &format!("{ip}/24"), "dev", nic],
-        );
-        sh("ip", &["-n", &ns, "link", "set", nic, "up"]);
-        let sw = self.ns("sw");
-        sh("ip", &["link", "set", &port, "netns", &sw]);
-        sh("ip", &["-n", &sw, "link", "set", &port, "master", "br0"]);
-        sh("ip", &["-n", &sw, "link", "set", &port, "up"]);
-        self.hosts.push(ns);
-    }
-}
-
-impl Drop for Lan {
-    fn drop(&mut self) {
-        for ns in self.hosts.iter().chain(std::iter::once(&self.ns("sw"))) {
-            if let Ok(out) = Command::new("ip").args(["netns", "pids", ns]).output() {
-                for pid in String::from_utf8_lossy(&out.stdout).split_whitespace() {
-                    sh_quiet("kill", &["-9", pid]);
-                }
-            }
-            sh_quiet("ip", &["netns", "del", ns]);
-        }
-    }
-}
-
-/// `curl` inside the monitor namespace, where Picket's API listens on loopback.
+/// Picket's API from inside the monitor namespace (it listens on loopback port 8471).
 fn api(ns: &str, auth: &str, method: &str, path: &str, body: Option<&str>) -> Value {
-    let mut cmd = Command::new("ip");
-    cmd.args(["netns", "exec", ns, "curl", "-sf", "-X", method])
-        .args(["-H", &format!("Authorization: {auth}")])
-        .args(["-H", "content-type: application/json"]);
-    if let Some(b) = body {
-        cmd.args(["--data", b]);
-    }
-    let out = cmd
-        .arg(format!("http://127.0.0.1:8471{path}"))
-        .output()
-        .unwrap();
-    serde_json::from_slice(&out.stdout).unwrap_or(Value::Null)
+    api_in(ns, 8471, auth, method, path, body)
 }
 
 fn devices(ns: &str, auth: &str) -> Vec<Value> {
-    api(ns, auth, "GET", "/api/devices", None)["items"]
-        .as_array()
-        .cloned()
-        .unwrap_or_default()
+    devices_in(ns, 8471, auth)
 }
 
 fn device<'a>(list: &'a [Value], mac: &str) -> Option<&'a Value> {
     list.iter().find(|d| d["mac"] == mac)
-}
-
-/// Alerts of `rule`, from the store.
-fn alerts(data: &std::path::Path, rule: &str) -> Vec<Value> {
-    let out = Command::new(PICKET)
-        .args(["alerts", "--json", "--data-dir", data.to_str().unwrap()])
-        .output()
-        .unwrap();
-    String::from_utf8_lossy(&out.stdout)
-        .lines()
-        .filter_map(|l| serde_json::from_str::<Value>(l).ok())
-        .filter(|a| a["rule"] == rule)
-        .collect()
 }
 
 const GW: (&str, &str) = ("00:1b:21:4a:00:01", "198.51.100.1"); // Intel
@@ -215,7 +110,7 @@ fn a_simulated_lan_is_discovered_and_its_changes_alerted() {
     wait_for(
         "a new-device alert for each",
         Duration::from_secs(10),
-        || (alerts(&data, "lan-new-device").len() == 5).then_some(()),
+        || (alerts_of(&data, "lan-new-device").len() == 5).then_some(()),
     );
     let counts = api(&mon, &auth, "GET", "/api/devices", None);
     assert_eq!(
@@ -272,7 +167,7 @@ fn a_simulated_lan_is_discovered_and_its_changes_alerted() {
     );
     sh("ip", &["-n", &mac_ns, "link", "set", "eth0", "up"]);
     wait_for("the address-changed alert", Duration::from_secs(20), || {
-        alerts(&data, "lan-device-changed")
+        alerts_of(&data, "lan-device-changed")
             .iter()
             .any(|a| a["group"]["extra.mac"] == "00:1c:b3:4a:00:99")
             .then_some(())
@@ -282,7 +177,7 @@ fn a_simulated_lan_is_discovered_and_its_changes_alerted() {
     let stranger = "dc:a6:32:4a:00:30";
     lan.plug("new", stranger, "198.51.100.30");
     wait_for("the stranger's alert", Duration::from_secs(20), || {
-        alerts(&data, "lan-new-device")
+        alerts_of(&data, "lan-new-device")
             .iter()
             .any(|a| a["group"]["extra.mac"] == stranger)
             .then_some(())
@@ -295,13 +190,13 @@ fn a_simulated_lan_is_discovered_and_its_changes_alerted() {
         "the randomized MAC's alert",
         Duration::from_secs(20),
         || {
-            alerts(&data, "lan-randomized-or-unknown-vendor")
+            alerts_of(&data, "lan-randomized-or-unknown-vendor")
                 .iter()
                 .any(|a| a["group"]["extra.mac"] == phone)
                 .then_some(())
         },
     );
-    let odd: Vec<Value> = alerts(&data, "lan-randomized-or-unknown-vendor");
+    let odd: Vec<Value> = alerts_of(&data, "lan-randomized-or-unknown-vendor");
     assert_eq!(odd.len(), 1, "only the randomized MAC: {odd:?}");
     let l = devices(&mon, &auth);
     let p = device(&l, phone).unwrap();
@@ -329,7 +224,7 @@ fn a_simulated_lan_is_discovered_and_its_changes_alerted() {
         ],
     );
     let spoof = wait_for("the ARP spoofing alert", Duration::from_secs(20), || {
-        alerts(&data, "lan-arp-spoofing").into_iter().next()
+        alerts_of(&data, "lan-arp-spoofing").into_iter().next()
     });
     assert_eq!(spoof["severity"], "critical");
     assert_eq!(spoof["group"]["src_ip"], GW.1);
@@ -348,7 +243,7 @@ fn a_simulated_lan_is_discovered_and_its_changes_alerted() {
         "{kinds:?}"
     );
     assert!(
-        !alerts(&data, "lan-device-changed")
+        !alerts_of(&data, "lan-device-changed")
             .iter()
             .any(|a| a["group"]["extra.mac"] == PI.0),
         "the trusted Pi raised an alert"

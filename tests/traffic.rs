@@ -12,6 +12,7 @@ mod common;
 use std::process::Command;
 use std::time::Duration;
 
+use common::netns;
 use common::sys::{add_user, bearer, require_root, sh, sh_quiet, wait_for, ChildGuard};
 use serde_json::Value;
 
@@ -51,12 +52,7 @@ impl Namespaces {
 impl Drop for Namespaces {
     fn drop(&mut self) {
         for ns in &self.0 {
-            if let Ok(out) = Command::new("ip").args(["netns", "pids", ns]).output() {
-                for pid in String::from_utf8_lossy(&out.stdout).split_whitespace() {
-                    sh_quiet("kill", &["-9", pid]);
-                }
-            }
-            sh_quiet("ip", &["netns", "del", ns]);
+            netns::remove(ns);
         }
     }
 }
@@ -65,15 +61,9 @@ fn addr(ns: &str, dev: &str, cidr: &str) {
     sh("ip", &["-n", ns, "addr", "add", cidr, "dev", dev]);
 }
 
-/// `curl` inside `ns`, where Picket's API listens on loopback port 8472.
+/// Picket's API from inside `ns` (it listens on loopback port 8472).
 fn api(ns: &str, auth: &str, path: &str) -> Value {
-    let out = Command::new("ip")
-        .args(["netns", "exec", ns, "curl", "-sf"])
-        .args(["-H", &format!("Authorization: {auth}")])
-        .arg(format!("http://127.0.0.1:8472{path}"))
-        .output()
-        .unwrap();
-    serde_json::from_slice(&out.stdout).unwrap_or(Value::Null)
+    netns::api_in(ns, 8472, auth, "GET", path, None)
 }
 
 /// `picket run` in `ns` with `extra` YAML config; the store under `data`.
@@ -116,18 +106,6 @@ fn first_reading(ns: &str, auth: &str) -> Value {
 
 fn peer<'a>(top: &'a Value, addr: &str) -> Option<&'a Value> {
     top["peers"].as_array()?.iter().find(|p| p["addr"] == addr)
-}
-
-fn alerts(data: &std::path::Path, rule: &str) -> Vec<Value> {
-    let out = Command::new(PICKET)
-        .args(["alerts", "--json", "--data-dir", data.to_str().unwrap()])
-        .output()
-        .unwrap();
-    String::from_utf8_lossy(&out.stdout)
-        .lines()
-        .filter_map(|l| serde_json::from_str::<Value>(l).ok())
-        .filter(|a| a["rule"] == rule)
-        .collect()
 }
 
 /// A TCP server in `ns` on `port` that sends `bytes` to each client, then waits for it
@@ -365,7 +343,7 @@ fn a_router_counts_forwarded_traffic_per_device_and_alerts_a_connection_burst() 
 
     // The TV's burst of connections is a TRAFFIC_PEAK and an alert, once.
     let found = wait_for("the traffic-peak alert", Duration::from_secs(30), || {
-        let a = alerts(&dir.path().join("data"), "traffic-peak");
+        let a = netns::alerts_of(&dir.path().join("data"), "traffic-peak");
         (!a.is_empty()).then_some(a)
     });
     assert_eq!(found.len(), 1, "{found:?}");

@@ -6,6 +6,7 @@ pub mod fim;
 pub mod journald;
 pub mod lan;
 pub mod metrics;
+pub mod netlink;
 pub mod snapshot;
 pub mod tail;
 pub mod traffic;

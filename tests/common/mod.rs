@@ -24,4 +24,5 @@ pub fn corpus(rel: &str) -> PathBuf {
     p
 }
 pub mod http;
+pub mod netns;
 pub mod sys;

@@ -39,9 +39,19 @@ impl Interface {
     }
 }
 
-/// The interfaces that are up, have a MAC and are not loopback.
-pub fn list() -> Vec<Interface> {
-    let mut out: Vec<Interface> = Vec::new();
+/// One entry of the kernel's interface address list, read out of its C form.
+struct IfAddr {
+    name: String,
+    flags: u32,
+    /// An IPv4 or IPv6 address with its prefix length.
+    ip: Option<(IpAddr, u8)>,
+    /// The hardware address of an AF_PACKET entry.
+    mac: Option<[u8; 6]>,
+}
+
+/// Every entry of `getifaddrs`, in the kernel's order.
+fn ifaddrs() -> Vec<IfAddr> {
+    let mut out = Vec::new();
     let mut head: *mut libc::ifaddrs = std::ptr::null_mut();
     // SAFETY: getifaddrs fills `head` with a list freed below with freeifaddrs; nodes are
     // only read while it lives, and each sockaddr is read as the type its family names.
@@ -53,49 +63,80 @@ pub fn list() -> Vec<Interface> {
         while !p.is_null() {
             let ifa = &*p;
             p = ifa.ifa_next;
-            let flags = ifa.ifa_flags;
-            if ifa.ifa_addr.is_null()
-                || flags & libc::IFF_UP as u32 == 0
-                || flags & libc::IFF_LOOPBACK as u32 != 0
-            {
+            if ifa.ifa_addr.is_null() || ifa.ifa_name.is_null() {
                 continue;
             }
-            let name = std::ffi::CStr::from_ptr(ifa.ifa_name)
-                .to_string_lossy()
-                .into_owned();
-            let index = libc::if_nametoindex(ifa.ifa_name) as i32;
-            let slot = match out.iter().position(|i| i.name == name) {
-                Some(i) => i,
-                None => {
-                    out.push(Interface {
-                        name,
-                        index,
-                        mac: None,
-                        ipv4: Vec::new(),
-                    });
-                    out.len() - 1
-                }
+            let mut e = IfAddr {
+                name: std::ffi::CStr::from_ptr(ifa.ifa_name)
+                    .to_string_lossy()
+                    .into_owned(),
+                flags: ifa.ifa_flags,
+                ip: None,
+                mac: None,
             };
+            let mask = ifa.ifa_netmask;
             match (*ifa.ifa_addr).sa_family as i32 {
                 libc::AF_PACKET => {
                     let ll = &*(ifa.ifa_addr as *const libc::sockaddr_ll);
                     if ll.sll_halen == 6 {
                         let mut mac = [0u8; 6];
                         mac.copy_from_slice(&ll.sll_addr[..6]);
-                        out[slot].mac = Some(mac);
+                        e.mac = Some(mac);
                     }
                 }
-                libc::AF_INET if !ifa.ifa_netmask.is_null() => {
+                libc::AF_INET if !mask.is_null() => {
                     let a = &*(ifa.ifa_addr as *const libc::sockaddr_in);
-                    let m = &*(ifa.ifa_netmask as *const libc::sockaddr_in);
+                    let m = &*(mask as *const libc::sockaddr_in);
                     let addr = Ipv4Addr::from(u32::from_be(a.sin_addr.s_addr));
-                    let prefix = u32::from_be(m.sin_addr.s_addr).count_ones() as u8;
-                    out[slot].ipv4.push((addr, prefix));
+                    e.ip = Some((IpAddr::V4(addr), m.sin_addr.s_addr.count_ones() as u8));
+                }
+                libc::AF_INET6 if !mask.is_null() => {
+                    let a = &*(ifa.ifa_addr as *const libc::sockaddr_in6);
+                    let m = &*(mask as *const libc::sockaddr_in6);
+                    let prefix: u32 = m.sin6_addr.s6_addr.iter().map(|b| b.count_ones()).sum();
+                    e.ip = Some((
+                        IpAddr::V6(std::net::Ipv6Addr::from(a.sin6_addr.s6_addr)),
+                        prefix as u8,
+                    ));
                 }
                 _ => {}
             }
+            out.push(e);
         }
         libc::freeifaddrs(head);
+    }
+    out
+}
+
+/// The interfaces that are up, have a MAC and are not loopback.
+pub fn list() -> Vec<Interface> {
+    let mut out: Vec<Interface> = Vec::new();
+    for e in ifaddrs() {
+        if e.flags & libc::IFF_UP as u32 == 0 || e.flags & libc::IFF_LOOPBACK as u32 != 0 {
+            continue;
+        }
+        let slot = match out.iter().position(|i| i.name == e.name) {
+            Some(i) => i,
+            None => {
+                let index = std::ffi::CString::new(e.name.as_str())
+                    // SAFETY: a NUL-terminated name that lives for the call.
+                    .map(|c| unsafe { libc::if_nametoindex(c.as_ptr()) } as i32)
+                    .unwrap_or(0);
+                out.push(Interface {
+                    name: e.name,
+                    index,
+                    mac: None,
+                    ipv4: Vec::new(),
+                });
+                out.len() - 1
+            }
+        };
+        if let Some(mac) = e.mac {
+            out[slot].mac = Some(mac);
+        }
+        if let Some((IpAddr::V4(a), prefix)) = e.ip {
+            out[slot].ipv4.push((a, prefix));
+        }
     }
     out.retain(|i| i.mac.is_some_and(|m| m != [0; 6]));
     out
@@ -103,52 +144,9 @@ pub fn list() -> Vec<Interface> {
 
 /// Every address this host has, IPv4 and IPv6, with its prefix length, on every
 /// interface (loopback and down ones included): what counts as "this host" when a flow's
-/// ends are told apart from its peers'.
+/// ends are told apart from its peers', and what `block_ip` must never block.
 pub fn local_networks() -> Vec<(IpAddr, u8)> {
-    let mut out = Vec::new();
-    let mut head: *mut libc::ifaddrs = std::ptr::null_mut();
-    // SAFETY: as in `list`: the nodes are read only while the list lives, each sockaddr
-    // as the type its family names.
-    unsafe {
-        if libc::getifaddrs(&mut head) != 0 {
-            return out;
-        }
-        let mut p = head;
-        while !p.is_null() {
-            let ifa = &*p;
-            p = ifa.ifa_next;
-            if ifa.ifa_addr.is_null() || ifa.ifa_netmask.is_null() {
-                continue;
-            }
-            match (*ifa.ifa_addr).sa_family as i32 {
-                libc::AF_INET => {
-                    let a = &*(ifa.ifa_addr as *const libc::sockaddr_in);
-                    let m = &*(ifa.ifa_netmask as *const libc::sockaddr_in);
-                    out.push((
-                        IpAddr::V4(Ipv4Addr::from(u32::from_be(a.sin_addr.s_addr))),
-                        m.sin_addr.s_addr.count_ones() as u8,
-                    ));
-                }
-                libc::AF_INET6 => {
-                    let a = &*(ifa.ifa_addr as *const libc::sockaddr_in6);
-                    let m = &*(ifa.ifa_netmask as *const libc::sockaddr_in6);
-                    let prefix = m
-                        .sin6_addr
-                        .s6_addr
-                        .iter()
-                        .map(|b| b.count_ones())
-                        .sum::<u32>();
-                    out.push((
-                        IpAddr::V6(std::net::Ipv6Addr::from(a.sin6_addr.s6_addr)),
-                        prefix as u8,
-                    ));
-                }
-                _ => {}
-            }
-        }
-        libc::freeifaddrs(head);
-    }
-    out
+    ifaddrs().into_iter().filter_map(|e| e.ip).collect()
 }
 
 /// A MAC as text, lower-case with colons.

@@ -1,8 +1,8 @@
 //! Passive discovery: the kernel's IPv4 neighbour table (`/proc/net/arp`), which holds
 //! every LAN host this machine exchanged packets with recently, without sending anything.
 
+use crate::sources::netlink;
 use std::net::Ipv4Addr;
-use std::os::fd::FromRawFd;
 
 /// One resolved neighbour.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -91,12 +91,38 @@ pub struct Neighbour6 {
 
 const RTM_NEWNEIGH: u16 = 28;
 const RTM_GETNEIGH: u16 = 30;
-const NLMSG_ERROR: u16 = 2;
-const NLMSG_DONE: u16 = 3;
 const NDA_DST: u16 = 1;
 const NDA_LLADDR: u16 = 2;
 /// Neighbour states that mean "resolved": reachable, stale, delay, probe, permanent.
 const NUD_RESOLVED: u16 = 0x02 | 0x04 | 0x08 | 0x10 | 0x80;
+
+/// The neighbour in one RTM_NEWNEIGH message's payload (`struct ndmsg` and its
+/// attributes), if it is a resolved IPv6 one with a MAC.
+fn neighbour6(m: &[u8], name_of: &dyn Fn(i32) -> String) -> Option<Neighbour6> {
+    if m.len() < 12 || m[0] as i32 != libc::AF_INET6 {
+        return None;
+    }
+    let ifindex = i32::from_ne_bytes([m[4], m[5], m[6], m[7]]);
+    if netlink::u16_at(m, 8) & NUD_RESOLVED == 0 {
+        return None;
+    }
+    let (mut dst, mut lladdr) = (None, None);
+    netlink::attributes(&m[12..], |kind, data| match kind {
+        NDA_DST => {
+            dst = <[u8; 16]>::try_from(data)
+                .ok()
+                .map(std::net::Ipv6Addr::from)
+        }
+        NDA_LLADDR => lladdr = <[u8; 6]>::try_from(data).ok(),
+        _ => {}
+    });
+    let (ip, mac) = (dst?, lladdr?);
+    (mac != [0; 6] && !ip.is_multicast()).then(|| Neighbour6 {
+        ip,
+        mac,
+        interface: name_of(ifindex),
+    })
+}
 
 /// Adds the resolved neighbours in a netlink RTM_NEWNEIGH dump (`buf` holds whole
 /// messages) to `out`; `false` once the dump has ended (NLMSG_DONE, an error, or a
@@ -106,64 +132,11 @@ pub fn parse_neigh_dump(
     name_of: &dyn Fn(i32) -> String,
     out: &mut Vec<Neighbour6>,
 ) -> bool {
-    let u16_at = |b: &[u8], i: usize| u16::from_ne_bytes([b[i], b[i + 1]]);
-    let mut off = 0;
-    while off + 16 <= buf.len() {
-        let len = u32::from_ne_bytes([buf[off], buf[off + 1], buf[off + 2], buf[off + 3]]) as usize;
-        if len < 16 || off + len > buf.len() {
-            return false;
+    netlink::messages(buf, &mut |kind, m| {
+        if kind == RTM_NEWNEIGH {
+            out.extend(neighbour6(m, name_of));
         }
-        let kind = u16_at(buf, off + 4);
-        match kind {
-            NLMSG_DONE | NLMSG_ERROR => return false,
-            RTM_NEWNEIGH if len >= 16 + 12 => {
-                let m = &buf[off + 16..off + len];
-                let family = m[0] as i32;
-                let ifindex = i32::from_ne_bytes([m[4], m[5], m[6], m[7]]);
-                let state = u16_at(m, 8);
-                let (mut dst, mut lladdr) = (None, None);
-                let mut a = 12;
-                while a + 4 <= m.len() {
-                    let alen = u16_at(m, a) as usize;
-                    if alen < 4 || a + alen > m.len() {
-                        break;
-                    }
-                    let data = &m[a + 4..a + alen];
-                    match u16_at(m, a + 2) {
-                        NDA_DST if data.len() == 16 => {
-                            let mut b = [0u8; 16];
-                            b.copy_from_slice(data);
-                            dst = Some(std::net::Ipv6Addr::from(b));
-                        }
-                        NDA_LLADDR if data.len() == 6 => {
-                            let mut b = [0u8; 6];
-                            b.copy_from_slice(data);
-                            lladdr = Some(b);
-                        }
-                        _ => {}
-                    }
-                    a += (alen + 3) & !3;
-                }
-                if let (true, true, Some(ip), Some(mac)) = (
-                    family == libc::AF_INET6,
-                    state & NUD_RESOLVED != 0,
-                    dst,
-                    lladdr,
-                ) {
-                    if mac != [0; 6] && !ip.is_multicast() {
-                        out.push(Neighbour6 {
-                            ip,
-                            mac,
-                            interface: name_of(ifindex),
-                        });
-                    }
-                }
-            }
-            _ => {}
-        }
-        off += (len + 3) & !3;
-    }
-    true
+    })
 }
 
 /// The kernel's IPv6 neighbours now, from a netlink dump.
@@ -180,41 +153,20 @@ pub fn read_ipv6() -> std::io::Result<Vec<Neighbour6>> {
             .to_string_lossy()
             .into_owned()
     };
-    // SAFETY: a netlink socket this function owns and closes; the request is a plain
-    // byte array; receive buffers outlive the calls.
-    unsafe {
-        let fd = libc::socket(
-            libc::AF_NETLINK,
-            libc::SOCK_RAW | libc::SOCK_CLOEXEC,
-            libc::NETLINK_ROUTE,
-        );
-        if fd < 0 {
-            return Err(std::io::Error::last_os_error());
-        }
-        // Closed when dropped, on every return.
-        let _owned = std::os::fd::OwnedFd::from_raw_fd(fd);
-        let mut req = [0u8; 28];
-        req[0..4].copy_from_slice(&28u32.to_ne_bytes());
-        req[4..6].copy_from_slice(&RTM_GETNEIGH.to_ne_bytes());
-        let flags = (libc::NLM_F_REQUEST | libc::NLM_F_DUMP) as u16;
-        req[6..8].copy_from_slice(&flags.to_ne_bytes());
-        req[8..12].copy_from_slice(&1u32.to_ne_bytes());
-        req[16] = libc::AF_INET6 as u8;
-        if libc::send(fd, req.as_ptr().cast(), req.len(), 0) < 0 {
-            return Err(std::io::Error::last_os_error());
-        }
-        let mut out = Vec::new();
-        let mut buf = vec![0u8; 64 * 1024];
-        loop {
-            let n = libc::recv(fd, buf.as_mut_ptr().cast(), buf.len(), 0);
-            if n < 0 {
-                return Err(std::io::Error::last_os_error());
+    // struct ndmsg: family, padding, ifindex, state, flags, type: all zero but the family.
+    let mut body = [0u8; 12];
+    body[0] = libc::AF_INET6 as u8;
+    let mut out = Vec::new();
+    netlink::dump(
+        libc::NETLINK_ROUTE,
+        &netlink::dump_request(RTM_GETNEIGH, &body),
+        |kind, m| {
+            if kind == RTM_NEWNEIGH {
+                out.extend(neighbour6(m, &name_of));
             }
-            if n == 0 || !parse_neigh_dump(&buf[..n as usize], &name_of, &mut out) {
-                return Ok(out);
-            }
-        }
-    }
+        },
+    )?;
+    Ok(out)
 }
 
 #[cfg(test)]
@@ -270,7 +222,7 @@ mod netlink_tests {
         assert!(!parse_neigh_dump(&buf[..20], &name, &mut out));
         let mut done = vec![0u8; 16];
         done[0..4].copy_from_slice(&16u32.to_ne_bytes());
-        done[4..6].copy_from_slice(&NLMSG_DONE.to_ne_bytes());
+        done[4..6].copy_from_slice(&netlink::NLMSG_DONE.to_ne_bytes());
         assert!(!parse_neigh_dump(&done, &name, &mut out));
     }
 }

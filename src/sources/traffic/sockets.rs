@@ -4,13 +4,11 @@
 //! available; a connection that opens and closes between two readings is not seen.
 
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
-use std::os::fd::FromRawFd;
 
 use super::{Counters, Flow};
+use crate::sources::netlink;
 
 const SOCK_DIAG_BY_FAMILY: u16 = 20;
-const NLMSG_ERROR: u16 = 2;
-const NLMSG_DONE: u16 = 3;
 const INET_DIAG_INFO: u16 = 2;
 const TCP_LISTEN: u32 = 10;
 /// `struct inet_diag_msg`: family, state, timer, retrans, the socket id, then expires,
@@ -21,14 +19,6 @@ const TCPI_BYTES_ACKED: usize = 120;
 const TCPI_BYTES_RECEIVED: usize = 128;
 const TCPI_SEGS_OUT: usize = 136;
 const TCPI_SEGS_IN: usize = 140;
-
-fn u16_at(b: &[u8], i: usize) -> u16 {
-    u16::from_ne_bytes([b[i], b[i + 1]])
-}
-
-fn u32_at(b: &[u8], i: usize) -> u32 {
-    u32::from_ne_bytes([b[i], b[i + 1], b[i + 2], b[i + 3]])
-}
 
 fn u64_at(b: &[u8], i: usize) -> u64 {
     let mut x = [0u8; 8];
@@ -54,107 +44,64 @@ fn address(family: u8, raw: &[u8]) -> Option<IpAddr> {
 /// `false` once the dump has ended (NLMSG_DONE, an error, or a message that does not
 /// fit). Sockets without TCP counters (TIME_WAIT, SYN_RECV) are left out.
 pub fn parse_dump(buf: &[u8], out: &mut Vec<Flow>) -> bool {
-    let mut off = 0;
-    while off + 16 <= buf.len() {
-        let len = u32_at(buf, off) as usize;
-        if len < 16 || off + len > buf.len() {
-            return false;
+    netlink::messages(buf, &mut |kind, m| {
+        if kind == SOCK_DIAG_BY_FAMILY {
+            out.extend(connection(m));
         }
-        match u16_at(buf, off + 4) {
-            NLMSG_DONE | NLMSG_ERROR => return false,
-            SOCK_DIAG_BY_FAMILY if len >= 16 + DIAG_MSG_LEN => {
-                if let Some(f) = connection(&buf[off + 16..off + len]) {
-                    out.push(f);
-                }
-            }
-            _ => {}
-        }
-        off += (len + 3) & !3;
-    }
-    true
+    })
 }
 
 /// One `inet_diag_msg` with its attributes.
 fn connection(m: &[u8]) -> Option<Flow> {
+    if m.len() < DIAG_MSG_LEN {
+        return None;
+    }
     let family = m[0];
     // The socket id: sport, dport (2 + 2), src (16), dst (16), interface, cookie (8).
     let local = address(family, &m[8..24])?;
     let remote = address(family, &m[24..40])?;
-    let cookie = u64::from(u32_at(m, 44)) | (u64::from(u32_at(m, 48)) << 32);
-    let mut a = DIAG_MSG_LEN;
-    while a + 4 <= m.len() {
-        let alen = u16_at(m, a) as usize;
-        if alen < 4 || a + alen > m.len() {
-            break;
-        }
-        if u16_at(m, a + 2) == INET_DIAG_INFO && alen - 4 >= TCPI_SEGS_IN + 4 {
-            let info = &m[a + 4..a + alen];
-            return Some(Flow {
-                key: cookie,
-                orig_src: local,
-                orig_dst: remote,
-                reply_src: remote,
-                counters: Counters {
-                    orig_packets: u64::from(u32_at(info, TCPI_SEGS_OUT)),
-                    orig_bytes: u64_at(info, TCPI_BYTES_ACKED),
-                    reply_packets: u64::from(u32_at(info, TCPI_SEGS_IN)),
-                    reply_bytes: u64_at(info, TCPI_BYTES_RECEIVED),
-                },
+    let cookie = u64::from(netlink::u32_at(m, 44)) | (u64::from(netlink::u32_at(m, 48)) << 32);
+    let mut counters = None;
+    netlink::attributes(&m[DIAG_MSG_LEN..], |kind, info| {
+        if kind == INET_DIAG_INFO && info.len() >= TCPI_SEGS_IN + 4 {
+            counters = Some(Counters {
+                orig_packets: u64::from(netlink::u32_at(info, TCPI_SEGS_OUT)),
+                orig_bytes: u64_at(info, TCPI_BYTES_ACKED),
+                reply_packets: u64::from(netlink::u32_at(info, TCPI_SEGS_IN)),
+                reply_bytes: u64_at(info, TCPI_BYTES_RECEIVED),
             });
         }
-        a += (alen + 3) & !3;
-    }
-    None
+    });
+    Some(Flow {
+        key: cookie,
+        orig_src: local,
+        orig_dst: remote,
+        reply_src: remote,
+        counters: counters?,
+    })
 }
 
-/// The request: TCP sockets of `family` in every state but LISTEN, with `tcp_info`.
-fn request(family: u8) -> [u8; 72] {
-    let mut req = [0u8; 72];
-    req[0..4].copy_from_slice(&72u32.to_ne_bytes());
-    req[4..6].copy_from_slice(&SOCK_DIAG_BY_FAMILY.to_ne_bytes());
-    let flags = (libc::NLM_F_REQUEST | libc::NLM_F_DUMP) as u16;
-    req[6..8].copy_from_slice(&flags.to_ne_bytes());
-    req[8..12].copy_from_slice(&1u32.to_ne_bytes());
-    // struct inet_diag_req_v2: family, protocol, ext, pad, states, id.
-    req[16] = family;
-    req[17] = libc::IPPROTO_TCP as u8;
-    req[18] = 1 << (INET_DIAG_INFO - 1);
+/// The request body (`struct inet_diag_req_v2`): TCP sockets of `family` in every state
+/// but LISTEN, with `tcp_info`.
+fn request(family: u8) -> Vec<u8> {
+    let mut body = [0u8; 56];
+    body[0] = family;
+    body[1] = libc::IPPROTO_TCP as u8;
+    body[2] = 1 << (INET_DIAG_INFO - 1);
     let states: u32 = 0xfff & !(1 << TCP_LISTEN);
-    req[20..24].copy_from_slice(&states.to_ne_bytes());
-    req
+    body[4..8].copy_from_slice(&states.to_ne_bytes());
+    netlink::dump_request(SOCK_DIAG_BY_FAMILY, &body)
 }
 
 /// This host's TCP connections (IPv4 and IPv6) with their counters now.
 pub fn read() -> std::io::Result<Vec<Flow>> {
     let mut out = Vec::new();
     for family in [libc::AF_INET as u8, libc::AF_INET6 as u8] {
-        // SAFETY: a netlink socket this function owns (closed on every return through
-        // OwnedFd); the request is a plain byte array; the buffer outlives each recv.
-        unsafe {
-            let fd = libc::socket(
-                libc::AF_NETLINK,
-                libc::SOCK_RAW | libc::SOCK_CLOEXEC,
-                libc::NETLINK_SOCK_DIAG,
-            );
-            if fd < 0 {
-                return Err(std::io::Error::last_os_error());
+        netlink::dump(libc::NETLINK_SOCK_DIAG, &request(family), |kind, m| {
+            if kind == SOCK_DIAG_BY_FAMILY {
+                out.extend(connection(m));
             }
-            let _owned = std::os::fd::OwnedFd::from_raw_fd(fd);
-            let req = request(family);
-            if libc::send(fd, req.as_ptr().cast(), req.len(), 0) < 0 {
-                return Err(std::io::Error::last_os_error());
-            }
-            let mut buf = vec![0u8; 64 * 1024];
-            loop {
-                let n = libc::recv(fd, buf.as_mut_ptr().cast(), buf.len(), 0);
-                if n < 0 {
-                    return Err(std::io::Error::last_os_error());
-                }
-                if n == 0 || !parse_dump(&buf[..n as usize], &mut out) {
-                    break;
-                }
-            }
-        }
+        })?;
     }
     Ok(out)
 }
