@@ -13,7 +13,7 @@ use std::process::{Command, Stdio};
 use std::time::Duration;
 
 use common::netns::{api_in, devices_in, Lan};
-use common::sys::{add_user, bearer, require_root, sh, wait_for, ChildGuard};
+use common::sys::{require_root, sh, wait_for, ChildGuard};
 use serde_json::Value;
 
 const PICKET: &str = env!("CARGO_BIN_EXE_picket");
@@ -337,32 +337,11 @@ fn devices_are_named_by_reverse_dns_then_mdns_then_netbios() {
         .all(|s| s["hostname"].is_null()));
 
     // `picket run`: names land in the store and the API.
-    let data = dir.path().join("data");
-    let d = data.to_str().unwrap();
-    let log = dir.path().join("empty.log");
-    std::fs::write(&log, "").unwrap();
-    let config = dir.path().join("picket.yaml");
-    std::fs::write(
-        &config,
-        format!(
-            "data_dir: {d}\nlisten: 127.0.0.1:8472\nlogs: [{{ path: {} }}]\njournald: \"off\"\n\
-             snapshot_interval_secs: 0\nchecks_interval_secs: 0\nmetrics_interval_secs: 0\n\
-             file_integrity: {{ enabled: false }}\n\
-             lan: {{ interval_secs: 2, absent_secs: 600, interfaces: [eth0], names_timeout_ms: 1000 }}\n",
-            log.display()
-        ),
-    )
-    .unwrap();
-    add_user(d, "alice", "admin", "correct horse battery");
-    let auth = bearer(d, "alice");
-    let _picket = ChildGuard(
-        Command::new("ip")
-            .args(["netns", "exec", &mon, PICKET, "run", "--config"])
-            .arg(&config)
-            .args(["--rules", concat!(env!("CARGO_MANIFEST_DIR"), "/rules")])
-            .stdout(Stdio::null())
-            .spawn()
-            .unwrap(),
+    let (_picket, auth) = common::netns::picket_in(
+        &mon,
+        dir.path(),
+        8472,
+        "lan: { interval_secs: 2, absent_secs: 600, interfaces: [eth0], names_timeout_ms: 1000 }\n",
     );
     let list = wait_for("every host named", Duration::from_secs(40), || {
         let l = devices(&mon, &auth);

@@ -11,8 +11,8 @@ mod common;
 use std::process::Command;
 use std::time::Duration;
 
-use common::netns::{alerts_of, api_in, devices_in, Lan};
-use common::sys::{add_user, bearer, require_root, sh, wait_for};
+use common::netns::{alerts_of, api_in, devices_in, picket_in, Lan};
+use common::sys::{require_root, sh, wait_for};
 use serde_json::Value;
 
 const PICKET: &str = env!("CARGO_BIN_EXE_picket");
@@ -52,30 +52,11 @@ fn a_simulated_lan_is_discovered_and_its_changes_alerted() {
 
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
-    let d = data.to_str().unwrap();
-    let log = dir.path().join("empty.log");
-    std::fs::write(&log, "").unwrap();
-    let config = dir.path().join("picket.yaml");
-    std::fs::write(
-        &config,
-        format!(
-            "data_dir: {d}\nlisten: 127.0.0.1:8471\nlogs: [{{ path: {} }}]\njournald: \"off\"\n\
-             snapshot_interval_secs: 0\nchecks_interval_secs: 0\nmetrics_interval_secs: 0\n\
-             file_integrity: {{ enabled: false }}\n\
-             lan: {{ interval_secs: 1, absent_secs: 5, rate_per_sec: 2000 }}\n",
-            log.display()
-        ),
-    )
-    .unwrap();
-    add_user(d, "alice", "admin", "correct horse battery");
-    let auth = bearer(d, "alice");
-    let _picket = common::sys::ChildGuard(
-        Command::new("ip")
-            .args(["netns", "exec", &mon, PICKET, "run", "--config"])
-            .arg(&config)
-            .args(["--rules", concat!(env!("CARGO_MANIFEST_DIR"), "/rules")])
-            .spawn()
-            .unwrap(),
+    let (_picket, auth) = picket_in(
+        &mon,
+        dir.path(),
+        8471,
+        "lan: { interval_secs: 1, absent_secs: 5, rate_per_sec: 2000 }\n",
     );
 
     // Every host, with its address and MAC.

@@ -13,7 +13,7 @@ use std::process::Command;
 use std::time::Duration;
 
 use common::netns;
-use common::sys::{add_user, bearer, require_root, sh, sh_quiet, wait_for, ChildGuard};
+use common::sys::{require_root, sh, sh_quiet, wait_for, ChildGuard};
 use serde_json::Value;
 
 const PICKET: &str = env!("CARGO_BIN_EXE_picket");
@@ -57,6 +57,10 @@ impl Drop for Namespaces {
     }
 }
 
+fn sysctl(ns: &str, setting: &str) {
+    sh("ip", &["netns", "exec", ns, "sysctl", "-qw", setting]);
+}
+
 fn addr(ns: &str, dev: &str, cidr: &str) {
     sh("ip", &["-n", ns, "addr", "add", cidr, "dev", dev]);
 }
@@ -64,36 +68,6 @@ fn addr(ns: &str, dev: &str, cidr: &str) {
 /// Picket's API from inside `ns` (it listens on loopback port 8472).
 fn api(ns: &str, auth: &str, path: &str) -> Value {
     netns::api_in(ns, 8472, auth, "GET", path, None)
-}
-
-/// `picket run` in `ns` with `extra` YAML config; the store under `data`.
-fn picket_in(ns: &str, dir: &std::path::Path, extra: &str) -> (ChildGuard, String) {
-    let data = dir.join("data");
-    let d = data.to_str().unwrap().to_string();
-    let log = dir.join("empty.log");
-    std::fs::write(&log, "").unwrap();
-    let config = dir.join("picket.yaml");
-    std::fs::write(
-        &config,
-        format!(
-            "data_dir: {d}\nlisten: 127.0.0.1:8472\nlogs: [{{ path: {} }}]\njournald: \"off\"\n\
-             snapshot_interval_secs: 0\nchecks_interval_secs: 0\nmetrics_interval_secs: 0\n\
-             file_integrity: {{ enabled: false }}\n{extra}",
-            log.display()
-        ),
-    )
-    .unwrap();
-    add_user(&d, "alice", "admin", "correct horse battery");
-    let auth = bearer(&d, "alice");
-    let child = ChildGuard(
-        Command::new("ip")
-            .args(["netns", "exec", ns, PICKET, "run", "--config"])
-            .arg(&config)
-            .args(["--rules", concat!(env!("CARGO_MANIFEST_DIR"), "/rules")])
-            .spawn()
-            .unwrap(),
-    );
-    (child, auth)
 }
 
 /// Waits for the traffic reader's first reading (the baseline) and returns its status.
@@ -208,17 +182,7 @@ fn a_router_counts_forwarded_traffic_per_device_and_alerts_a_connection_burst() 
             "203.0.113.1",
         ],
     );
-    sh(
-        "ip",
-        &[
-            "netns",
-            "exec",
-            &router,
-            "sysctl",
-            "-qw",
-            "net.ipv4.ip_forward=1",
-        ],
-    );
+    sysctl(&router, "net.ipv4.ip_forward=1");
     // A router's usual stateful forward rule: it makes the kernel track connections here.
     sh(
         "ip",
@@ -227,22 +191,13 @@ fn a_router_counts_forwarded_traffic_per_device_and_alerts_a_connection_burst() 
             "add table inet pkt; add chain inet pkt routed { type filter hook forward priority 0; policy accept; }; add rule inet pkt routed ct state established,related accept",
         ],
     );
-    sh(
-        "ip",
-        &[
-            "netns",
-            "exec",
-            &router,
-            "sysctl",
-            "-qw",
-            "net.netfilter.nf_conntrack_acct=0",
-        ],
-    );
+    sysctl(&router, "net.netfilter.nf_conntrack_acct=0");
 
     let dir = tempfile::tempdir().unwrap();
-    let (_picket, auth) = picket_in(
+    let (_picket, auth) = netns::picket_in(
         &router,
         dir.path(),
+        8472,
         "lan: { interval_secs: 2, rate_per_sec: 2000 }\n\
          traffic: { interval_secs: 1, peak_connections_per_min: 50, peak_packets_per_min: 0 }\n",
     );
@@ -363,22 +318,13 @@ fn a_host_that_routes_nothing_counts_its_own_tcp_connections_per_remote() {
     ns.link(&server, "eth0", &client, "eth0");
     addr(&server, "eth0", "203.0.113.20/24");
     addr(&client, "eth0", "203.0.113.21/24");
-    sh(
-        "ip",
-        &[
-            "netns",
-            "exec",
-            &server,
-            "sysctl",
-            "-qw",
-            "net.ipv4.ip_forward=0",
-        ],
-    );
+    sysctl(&server, "net.ipv4.ip_forward=0");
 
     let dir = tempfile::tempdir().unwrap();
-    let (_picket, auth) = picket_in(
+    let (_picket, auth) = netns::picket_in(
         &server,
         dir.path(),
+        8472,
         "lan: { interval_secs: 0 }\ntraffic: { interval_secs: 1 }\n",
     );
     first_reading(&server, &auth);

@@ -7,7 +7,7 @@ use std::process::Command;
 
 use serde_json::Value;
 
-use super::sys::{sh, sh_quiet};
+use super::sys::{add_user, bearer, sh, sh_quiet, ChildGuard};
 
 /// Kills what still runs in namespace `ns`, then deletes it.
 pub fn remove(ns: &str) {
@@ -141,4 +141,44 @@ pub fn alerts_of(data: &Path, rule: &str) -> Vec<Value> {
         .filter_map(|l| serde_json::from_str::<Value>(l).ok())
         .filter(|a| a["rule"] == rule)
         .collect()
+}
+
+/// `picket run` inside `ns`, its API on loopback `port`, its store under `dir/data`, an
+/// empty log, no journal and this machine's own collectors off, plus `extra` YAML (the
+/// `lan:` or `traffic:` the test is about); with an admin's bearer token.
+pub fn picket_in(ns: &str, dir: &Path, port: u16, extra: &str) -> (ChildGuard, String) {
+    let data = dir.join("data");
+    let d = data.to_str().unwrap().to_string();
+    let log = dir.join("empty.log");
+    std::fs::write(&log, "").unwrap();
+    let config = dir.join("picket.yaml");
+    std::fs::write(
+        &config,
+        format!(
+            "data_dir: {d}\nlisten: 127.0.0.1:{port}\nlogs: [{{ path: {} }}]\njournald: \"off\"\n\
+             snapshot_interval_secs: 0\nchecks_interval_secs: 0\nmetrics_interval_secs: 0\n\
+             file_integrity: {{ enabled: false }}\n{extra}",
+            log.display()
+        ),
+    )
+    .unwrap();
+    add_user(&d, "alice", "admin", "correct horse battery");
+    let auth = bearer(&d, "alice");
+    let child = ChildGuard(
+        Command::new("ip")
+            .args([
+                "netns",
+                "exec",
+                ns,
+                env!("CARGO_BIN_EXE_picket"),
+                "run",
+                "--config",
+            ])
+            .arg(&config)
+            .args(["--rules", concat!(env!("CARGO_MANIFEST_DIR"), "/rules")])
+            .stdout(std::process::Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
+    (child, auth)
 }

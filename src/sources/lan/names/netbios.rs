@@ -9,7 +9,7 @@ use std::net::{IpAddr, SocketAddr};
 use std::time::Instant;
 
 use super::exchange::{exchange, Outgoing, Verdict};
-use super::wire::Reader;
+use super::wire::{read_response_header, Reader};
 use super::{clean_netbios_name, NamesError};
 
 pub const PORT: u16 = 137;
@@ -50,16 +50,7 @@ pub fn node_status_request(id: u16) -> Vec<u8> {
 /// to keep.
 pub fn read_node_status(msg: &[u8], id: u16) -> Option<Option<String>> {
     let mut r = Reader::new(msg);
-    if r.u16()? != id {
-        return None;
-    }
-    let flags = r.u16()?;
-    let (response, opcode, rcode) = (flags & 0x8000 != 0, (flags >> 11) & 0xF, flags & 0xF);
-    if !response || opcode != 0 {
-        return None;
-    }
-    let (qd, an) = (r.u16()?, r.u16()?);
-    let (_ns, _ar) = (r.u16()?, r.u16()?);
+    let (rcode, qd, an) = read_response_header(&mut r, id)?;
     if rcode != 0 || an == 0 {
         return Some(None);
     }

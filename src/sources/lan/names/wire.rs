@@ -149,15 +149,10 @@ pub enum PtrAnswer {
     Failed,
 }
 
-/// Reads a response to the PTR query `id` for `qname`: `None` when the message is not
-/// that response or is malformed anywhere (a message is used whole or not at all).
-pub fn read_ptr_response(
-    msg: &[u8],
-    id: u16,
-    qname: &[Vec<u8>],
-    question: Question,
-) -> Option<PtrAnswer> {
-    let mut r = Reader::new(msg);
+/// The header of a response (RFC 1035 §4.1.1) to query `id`, read from `r`: its rcode
+/// and its question and answer counts. `None` when it is not a response to that query
+/// (another id, a query, another opcode) or is cut short.
+pub fn read_response_header(r: &mut Reader, id: u16) -> Option<(u16, u16, u16)> {
     if r.u16()? != id {
         return None;
     }
@@ -167,7 +162,21 @@ pub fn read_ptr_response(
         return None;
     }
     let (qd, an) = (r.u16()?, r.u16()?);
-    let (_ns, _ar) = (r.u16()?, r.u16()?);
+    // The authority and additional counts: not needed.
+    r.bytes(4)?;
+    Some((rcode, qd, an))
+}
+
+/// Reads a response to the PTR query `id` for `qname`: `None` when the message is not
+/// that response or is malformed anywhere (a message is used whole or not at all).
+pub fn read_ptr_response(
+    msg: &[u8],
+    id: u16,
+    qname: &[Vec<u8>],
+    question: Question,
+) -> Option<PtrAnswer> {
+    let mut r = Reader::new(msg);
+    let (rcode, qd, an) = read_response_header(&mut r, id)?;
     match (qd, question) {
         (1, _) => {
             let asked = r.name()?;
