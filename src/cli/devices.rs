@@ -59,15 +59,7 @@ pub fn run(args: DevicesArgs) -> anyhow::Result<()> {
             show(&mut out, &list, args.json).map_err(anyhow::Error::from)
         }
     };
-    match r.and_then(|()| out.flush().map_err(anyhow::Error::from)) {
-        Err(e)
-            if e.downcast_ref::<io::Error>()
-                .is_some_and(|e| e.kind() == io::ErrorKind::BrokenPipe) =>
-        {
-            Ok(())
-        }
-        r => r,
-    }
+    super::output::finish(r, &mut out)
 }
 
 fn scan(

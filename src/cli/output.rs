@@ -90,6 +90,20 @@ fn detail(e: &Event) -> String {
     parts.join(" ")
 }
 
+/// Flushes `out` after `written`; a reader that went away (`picket … | head`) is not an
+/// error.
+pub fn finish(written: anyhow::Result<()>, out: &mut impl Write) -> anyhow::Result<()> {
+    match written.and_then(|()| out.flush().map_err(anyhow::Error::from)) {
+        Err(e)
+            if e.downcast_ref::<io::Error>()
+                .is_some_and(|e| e.kind() == io::ErrorKind::BrokenPipe) =>
+        {
+            Ok(())
+        }
+        r => r,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -124,15 +124,7 @@ pub fn run(args: TrafficArgs) -> anyhow::Result<()> {
         }
         Ok(())
     })();
-    match r.and_then(|()| out.flush().map_err(anyhow::Error::from)) {
-        Err(e)
-            if e.downcast_ref::<io::Error>()
-                .is_some_and(|e| e.kind() == io::ErrorKind::BrokenPipe) =>
-        {
-            Ok(())
-        }
-        r => r,
-    }
+    super::output::finish(r, &mut out)
 }
 
 #[cfg(test)]
