@@ -1842,20 +1842,24 @@ fn seed_traffic(data: &std::path::Path) {
     }
     save_traffic_status(
         data,
-        "forwarded",
+        ("forwarded", true),
         "conntrack",
         "connection tracking with byte accounting: every flow, UDP and short-lived ones included",
     );
 }
 
 /// Saves the traffic reader's status as `picket run` would, stamped now.
-fn save_traffic_status(data: &std::path::Path, view: &str, source: &str, note: &str) {
+fn save_traffic_status(
+    data: &std::path::Path,
+    (view, forwarding): (&str, bool),
+    source: &str,
+    note: &str,
+) {
     let conn = picket::store::open(data).unwrap();
     let now = jiff::Timestamp::now()
         .strftime("%Y-%m-%dT%H:%M:%SZ")
         .to_string();
-    let status =
-        json!({"view": view, "source": source, "interval_secs": 10, "updated": now, "note": note});
+    let status = json!({"view": view, "forwarding": forwarding, "source": source, "interval_secs": 10, "updated": now, "note": note});
     picket::store::traffic::save_status(&conn, &status.to_string()).unwrap();
 }
 
@@ -1985,7 +1989,7 @@ fn the_devices_page_shows_the_busiest_addresses_and_a_device_s_traffic_and_says_
 
         // The reader finds this host no longer routes and reads its own TCP sockets: the
         // page says so after a refresh, the list and the detail alike.
-        save_traffic_status(&m.data, "host", "sockets", "no connection tracking: this host's own TCP connections (sock_diag)");
+        save_traffic_status(&m.data, ("host", false), "sockets", "no connection tracking: this host's own TCP connections (sock_diag)");
         // (Scrolled to the top first: the sticky top bar may cover the button otherwise.)
         p.js("window.scrollTo(0, 0); return true", vec![]).await;
         p.click("#devices-refresh").await;
@@ -1998,6 +2002,19 @@ fn the_devices_page_shows_the_busiest_addresses_and_a_device_s_traffic_and_says_
         p.wait("#device-traffic-mode[data-view=\"host\"]", Duration::from_secs(10))
             .await;
         assert!(text_of(&p, "#device-traffic-mode").await.contains("Only TCP connections are counted"));
+        p.click("#device-detail .detail-head button").await;
+
+        // It routes again, but without connection tracking only its own sockets are read:
+        // the page does not pretend it routes nothing.
+        save_traffic_status(&m.data, ("host", true), "sockets", "connection tracking is not loaded");
+        p.js("window.scrollTo(0, 0); return true", vec![]).await;
+        p.click("#devices-refresh").await;
+        p.until("the routing host's own traffic", Duration::from_secs(10), || async {
+            let mode = text_of(&p, "#traffic-mode").await;
+            mode.contains("This host routes traffic, but without connection tracking only its own traffic is counted")
+                .then_some(())
+        })
+        .await;
         assert_not_pwned(&p, "the end").await;
     });
     b.assert_no_script_errors();

@@ -204,6 +204,7 @@ fn a_router_counts_forwarded_traffic_per_device_and_alerts_a_connection_burst() 
     let status = first_reading(&router, &auth);
     assert_eq!(status["source"], "conntrack", "{status}");
     assert_eq!(status["view"], "forwarded", "{status}");
+    assert_eq!(status["forwarding"], true, "{status}");
     let acct = sh(
         "ip",
         &[
@@ -343,6 +344,7 @@ fn a_host_that_routes_nothing_counts_its_own_tcp_connections_per_remote() {
     let status = &top["status"];
     assert_eq!(status["source"], "sockets", "{status}");
     assert_eq!(status["view"], "host", "{status}");
+    assert_eq!(status["forwarding"], false, "{status}");
     assert!(status["note"].as_str().unwrap().contains("TCP"), "{status}");
     let p = peer(&top, "203.0.113.21").unwrap();
     assert_eq!(p["scope"], "host", "{p}");

@@ -85,9 +85,12 @@ pub fn run(args: TrafficArgs) -> anyhow::Result<()> {
             Some(s) => writeln!(
                 out,
                 "# {} (from {}); {}",
-                match s.view {
-                    Scope::Forwarded => "this host routes traffic: per LAN device",
-                    Scope::Host => "this host routes nothing: its own traffic, per remote address",
+                match (s.view, s.forwarding) {
+                    (Scope::Forwarded, _) => "this host routes traffic: per LAN device",
+                    (Scope::Host, true) =>
+                        "this host routes traffic, but only its own is counted, per remote address",
+                    (Scope::Host, false) =>
+                        "this host routes nothing: its own traffic, per remote address",
                 },
                 match s.source {
                     crate::sources::traffic::Source::Conntrack => "connection tracking",

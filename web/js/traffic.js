@@ -32,8 +32,10 @@ export function describe(status) {
   if (!s || (s.view !== 'forwarded' && s.view !== 'host')) return { view: 'off', source: '', text: OFF_TEXT, note: '' };
   const source = str(s.source), tcp = source === 'sockets';
   const words = s.view === 'forwarded'
-    ? 'This host routes traffic: bytes and packets per LAN device (' + (tcp ? 'TCP connections only' : 'connection tracking') + ').'
-    : 'This host does not route traffic: only each address\'s traffic with this host is counted'
+    ? 'This host routes traffic: bytes and packets per LAN device (connection tracking).'
+    : (s.forwarding === true
+      ? 'This host routes traffic, but without connection tracking only its own traffic is counted: each address\'s traffic with this host'
+      : 'This host does not route traffic: only each address\'s traffic with this host is counted')
       + (tcp ? '. Only TCP connections are counted.' : ' (connection tracking).');
   return { view: s.view, source, text: words, note: str(s.note) };
 }

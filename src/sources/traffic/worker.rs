@@ -27,8 +27,12 @@ pub const SOURCE: &str = "traffic";
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Status {
     /// `forwarded`: this host routes traffic, counted per LAN device; `host`: only this
-    /// host's own traffic, counted per remote address.
+    /// host's own traffic, counted per remote address (also when it routes but only its
+    /// sockets can be read: they show nothing routed).
     pub view: Scope,
+    /// Whether this host routes packets (IPv4 or IPv6 forwarding on).
+    #[serde(default)]
+    pub forwarding: bool,
     pub source: Source,
     pub interval_secs: u64,
     pub updated: Timestamp,
@@ -273,12 +277,14 @@ pub fn run(
                     said = Some(note.clone());
                 }
                 let now = Timestamp::now();
+                let forwarding = forwarding();
                 let status = Status {
-                    view: if forwarding() {
+                    view: if forwarding && source == Source::Conntrack {
                         Scope::Forwarded
                     } else {
                         Scope::Host
                     },
+                    forwarding,
                     source,
                     interval_secs: cfg.interval_secs,
                     updated: now,
