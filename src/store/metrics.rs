@@ -251,13 +251,12 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let conn = crate::store::open(dir.path()).unwrap();
         let now = Timestamp::now().as_micros();
+        // Three samples within one minute (seconds 30–32 of the previous one): samples
+        // straddling a minute's start would roll up a minute average and make the test
+        // depend on the clock.
+        let start = now.div_euclid(60 * SEC) * 60 * SEC - 30 * SEC;
         for i in 0..3 {
-            record(
-                &conn,
-                Timestamp::from_micros(now - (3 - i) * SEC),
-                &vals(10.0),
-            )
-            .unwrap();
+            record(&conn, Timestamp::from_micros(start + i * SEC), &vals(10.0)).unwrap();
         }
         let since = Timestamp::from_micros(now - 86_400 * SEC);
         let (res, points) = history_for_span(&conn, since, 86_400, &[], 360).unwrap();
