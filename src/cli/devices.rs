@@ -195,18 +195,11 @@ fn show(
             serde_json::to_writer(&mut *out, d)?;
             writeln!(out)?;
         } else {
-            let label = d
-                .name
-                .clone()
-                .or_else(|| d.hostname.clone())
-                .or_else(|| d.vendor.clone())
-                .unwrap_or_else(|| {
-                    if d.randomized {
-                        "(randomized MAC)".into()
-                    } else {
-                        "(unknown)".into()
-                    }
-                });
+            let label = d.label().unwrap_or(if d.randomized {
+                "(randomized MAC)"
+            } else {
+                "(unknown)"
+            });
             writeln!(
                 out,
                 "{:>4} {:<7} {:<16} {:<18} {:<7} {:<27} {}",
@@ -216,7 +209,7 @@ fn show(
                 d.mac,
                 if d.trusted { "yes" } else { "no" },
                 d.last_seen.to_string(),
-                terminal_safe(&label, 60)
+                terminal_safe(label, 60)
             )?;
         }
     }

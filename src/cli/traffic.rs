@@ -110,7 +110,7 @@ pub fn run(args: TrafficArgs) -> anyhow::Result<()> {
         )?;
         for t in &top {
             let device = crate::store::devices::by_address(&conn, &t.addr)?
-                .map(|d| d.name.or(d.hostname).or(d.vendor).unwrap_or(d.mac))
+                .map(|d| d.label().unwrap_or(&d.mac).to_owned())
                 .unwrap_or_default();
             writeln!(
                 out,

@@ -29,6 +29,16 @@ pub struct Device {
     pub online: bool,
 }
 
+impl Device {
+    /// What people call it: the name a person gave, else its host name, else its maker.
+    pub fn label(&self) -> Option<&str> {
+        self.name
+            .as_deref()
+            .or(self.hostname.as_deref())
+            .or(self.vendor.as_deref())
+    }
+}
+
 const COLUMNS: &str = "id, mac, ip, name, vendor, hostname, randomized, interface, trusted, risk_score, first_seen, last_seen, online, ipv6, hostname_source";
 
 fn from_row(r: &rusqlite::Row) -> rusqlite::Result<Device> {

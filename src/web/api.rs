@@ -209,14 +209,7 @@ pub async fn metrics(state: &WebState) -> ApiResult {
 pub async fn timeline(state: &WebState, req: &Req) -> ApiResult {
     let since = h::time_param(req, "since")?
         .unwrap_or_else(|| Timestamp::now().saturating_add_secs(-86_400));
-    let bucket = match req.param("bucket") {
-        None => 900,
-        Some(b) => b
-            .parse::<i64>()
-            .ok()
-            .filter(|b| (60..=86_400).contains(b))
-            .ok_or_else(|| ApiError::bad_request("bucket: seconds from 60 to 86400"))?,
-    };
+    let bucket = h::number_param(req, "bucket", 900_i64, 60..=86_400)?;
     if (Timestamp::now().as_micros() - since.as_micros()) / (bucket * 1_000_000) > 2_000 {
         return Err(ApiError::bad_request(
             "that would be over 2000 buckets: choose a later since or a larger bucket",

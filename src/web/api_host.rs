@@ -204,14 +204,7 @@ pub async fn metrics_history(state: &WebState, req: &Req) -> ApiResult {
             Err("series names are at most 200 characters".into())
         }
     })?;
-    let points = match req.param("points") {
-        None => HISTORY_POINTS,
-        Some(p) => p
-            .parse::<usize>()
-            .ok()
-            .filter(|p| (1..=2000).contains(p))
-            .ok_or_else(|| ApiError::bad_request("points: a number from 1 to 2000"))?,
-    };
+    let points = h::number_param(req, "points", HISTORY_POINTS, 1..=2000)?;
     let (res, points, names) = state
         .db
         .run(move |c| {

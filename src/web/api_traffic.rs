@@ -37,14 +37,7 @@ pub async fn top(state: &WebState, req: &Req) -> ApiResult {
         Some("forwarded") => Some(Scope::Forwarded),
         Some(_) => return Err(ApiError::bad_request("scope: host or forwarded")),
     };
-    let limit = match req.param("limit") {
-        None => 50,
-        Some(l) => l
-            .parse::<usize>()
-            .ok()
-            .filter(|l| (1..=1000).contains(l))
-            .ok_or_else(|| ApiError::bad_request("limit: a number from 1 to 1000"))?,
-    };
+    let limit = h::number_param(req, "limit", 50, 1..=1000)?;
     let (status, peers) = state
         .db
         .run(move |c| {

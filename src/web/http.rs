@@ -210,18 +210,35 @@ pub fn no_content() -> ApiResult {
     Ok(StatusCode::NO_CONTENT.into_response())
 }
 
-/// `limit` (1–500, default 50).
-pub fn limit(req: &Req) -> Result<usize, ApiError> {
-    match req.param("limit") {
-        None => Ok(50),
+/// A number parameter within `range`; `default` when absent.
+pub fn number_param<T>(
+    req: &Req,
+    name: &str,
+    default: T,
+    range: std::ops::RangeInclusive<T>,
+) -> Result<T, ApiError>
+where
+    T: std::str::FromStr + PartialOrd + std::fmt::Display,
+{
+    match req.param(name) {
+        None => Ok(default),
         Some(v) => v
-            .parse::<usize>()
+            .parse::<T>()
             .ok()
-            .filter(|n| (1..=500).contains(n))
+            .filter(|n| range.contains(n))
             .ok_or_else(|| {
-                ApiError::bad_request(format!("limit `{v}`: use a number from 1 to 500"))
+                ApiError::bad_request(format!(
+                    "{name} `{v}`: use a number from {} to {}",
+                    range.start(),
+                    range.end()
+                ))
             }),
     }
+}
+
+/// `limit` (1–500, default 50).
+pub fn limit(req: &Req) -> Result<usize, ApiError> {
+    number_param(req, "limit", 50, 1..=500)
 }
 
 /// A comma-separated parameter (`type=A,B`), each part parsed; empty when absent.

@@ -74,18 +74,11 @@ fn event(kind: EventType, d: &Device, ip: &str, text: String, now: Timestamp) ->
 }
 
 fn describe(d: &Device) -> String {
-    let who = d
-        .name
-        .clone()
-        .or_else(|| d.hostname.clone())
-        .or_else(|| d.vendor.clone())
-        .unwrap_or_else(|| {
-            if d.randomized {
-                "randomized MAC".into()
-            } else {
-                "unknown vendor".into()
-            }
-        });
+    let who = d.label().unwrap_or(if d.randomized {
+        "randomized MAC"
+    } else {
+        "unknown vendor"
+    });
     format!("{} ({who})", d.mac)
 }
 

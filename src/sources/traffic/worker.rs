@@ -238,12 +238,12 @@ pub fn peak_event(
     );
     x.insert(Cow::Borrowed("connections"), u.connections.to_string());
     if let Some(d) = crate::store::devices::by_address(conn, &addr.to_string())? {
+        if let Some(n) = d.label() {
+            x.insert(Cow::Borrowed("name"), n.to_owned());
+        }
         x.insert(Cow::Borrowed("device"), d.id.to_string());
         x.insert(Cow::Borrowed("mac"), d.mac);
         x.insert(Cow::Borrowed("trusted"), d.trusted.to_string());
-        if let Some(n) = d.name.or(d.hostname).or(d.vendor) {
-            x.insert(Cow::Borrowed("name"), n);
-        }
     }
     Ok(e)
 }
