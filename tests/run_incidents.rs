@@ -7,11 +7,10 @@
 mod common;
 
 use std::io::Write;
-use std::process::Command;
 use std::time::Duration;
 
 use common::http::{get_ok, request};
-use common::sys::{add_user, bearer, copy_rules, wait_for, Picket};
+use common::sys::{add_user, bearer, copy_rules, picket_cli, wait_for, Picket};
 use serde_json::{json, Value};
 
 fn schema() -> jsonschema::Validator {
@@ -354,19 +353,7 @@ fn alerts_become_incidents_people_follow_and_other_detectors_feed() {
     picket.stop();
 
     // The CLI reads the same store.
-    let cli = |args: &[&str]| {
-        let out = Command::new(env!("CARGO_BIN_EXE_picket"))
-            .args(args)
-            .args(["--data-dir", d])
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        String::from_utf8(out.stdout).unwrap()
-    };
+    let cli = |args: &[&str]| picket_cli(&[args, &["--data-dir", d]].concat(), "");
     let lines: Vec<Value> = cli(&["incidents", "--json"])
         .lines()
         .map(|l| serde_json::from_str(l).unwrap())

@@ -13,10 +13,9 @@ use std::process::Command;
 use std::time::Duration;
 
 use common::netns;
-use common::sys::{require_root, sh, sh_quiet, wait_for, ChildGuard};
+use common::sys::{picket_cli, require_root, sh, sh_quiet, wait_for, ChildGuard};
 use serde_json::Value;
 
-const PICKET: &str = env!("CARGO_BIN_EXE_picket");
 const PYTHON: &str = "/usr/bin/python3";
 
 /// Namespaces made by a test, killed and deleted on drop.
@@ -257,17 +256,10 @@ fn a_router_counts_forwarded_traffic_per_device_and_alerts_a_connection_burst() 
     // `picket traffic` reads the same from the store.
     let data = dir.path().join("data");
     let cli = |args: &[&str]| {
-        let out = Command::new(PICKET)
-            .args(args)
-            .args(["--data-dir", data.to_str().unwrap()])
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        String::from_utf8(out.stdout).unwrap()
+        picket_cli(
+            &[args, &["--data-dir", data.to_str().unwrap()]].concat(),
+            "",
+        )
     };
     let json = cli(&["traffic", "--json", "--since", "10m"]);
     let first: Value = serde_json::from_str(json.lines().next().unwrap()).unwrap();
