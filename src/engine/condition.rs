@@ -85,28 +85,56 @@ impl Field {
         })
     }
 
-    /// Appends the field's value to `buf`; `false` when the event lacks it. Formats
-    /// addresses and numbers in place, without allocating.
-    pub fn write_to(&self, e: &Event, buf: &mut String) -> bool {
-        use std::fmt::Write;
+    /// Appends the field's value to a group key; `false` when the event lacks it. The
+    /// form is compact and unambiguous, not text: an address is a tag and its 4 or 16
+    /// bytes, a number its bytes, text its length and bytes. Nothing is formatted or
+    /// allocated, and no value can be mistaken for another field's or for two values.
+    pub fn write_key(&self, e: &Event, buf: &mut Vec<u8>) -> bool {
         match self {
             Field::Src => match (e.src_ip, &e.src_host) {
-                (Some(ip), _) => write!(buf, "{ip}").is_ok(),
+                (Some(IpAddr::V4(ip)), _) => {
+                    buf.push(4);
+                    buf.extend_from_slice(&ip.octets());
+                    true
+                }
+                (Some(IpAddr::V6(ip)), _) => {
+                    buf.push(6);
+                    buf.extend_from_slice(&ip.octets());
+                    true
+                }
                 (None, Some(h)) => {
-                    buf.push_str(h);
+                    push_text(buf, h);
                     true
                 }
                 _ => false,
             },
-            Field::Pid => e.pid.is_some_and(|p| write!(buf, "{p}").is_ok()),
-            Field::SrcPort => e.src_port.is_some_and(|p| write!(buf, "{p}").is_ok()),
+            Field::Pid => e.pid.is_some_and(|p| {
+                buf.push(b'p');
+                buf.extend_from_slice(&p.to_le_bytes());
+                true
+            }),
+            Field::SrcPort => e.src_port.is_some_and(|p| {
+                buf.push(b'o');
+                buf.extend_from_slice(&p.to_le_bytes());
+                true
+            }),
             other => match other.get(e) {
                 Some(v) => {
-                    buf.push_str(&v);
+                    push_text(buf, &v);
                     true
                 }
                 None => false,
             },
+        }
+    }
+
+    /// Whether the event has this field, without formatting it.
+    pub fn present(&self, e: &Event) -> bool {
+        match self {
+            Field::Src => e.src_ip.is_some() || e.src_host.is_some(),
+            Field::Pid => e.pid.is_some(),
+            Field::SrcPort => e.src_port.is_some(),
+            other => other.get(e).is_some(),
         }
     }
 
@@ -139,6 +167,13 @@ impl Field {
 }
 
 /// An address block.
+/// Appends text to a key: a tag, its length, its bytes.
+pub fn push_text(buf: &mut Vec<u8>, text: &str) {
+    buf.push(b's');
+    buf.extend_from_slice(&(text.len() as u32).to_le_bytes());
+    buf.extend_from_slice(text.as_bytes());
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Cidr {
     addr: IpAddr,
@@ -230,9 +265,13 @@ pub struct FieldCond {
 
 impl FieldCond {
     pub fn holds(&self, e: &Event, pf: &mut Option<Check<'_>>) -> bool {
-        if let (Field::Src, Cond::Cidr(cs)) = (&self.field, &self.cond) {
-            // The common case without formatting the address.
-            return e.src_ip.is_some_and(|ip| cs.iter().any(|c| c.contains(ip)));
+        match (&self.field, &self.cond) {
+            // The common cases, without formatting the address.
+            (Field::Src, Cond::Cidr(cs)) => {
+                return e.src_ip.is_some_and(|ip| cs.iter().any(|c| c.contains(ip)))
+            }
+            (f, Cond::Exists(want)) => return f.present(e) == *want,
+            _ => {}
         }
         self.cond.holds_with(self.field.get(e).as_deref(), pf)
     }

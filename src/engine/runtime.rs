@@ -3,15 +3,16 @@
 //!
 //! Time is the events' own (`ts`), never the wall clock, so a replay of last week's log
 //! raises exactly the alerts watching it live did. All state is bounded: at most
-//! `max_groups` groups per rule (least recently seen evicted first), windows cut to what
+//! `max_groups` groups per rule (the oldest evicted first), windows cut to what
 //! the rule can still use, evidence capped.
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::VecDeque;
 use std::sync::Arc;
 
 use super::alert::{Alert, AlertStatus, MAX_EVIDENCE};
 use super::compile::{Kind, Rule};
-use super::condition::Field;
+use super::distinct::DistinctValues;
+use super::groups::Groups;
 use super::script::{Raised, ScriptState, ScriptStatus};
 use crate::event::{Event, EventType};
 use crate::timestamp::{Timestamp, MICROS_PER_SEC};
@@ -65,12 +66,11 @@ const PENDING_EVIDENCE: usize = 5;
 
 #[derive(Debug, Default)]
 struct GroupState {
-    gen: u64,
     last: Timestamp,
     /// Threshold: times of matching events in the window (oldest first), at most `count`.
     times: VecDeque<Timestamp>,
     /// Distinct: value → last time seen.
-    values: HashMap<Box<str>, Timestamp>,
+    values: DistinctValues,
     /// Sequence: current step, events counted in it, events in the sequence, start.
     step: usize,
     step_count: u32,
@@ -159,49 +159,25 @@ fn new_alert(
 
 #[derive(Debug, Default)]
 struct RuleState {
-    /// Boxed: the table moves pointers, not states, when it grows or churns.
-    groups: HashMap<Box<str>, Box<GroupState>>,
-    order: VecDeque<(Box<str>, u64)>,
-    next_gen: u64,
+    groups: Groups<GroupState>,
     /// A script rule's own store and status.
     script: Option<Arc<std::sync::Mutex<ScriptState>>>,
 }
 
 impl RuleState {
-    /// The group's state, created if new. Evicting a group whose alert has an unflushed
-    /// update hands that alert to `evicted`, so no update is lost.
-    fn group(&mut self, key: &str, max: usize, evicted: &mut Vec<Alert>) -> &mut GroupState {
-        if !self.groups.contains_key(key) {
-            while self.groups.len() >= max {
-                let Some((k, g)) = self.order.pop_front() else {
-                    break;
-                };
-                if self.groups.get(&k).is_some_and(|s| s.gen == g) {
-                    if let Some(old) = self.groups.remove(&k) {
-                        if let (true, Some(a)) = (old.dirty, old.alert) {
-                            evicted.push(*a);
-                        }
-                    }
-                }
+    /// The group's slot and state, created if new. Evicting a group whose alert has an
+    /// unflushed update hands that alert to `evicted`, so no update is lost.
+    fn group(
+        &mut self,
+        key: &[u8],
+        max: usize,
+        evicted: &mut Vec<Alert>,
+    ) -> (u32, &mut GroupState) {
+        self.groups.get_or_insert(key, max, |old| {
+            if let (true, Some(a)) = (old.dirty, old.alert) {
+                evicted.push(*a);
             }
-            let gen = self.next_gen;
-            self.next_gen += 1;
-            let k: Box<str> = key.into();
-            self.order.push_back((k.clone(), gen));
-            self.groups.insert(
-                k,
-                Box::new(GroupState {
-                    gen,
-                    ..Default::default()
-                }),
-            );
-            if self.order.len() > 2 * max + 64 {
-                let groups = &self.groups;
-                self.order
-                    .retain(|(k, g)| groups.get(k).is_some_and(|s| s.gen == *g));
-            }
-        }
-        self.groups.get_mut(key).expect("inserted above")
+        })
     }
 }
 
@@ -210,13 +186,13 @@ pub struct Engine {
     rules: Arc<RuleSet>,
     states: Vec<RuleState>,
     max_groups: usize,
-    key_buf: String,
-    /// Groups whose alert a suppressed repeat updated since the last flush.
-    dirty: Vec<(usize, Box<str>)>,
+    /// The group key being built, and a distinct rule's value (both compact bytes).
+    key_buf: Vec<u8>,
+    value_buf: Vec<u8>,
+    /// Groups (rule, slot) whose alert a suppressed repeat updated since the last flush.
+    dirty: Vec<(usize, u32)>,
     /// Updated alerts whose group was evicted or replaced before the flush.
     evicted: Vec<Alert>,
-    /// `src_ip` of the event being offered, formatted once for every rule that groups by it.
-    src_text: String,
     /// What the prefilter found in the event being offered.
     scan: super::prefilter::Scan,
 }
@@ -232,10 +208,10 @@ impl Engine {
             rules,
             states,
             max_groups: max_groups.max(1),
-            key_buf: String::new(),
+            key_buf: Vec::new(),
+            value_buf: Vec::new(),
             dirty: Vec::new(),
             evicted: Vec::new(),
-            src_text: String::new(),
             scan: super::prefilter::Scan::default(),
         }
     }
@@ -277,8 +253,9 @@ impl Engine {
     /// so a brute force of thousands of attempts costs one copy of its alert per batch.
     pub fn flush(&mut self, out: &mut Vec<Alert>) {
         out.append(&mut self.evicted);
-        for (i, key) in self.dirty.drain(..) {
-            if let Some(g) = self.states[i].groups.get_mut(&key) {
+        // A slot evicted since holds another group: its `dirty` says whether it has news.
+        for (i, slot) in self.dirty.drain(..) {
+            if let Some(g) = self.states[i].groups.slot_mut(slot) {
                 if g.dirty {
                     g.dirty = false;
                     if let Some(a) = &g.alert {
@@ -297,7 +274,6 @@ impl Engine {
             return;
         }
         let rules = self.rules.clone();
-        self.src_text.clear();
         let mut scan = std::mem::take(&mut self.scan);
         scan.reset();
         let mut pf = Some(super::prefilter::Check {
@@ -401,19 +377,17 @@ impl Engine {
     /// An alert a script raised, with the same suppression as YAML rules: the same group
     /// within the rule's `suppress` period updates the alert instead of raising a new one.
     fn raise_script(&mut self, i: usize, rule: &Rule, r: Raised, e: &Event, out: &mut Vec<Alert>) {
-        let mut key = String::new();
+        let mut key = Vec::new();
         for (k, v) in &r.group {
-            key.push_str(k);
-            key.push('=');
-            key.push_str(v);
-            key.push('\u{1f}');
+            super::condition::push_text(&mut key, k);
+            super::condition::push_text(&mut key, v);
         }
         let max = self.max_groups;
-        let g = self.states[i].group(&key, max, &mut self.evicted);
+        let (slot, g) = self.states[i].group(&key, max, &mut self.evicted);
         g.last = e.ts;
         if let Some(newly_dirty) = g.absorb(e) {
             if newly_dirty {
-                self.dirty.push((i, key.as_str().into()));
+                self.dirty.push((i, slot));
             }
             return;
         }
@@ -463,21 +437,12 @@ impl Engine {
         // The group: the values of group_by; an event lacking one is not counted.
         self.key_buf.clear();
         for f in &rule.group_by {
-            if let (Field::Src, Some(ip)) = (f, e.src_ip) {
-                // Formatted once per event, however many rules group by it.
-                if self.src_text.is_empty() {
-                    use std::fmt::Write;
-                    let _ = write!(self.src_text, "{ip}");
-                }
-                self.key_buf.push_str(&self.src_text);
-            } else if !f.write_to(e, &mut self.key_buf) {
+            if !f.write_key(e, &mut self.key_buf) {
                 return;
             }
-            self.key_buf.push('\u{1f}');
         }
-        let key = std::mem::take(&mut self.key_buf);
         let max = self.max_groups;
-        let g = self.states[i].group(&key, max, &mut self.evicted);
+        let (slot, g) = self.states[i].group(&self.key_buf, max, &mut self.evicted);
         g.last = e.ts;
         // Within suppression, a matching event updates the alert instead of raising one.
         let is_trigger = match &rule.kind {
@@ -487,9 +452,8 @@ impl Engine {
         if is_trigger {
             if let Some(newly_dirty) = g.absorb(e) {
                 if newly_dirty {
-                    self.dirty.push((i, key.as_str().into()));
+                    self.dirty.push((i, slot));
                 }
-                self.key_buf = key;
                 return;
             }
         }
@@ -513,39 +477,37 @@ impl Engine {
                 within,
             } => {
                 let from = Timestamp::from_micros(e.ts.as_micros() - within * MICROS_PER_SEC);
-                g.values.retain(|_, t| *t >= from);
-                if let Some(v) = field.get(e) {
-                    if g.values.len() < *count as usize || g.values.contains_key(v.as_ref()) {
-                        g.values.insert(v.as_ref().into(), e.ts);
-                    }
+                g.values.forget_before(from);
+                self.value_buf.clear();
+                if field.write_key(e, &mut self.value_buf) {
+                    g.values.observe(&self.value_buf, e.ts, *count as usize);
                 }
-                (g.values.len() >= *count as usize).then(|| {
-                    (
-                        g.values.len() as u64,
-                        g.values.values().min().copied().unwrap_or(e.ts),
-                    )
-                })
+                (g.values.len() >= *count as usize)
+                    .then(|| (g.values.len() as u64, g.values.oldest().unwrap_or(e.ts)))
             }
             Kind::Sequence { within, steps } => sequence_step(g, *within, steps, step_mask, e.ts),
             Kind::Script(_) => None,
         };
         // Reuse the oldest line's buffer: no allocation once the group is warm.
-        let mut slot = if g.pending.len() >= PENDING_EVIDENCE {
+        let mut line = if g.pending.len() >= PENDING_EVIDENCE {
             g.pending.pop_front().unwrap_or_default()
         } else {
             String::new()
         };
-        slot.clear();
-        slot.push_str(&e.line);
-        g.pending.push_back(slot);
+        line.clear();
+        line.push_str(&e.line);
+        g.pending.push_back(line);
         if let Some((count, first_seen)) = fired {
+            // The group's values in group_by order: the alert's key and its fields.
             let mut group = std::collections::BTreeMap::new();
+            let mut values = Vec::with_capacity(rule.group_by.len());
             for f in &rule.group_by {
                 if let Some(v) = f.get(e) {
+                    values.push(v.to_string());
                     group.insert(f.name().into_owned(), v.into_owned());
                 }
             }
-            let group_key = key.trim_end_matches('\u{1f}').replace('\u{1f}', ",");
+            let group_key = values.join(",");
             let mut alert = new_alert(rule, e, &group_key, group, count, first_seen);
             for l in &g.pending {
                 alert.push_evidence(l);
@@ -556,7 +518,6 @@ impl Engine {
             g.raise(alert, rule.suppress, &mut self.evicted, out);
         }
         debug_assert!(g.pending.len() <= MAX_EVIDENCE);
-        self.key_buf = key;
     }
 }
 
@@ -637,8 +598,6 @@ mod tests {
         }
         assert!(out.is_empty());
         assert!(eng.tracked_groups() <= 10_000, "{}", eng.tracked_groups());
-        let order: usize = eng.states.iter().map(|s| s.order.len()).sum();
-        assert!(order <= 2 * 10_000 + 64, "{order}");
     }
 
     #[test]
@@ -651,7 +610,7 @@ mod tests {
         eng.on_event(&failure(a, 1), &mut out);
         eng.on_event(&failure(a, 2), &mut out);
         eng.on_event(&failure(b, 3), &mut out);
-        eng.on_event(&failure(c, 4), &mut out); // evicts a, the least recently created
+        eng.on_event(&failure(c, 4), &mut out); // evicts a, the oldest group
         eng.on_event(&failure(a, 5), &mut out);
         assert!(out.is_empty(), "a's two earlier failures were forgotten");
         eng.on_event(&failure(a, 6), &mut out);
