@@ -147,7 +147,7 @@ impl Field {
             Field::Pid => e.pid.map(|p| Cow::Owned(p.to_string())),
             Field::Src => e
                 .src_ip
-                .map(|ip| Cow::Owned(ip.to_string()))
+                .map(|ip| Cow::Owned(crate::parse::common::ip_text(ip)))
                 .or_else(|| s(&e.src_host)),
             Field::SrcPort => e.src_port.map(|p| Cow::Owned(p.to_string())),
             Field::User => s(&e.user),

@@ -13,13 +13,14 @@
 //! (including running out of operations) is reported with its position and the event; after
 //! [`MAX_CONSECUTIVE_FAILURES`] failures in a row the rule is disabled in that engine.
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::VecDeque;
 use std::fmt;
 use std::path::Path;
 use std::str::FromStr;
 use std::sync::{Arc, Mutex};
 
-use rhai::{CallFnOptions, Dynamic, EvalAltResult, Map, NativeCallContext, AST};
+use hashbrown::hash_map::EntryRef;
+use rhai::{CallFnOptions, Dynamic, EvalAltResult, Map, AST};
 
 use super::compile::{CompileError, Kind, Rule};
 use super::condition::Matcher;
@@ -91,12 +92,16 @@ enum Entry {
     Value(Dynamic, i64),
 }
 
+/// A script's store and its distinct sets, keyed by attacker-influenced text (user names,
+/// addresses): std's keyed SipHash, seeded per table.
+type Table<V> = hashbrown::HashMap<Arc<str>, V, std::collections::hash_map::RandomState>;
+
 /// Distinct values with the time each was last seen, and the order they were seen in, so
 /// expiry pops from the front instead of scanning the set on every call (a distributed
 /// attack fills the set to its cap).
 #[derive(Default)]
 struct DistinctSet {
-    last_seen: HashMap<Arc<str>, i64>,
+    last_seen: Table<i64>,
     /// (time, value) in arrival order; an entry is stale when the value was seen again later.
     arrivals: VecDeque<(i64, Arc<str>)>,
 }
@@ -114,19 +119,20 @@ impl DistinctSet {
             }
             self.arrivals.pop_front();
         }
-        // One allocation per new value, shared by the set and the arrival queue.
-        let known = self.last_seen.get_key_value(value).map(|(k, _)| k.clone());
-        match known {
-            Some(k) => {
-                self.last_seen.insert(k.clone(), now);
-                self.arrivals.push_back((now, k));
+        // One hash per value; one allocation per new value, shared by the set and the
+        // arrival queue.
+        let held = self.last_seen.len();
+        match self.last_seen.entry_ref(value) {
+            EntryRef::Occupied(mut o) => {
+                *o.get_mut() = now;
+                self.arrivals.push_back((now, o.key().clone()));
             }
-            None if self.last_seen.len() < cap => {
+            EntryRef::Vacant(v) if held < cap => {
                 let k: Arc<str> = value.into();
-                self.last_seen.insert(k.clone(), now);
+                v.insert_with_key(k.clone(), now);
                 self.arrivals.push_back((now, k));
             }
-            None => {}
+            EntryRef::Vacant(_) => {}
         }
         // Repeats of known values leave stale arrivals behind: compact when they dominate.
         if self.arrivals.len() > 4 * cap.max(16) {
@@ -140,7 +146,7 @@ impl DistinctSet {
 /// A script rule's memory in one engine: bounded, on event time.
 #[derive(Default)]
 pub struct ScriptState {
-    entries: HashMap<Arc<str>, (Entry, u64)>,
+    entries: Table<(Entry, u64)>,
     order: VecDeque<(Arc<str>, u64)>,
     /// Reused buffer for `kind\u{1f}key`, so a lookup of a known key allocates nothing.
     key_buf: String,
@@ -169,7 +175,7 @@ impl ScriptState {
     }
 
     /// The entry for `kind\u{1f}key`, marked most recently used, created by `new` if
-    /// absent.
+    /// absent. The key is hashed once, unless the store is full and must make room first.
     fn entry(&mut self, kind: char, key: &str, new: impl FnOnce() -> Entry) -> &mut Entry {
         let gen = self.next_gen;
         self.next_gen += 1;
@@ -177,29 +183,32 @@ impl ScriptState {
         self.key_buf.push(kind);
         self.key_buf.push('\u{1f}');
         self.key_buf.push_str(key);
-        let k: Arc<str> = match self.entries.get_key_value(self.key_buf.as_str()) {
-            Some((k, _)) => k.clone(),
-            None => {
-                while self.entries.len() >= MAX_KEYS {
-                    let Some((old, g)) = self.order.pop_front() else {
-                        break;
-                    };
-                    if self.entries.get(&old).is_some_and(|(_, eg)| *eg == g) {
-                        self.entries.remove(&old);
-                    }
+        if self.entries.len() >= MAX_KEYS && !self.entries.contains_key(self.key_buf.as_str()) {
+            while self.entries.len() >= MAX_KEYS {
+                let Some((old, g)) = self.order.pop_front() else {
+                    break;
+                };
+                if self.entries.get(&old).is_some_and(|(_, eg)| *eg == g) {
+                    self.entries.remove(&old);
                 }
-                let k: Arc<str> = self.key_buf.as_str().into();
-                self.entries.insert(k.clone(), (new(), gen));
-                k
             }
-        };
+        }
         if self.order.len() > 2 * MAX_KEYS + 64 {
             let entries = &self.entries;
             self.order
                 .retain(|(k, g)| entries.get(k).is_some_and(|(_, eg)| eg == g));
         }
-        self.order.push_back((k.clone(), gen));
-        let slot = self.entries.get_mut(&k).expect("present above");
+        let slot = match self.entries.entry_ref(self.key_buf.as_str()) {
+            EntryRef::Occupied(o) => {
+                self.order.push_back((o.key().clone(), gen));
+                o.into_mut()
+            }
+            EntryRef::Vacant(v) => {
+                let k: Arc<str> = v.key().into();
+                self.order.push_back((k.clone(), gen));
+                v.insert_with_key(k, (new(), gen))
+            }
+        };
         slot.1 = gen;
         &mut slot.0
     }
@@ -242,15 +251,20 @@ impl ScriptState {
     }
 
     fn recall(&mut self, key: &str) -> Dynamic {
-        let k = format!("v\u{1f}{key}");
-        match self.entries.get(k.as_str()) {
+        self.key_buf.clear();
+        self.key_buf.push('v');
+        self.key_buf.push('\u{1f}');
+        self.key_buf.push_str(key);
+        match self.entries.get(self.key_buf.as_str()) {
             Some((Entry::Value(v, until), _)) if *until > self.now => {
                 let v = v.clone();
                 self.entry('v', key, || Entry::Value(Dynamic::UNIT, 0));
                 v
             }
             Some(_) => {
+                let k = std::mem::take(&mut self.key_buf);
                 self.entries.remove(k.as_str());
+                self.key_buf = k;
                 Dynamic::UNIT
             }
             None => Dynamic::UNIT,
@@ -266,7 +280,7 @@ thread_local! {
     static CURRENT: std::cell::RefCell<Option<Shared>> = const { std::cell::RefCell::new(None) };
 }
 
-fn state_of(_ctx: &NativeCallContext) -> Result<Shared, Box<EvalAltResult>> {
+fn state() -> Result<Shared, Box<EvalAltResult>> {
     CURRENT
         .with(|c| c.borrow().clone())
         .ok_or_else(|| "the state API is only available inside on_event".into())
@@ -317,21 +331,34 @@ pub fn limited_engine() -> rhai::Engine {
 /// The sandboxed engine every script runs in: [`limited_engine`] with the rule state API.
 pub fn sandbox() -> rhai::Engine {
     let mut e = limited_engine();
+    // Each function is registered twice: with string keys, the form scripts use, and with
+    // `Dynamic` ones for anything else. Rhai looks a call up by its argument types and
+    // keeps no lookup from one `on_event` call to the next; a call that only a `Dynamic`
+    // signature matches costs it a search through every permutation of `Dynamic`
+    // arguments, each time. An exact signature is found at once.
     e.register_fn(
         "count",
-        |ctx: NativeCallContext, key: Dynamic, window: i64| -> Result<i64, Box<EvalAltResult>> {
-            let s = state_of(&ctx)?;
+        |key: Str, window: i64| -> Result<i64, Box<EvalAltResult>> {
+            Ok(lock(&state()?).count(&key, window))
+        },
+    );
+    e.register_fn(
+        "count",
+        |key: Dynamic, window: i64| -> Result<i64, Box<EvalAltResult>> {
+            let s = state()?;
             Ok(with_text(&key, |k| lock(&s).count(k, window)))
         },
     );
     e.register_fn(
         "distinct",
-        |ctx: NativeCallContext,
-         key: Dynamic,
-         value: Dynamic,
-         window: i64|
-         -> Result<i64, Box<EvalAltResult>> {
-            let s = state_of(&ctx)?;
+        |key: Str, value: Str, window: i64| -> Result<i64, Box<EvalAltResult>> {
+            Ok(lock(&state()?).distinct(&key, &value, window))
+        },
+    );
+    e.register_fn(
+        "distinct",
+        |key: Dynamic, value: Dynamic, window: i64| -> Result<i64, Box<EvalAltResult>> {
+            let s = state()?;
             Ok(with_text(&key, |k| {
                 with_text(&value, |v| lock(&s).distinct(k, v, window))
             }))
@@ -339,38 +366,45 @@ pub fn sandbox() -> rhai::Engine {
     );
     e.register_fn(
         "remember",
-        |ctx: NativeCallContext,
-         key: Dynamic,
-         value: Dynamic,
-         ttl: i64|
-         -> Result<(), Box<EvalAltResult>> {
-            let s = state_of(&ctx)?;
+        |key: Str, value: Dynamic, ttl: i64| -> Result<(), Box<EvalAltResult>> {
+            lock(&state()?).remember(&key, value, ttl);
+            Ok(())
+        },
+    );
+    e.register_fn(
+        "remember",
+        |key: Dynamic, value: Dynamic, ttl: i64| -> Result<(), Box<EvalAltResult>> {
+            let s = state()?;
             with_text(&key, |k| lock(&s).remember(k, value, ttl));
             Ok(())
         },
     );
     e.register_fn(
         "recall",
-        |ctx: NativeCallContext, key: Dynamic| -> Result<Dynamic, Box<EvalAltResult>> {
-            let s = state_of(&ctx)?;
+        |key: Str| -> Result<Dynamic, Box<EvalAltResult>> { Ok(lock(&state()?).recall(&key)) },
+    );
+    e.register_fn(
+        "recall",
+        |key: Dynamic| -> Result<Dynamic, Box<EvalAltResult>> {
+            let s = state()?;
             Ok(with_text(&key, |k| lock(&s).recall(k)))
         },
     );
-    e.register_fn(
-        "alert",
-        |ctx: NativeCallContext, m: Map| -> Result<(), Box<EvalAltResult>> {
-            let raised = raised_from(m)?;
-            let s = state_of(&ctx)?;
-            let mut st = lock(&s);
-            if st.raised.len() >= MAX_ALERTS_PER_CALL {
-                return Err("too many alerts in one call".into());
-            }
-            st.raised.push(raised);
-            Ok(())
-        },
-    );
+    e.register_fn("alert", |m: Map| -> Result<(), Box<EvalAltResult>> {
+        let raised = raised_from(m)?;
+        let s = state()?;
+        let mut st = lock(&s);
+        if st.raised.len() >= MAX_ALERTS_PER_CALL {
+            return Err("too many alerts in one call".into());
+        }
+        st.raised.push(raised);
+        Ok(())
+    });
     e
 }
+
+/// A Rhai string argument.
+type Str = rhai::ImmutableString;
 
 fn raised_from(m: Map) -> Result<Raised, Box<EvalAltResult>> {
     let mut r = Raised {
@@ -447,7 +481,7 @@ pub fn event_map(e: &Event, fields: Option<&[String]>) -> Map {
     put("process", e.process.as_deref());
     put("path", e.path.as_deref());
     if let Some(ip) = e.src_ip.filter(|_| want("src_ip")) {
-        m.insert("src_ip".into(), ip.to_string().into());
+        m.insert("src_ip".into(), crate::parse::common::ip_text(ip).into());
     }
     if let Some(p) = e.src_port.filter(|_| want("src_port")) {
         m.insert("src_port".into(), Dynamic::from_int(p.into()));

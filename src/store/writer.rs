@@ -292,7 +292,7 @@ fn commit(
                     e.kind.as_str(),
                     e.host.as_deref(),
                     e.program.as_deref(),
-                    e.src_ip.map(|ip| ip.to_string()),
+                    e.src_ip.map(crate::parse::common::ip_text),
                     e.user,
                     &*e.source,
                     json
