@@ -56,8 +56,8 @@ pub struct Script {
     on_event_line: usize,
     /// The event fields `on_event` reads, when that can be told from its source; the map
     /// the script gets is built with only these (building all of them for every event
-    /// was the largest cost of a script rule). `None`: build all.
-    fields: Option<Vec<String>>,
+    /// was the largest cost of a script rule).
+    fields: FieldMask,
 }
 
 impl fmt::Debug for Script {
@@ -445,58 +445,100 @@ fn raised_from(m: Map) -> Result<Raised, Box<EvalAltResult>> {
     Ok(r)
 }
 
+/// The fields of the event map, in the order of [`FieldMask`]'s bits.
+const MAP_FIELDS: [&str; 20] = [
+    "ts",
+    "type",
+    "line",
+    "source",
+    "host",
+    "program",
+    "src_host",
+    "user",
+    "target_user",
+    "method",
+    "outcome",
+    "command",
+    "package",
+    "version",
+    "process",
+    "path",
+    "src_ip",
+    "src_port",
+    "pid",
+    "extra",
+];
+
+/// Which event fields a script's map gets: a bit per [`MAP_FIELDS`] entry, worked out once
+/// when the script is compiled, so building the map tests bits rather than names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FieldMask(u32);
+
+impl FieldMask {
+    pub const ALL: FieldMask = FieldMask(u32::MAX);
+
+    /// The fields named (`None`: all of them).
+    pub fn of(fields: Option<&[String]>) -> FieldMask {
+        let Some(fields) = fields else {
+            return FieldMask::ALL;
+        };
+        FieldMask(
+            fields
+                .iter()
+                .filter_map(|f| MAP_FIELDS.iter().position(|n| n == f))
+                .fold(0, |m, i| m | 1 << i),
+        )
+    }
+
+    fn has(self, field: usize) -> bool {
+        self.0 & (1 << field) != 0
+    }
+}
+
 /// The event as the script sees it: its fields as strings (absent ones missing, so they
-/// read as `()`), `ts` in microseconds, `extra` as a map.
-/// With `fields`, only those are built.
-pub fn event_map(e: &Event, fields: Option<&[String]>) -> Map {
-    let want = |k: &str| fields.is_none_or(|f| f.iter().any(|x| x == k));
+/// read as `()`), `ts` in microseconds, `extra` as a map. Only the fields in `fields`.
+pub fn event_map(e: &Event, fields: FieldMask) -> Map {
     let mut m = Map::new();
-    if want("ts") {
-        m.insert("ts".into(), Dynamic::from_int(e.ts.as_micros()));
-    }
-    if want("type") {
-        m.insert("type".into(), e.kind.as_str().into());
-    }
-    if want("line") {
-        m.insert("line".into(), e.line.as_str().into());
-    }
-    if want("source") {
-        m.insert("source".into(), e.source.as_ref().into());
-    }
-    let mut put = |k: &str, v: Option<&str>| {
-        if let Some(v) = v.filter(|_| want(k)) {
-            m.insert(k.into(), v.into());
+    // The numbers are indexes into MAP_FIELDS. Values are built only for wanted fields.
+    let mut put = |field: usize, v: &mut dyn FnMut() -> Option<Dynamic>| {
+        if fields.has(field) {
+            if let Some(v) = v() {
+                m.insert(MAP_FIELDS[field].into(), v);
+            }
         }
     };
-    put("host", e.host.as_deref());
-    put("program", e.program.as_deref());
-    put("src_host", e.src_host.as_deref());
-    put("user", e.user.as_deref());
-    put("target_user", e.target_user.as_deref());
-    put("method", e.method.as_deref());
-    put("outcome", e.outcome.map(|o| o.as_str()));
-    put("command", e.command.as_deref());
-    put("package", e.package.as_deref());
-    put("version", e.version.as_deref());
-    put("process", e.process.as_deref());
-    put("path", e.path.as_deref());
-    if let Some(ip) = e.src_ip.filter(|_| want("src_ip")) {
-        m.insert("src_ip".into(), crate::parse::common::ip_text(ip).into());
-    }
-    if let Some(p) = e.src_port.filter(|_| want("src_port")) {
-        m.insert("src_port".into(), Dynamic::from_int(p.into()));
-    }
-    if let Some(p) = e.pid.filter(|_| want("pid")) {
-        m.insert("pid".into(), Dynamic::from_int(p.into()));
-    }
-    if !e.extra.is_empty() && want("extra") {
-        let x: Map = e
-            .extra
-            .iter()
-            .map(|(k, v)| (k.as_ref().into(), v.as_str().into()))
-            .collect();
-        m.insert("extra".into(), Dynamic::from_map(x));
-    }
+    let text = |v: Option<&str>| v.map(|v| -> Dynamic { v.into() });
+    put(0, &mut || Some(Dynamic::from_int(e.ts.as_micros())));
+    put(1, &mut || Some(e.kind.as_str().into()));
+    put(2, &mut || Some(e.line.as_str().into()));
+    put(3, &mut || Some(e.source.as_ref().into()));
+    put(4, &mut || text(e.host.as_deref()));
+    put(5, &mut || text(e.program.as_deref()));
+    put(6, &mut || text(e.src_host.as_deref()));
+    put(7, &mut || text(e.user.as_deref()));
+    put(8, &mut || text(e.target_user.as_deref()));
+    put(9, &mut || text(e.method.as_deref()));
+    put(10, &mut || text(e.outcome.map(|o| o.as_str())));
+    put(11, &mut || text(e.command.as_deref()));
+    put(12, &mut || text(e.package.as_deref()));
+    put(13, &mut || text(e.version.as_deref()));
+    put(14, &mut || text(e.process.as_deref()));
+    put(15, &mut || text(e.path.as_deref()));
+    put(16, &mut || {
+        e.src_ip.map(|ip| crate::parse::common::ip_text(ip).into())
+    });
+    put(17, &mut || e.src_port.map(|p| Dynamic::from_int(p.into())));
+    put(18, &mut || e.pid.map(|p| Dynamic::from_int(p.into())));
+    put(19, &mut || {
+        (!e.extra.is_empty()).then(|| {
+            let x: Map = e
+                .extra
+                .iter()
+                .map(|(k, v)| (k.as_ref().into(), v.as_str().into()))
+                .collect();
+            Dynamic::from_map(x)
+        })
+    });
     m
 }
 
@@ -516,7 +558,7 @@ impl Script {
             &mut rhai::Scope::new(),
             &self.ast,
             "on_event",
-            (Dynamic::from_map(event_map(e, self.fields.as_deref())),),
+            (Dynamic::from_map(event_map(e, self.fields)),),
         );
         CURRENT.with(|c| *c.borrow_mut() = previous);
         let raised = std::mem::take(&mut lock(state).raised);
@@ -725,6 +767,7 @@ pub fn compile_script(source: &str, file: &Path) -> Result<Rule, Vec<CompileErro
         .iter_functions()
         .find(|f| f.name == "on_event")
         .and_then(|f| fields_read(source, f.params[0]));
+    let fields = FieldMask::of(fields.as_deref());
     let script = Script {
         on_event_line,
         fields,
@@ -1050,10 +1093,11 @@ mod tests {
             assert_eq!(fields_read(whole, "ev"), None, "{whole}");
         }
         let e = root_login(5);
-        let m = event_map(&e, Some(&["user".to_string()]));
+        let m = event_map(&e, FieldMask::of(Some(&["user".to_string()])));
         assert_eq!(m.len(), 1);
-        assert_eq!(event_map(&e, None).len(), event_map(&e, None).len());
-        assert!(event_map(&e, None).len() > 3);
+        assert!(m.contains_key("user"));
+        assert!(event_map(&e, FieldMask::ALL).len() > 3);
+        assert!(event_map(&e, FieldMask::of(Some(&[]))).is_empty());
     }
 
     #[test]
