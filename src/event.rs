@@ -159,7 +159,7 @@ impl EventType {
 
 impl fmt::Display for EventType {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
+        f.pad(self.as_str())
     }
 }
 
@@ -336,6 +336,15 @@ mod tests {
             assert_eq!(t.as_str().parse::<EventType>().unwrap(), *t);
             assert_eq!(serde_json::from_str::<EventType>(&json).unwrap(), *t);
         }
+    }
+
+    #[test]
+    fn all_lists_the_types_in_declaration_order() {
+        // The rule engine indexes its tables by discriminant.
+        for (i, t) in EventType::ALL.iter().enumerate() {
+            assert_eq!(*t as usize, i, "{t}");
+        }
+        assert_eq!(format!("{:<14}|", EventType::Sudo), "SUDO          |");
     }
 
     #[test]

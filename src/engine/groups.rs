@@ -12,7 +12,7 @@
 //! std's keyed SipHash, seeded per table: nobody can precompute colliding keys.
 
 use std::collections::VecDeque;
-use std::hash::BuildHasher;
+use std::hash::{BuildHasher, Hasher};
 
 use hashbrown::HashTable;
 
@@ -66,7 +66,7 @@ impl<T: Default> Groups<T> {
         max: usize,
         evict: impl FnOnce(T),
     ) -> (u32, &mut T) {
-        let hash = self.hasher.hash_one(key);
+        let hash = hash_key(&self.hasher, key);
         let slots = &self.slots;
         if let Some(&i) = self.table.find(hash, |&i| *slots[i as usize].key == *key) {
             return (i, &mut self.slots[i as usize].state);
@@ -92,7 +92,7 @@ impl<T: Default> Groups<T> {
         };
         let (slots, hasher) = (&self.slots, &self.hasher);
         self.table
-            .insert_unique(hash, i, |&j| hasher.hash_one(&slots[j as usize].key));
+            .insert_unique(hash, i, |&j| hash_key(hasher, &slots[j as usize].key));
         self.order.push_back(i);
         (i, &mut self.slots[i as usize].state)
     }
@@ -102,7 +102,7 @@ impl<T: Default> Groups<T> {
     fn evict_oldest(&mut self, evict: impl FnOnce(T)) -> Option<u32> {
         let i = self.order.pop_front()?;
         let slot = &mut self.slots[i as usize];
-        let hash = self.hasher.hash_one(&slot.key);
+        let hash = hash_key(&self.hasher, &slot.key);
         if let Ok(entry) = self.table.find_entry(hash, |&j| j == i) {
             entry.remove();
         }
@@ -115,6 +115,14 @@ impl<T: Default> Groups<T> {
     pub fn slot_mut(&mut self, i: u32) -> Option<&mut T> {
         self.slots.get_mut(i as usize).map(|s| &mut s.state)
     }
+}
+
+/// The key's bytes through one `write`: `hash_one` on a slice also hashes its length, a
+/// second pass through SipHash that a table of byte strings does not need.
+fn hash_key(hasher: &std::collections::hash_map::RandomState, key: &[u8]) -> u64 {
+    let mut h = hasher.build_hasher();
+    h.write(key);
+    h.finish()
 }
 
 #[cfg(test)]

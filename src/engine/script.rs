@@ -193,11 +193,7 @@ impl ScriptState {
                 }
             }
         }
-        if self.order.len() > 2 * MAX_KEYS + 64 {
-            let entries = &self.entries;
-            self.order
-                .retain(|(k, g)| entries.get(k).is_some_and(|(_, eg)| eg == g));
-        }
+        self.compact_order();
         let slot = match self.entries.entry_ref(self.key_buf.as_str()) {
             EntryRef::Occupied(o) => {
                 self.order.push_back((o.key().clone(), gen));
@@ -250,24 +246,43 @@ impl ScriptState {
         *e = Entry::Value(value, until);
     }
 
+    /// Every use of a key queues it again; the queue's stale entries (keys used since or
+    /// gone) are dropped once they outnumber the live ones, so it stays bounded.
+    fn compact_order(&mut self) {
+        if self.order.len() > 2 * MAX_KEYS + 64 {
+            let entries = &self.entries;
+            self.order
+                .retain(|(k, g)| entries.get(k).is_some_and(|(_, eg)| eg == g));
+        }
+    }
+
+    /// The value remembered under `key`, if it has not expired; a live value is marked
+    /// most recently used, an expired one dropped. One lookup.
     fn recall(&mut self, key: &str) -> Dynamic {
         self.key_buf.clear();
         self.key_buf.push('v');
         self.key_buf.push('\u{1f}');
         self.key_buf.push_str(key);
-        match self.entries.get(self.key_buf.as_str()) {
-            Some((Entry::Value(v, until), _)) if *until > self.now => {
-                let v = v.clone();
-                self.entry('v', key, || Entry::Value(Dynamic::UNIT, 0));
+        let (now, gen) = (self.now, self.next_gen);
+        let used = match self.entries.get_key_value_mut(self.key_buf.as_str()) {
+            Some((k, (Entry::Value(v, until), g))) if *until > now => {
+                *g = gen;
+                Some((k.clone(), v.clone()))
+            }
+            Some(_) => None,
+            None => return Dynamic::UNIT,
+        };
+        match used {
+            Some((k, v)) => {
+                self.next_gen += 1;
+                self.compact_order();
+                self.order.push_back((k, gen));
                 v
             }
-            Some(_) => {
-                let k = std::mem::take(&mut self.key_buf);
-                self.entries.remove(k.as_str());
-                self.key_buf = k;
+            None => {
+                self.entries.remove(self.key_buf.as_str());
                 Dynamic::UNIT
             }
-            None => Dynamic::UNIT,
         }
     }
 }
@@ -1052,6 +1067,16 @@ mod tests {
         }
         assert_eq!(st.distinct("k", "x", 3600), MAX_PER_KEY as i64);
         assert_eq!(st.count("k", 3600), MAX_PER_KEY as i64);
+        // Recalling one value over and over keeps the use queue bounded as well.
+        st.remember("v", Dynamic::from_int(7), 1_000_000);
+        for _ in 0..(3 * MAX_KEYS) {
+            assert_eq!(st.recall("v").as_int(), Ok(7));
+        }
+        assert!(st.order.len() <= 2 * MAX_KEYS + 64);
+        // An expired value reads as () and is gone.
+        st.now += 1_000_001 * MICROS_PER_SEC;
+        assert!(st.recall("v").is_unit());
+        assert!(st.entries.get("v\u{1f}v").is_none());
     }
 
     #[test]

@@ -160,8 +160,8 @@ pub struct Stats {
     pub truncated: u64,
     /// Lines that were not valid UTF-8 (decoded lossily).
     pub invalid_utf8: u64,
-    /// Events per type.
-    pub by_type: BTreeMap<String, u64>,
+    /// Events per type (serialized with the types' wire names as keys).
+    pub by_type: BTreeMap<crate::event::EventType, u64>,
 }
 
 impl Stats {
@@ -174,7 +174,7 @@ impl Stats {
         self.truncated += other.truncated;
         self.invalid_utf8 += other.invalid_utf8;
         for (k, v) in &other.by_type {
-            *self.by_type.entry(k.clone()).or_default() += v;
+            *self.by_type.entry(*k).or_default() += v;
         }
     }
 }
@@ -278,13 +278,7 @@ impl Normalizer {
         }
         self.stats.events += n as u64;
         for e in &out[before..] {
-            let name = e.kind.as_str();
-            match self.stats.by_type.get_mut(name) {
-                Some(c) => *c += 1,
-                None => {
-                    self.stats.by_type.insert(name.to_string(), 1);
-                }
-            }
+            *self.stats.by_type.entry(e.kind).or_default() += 1;
         }
         n
     }
@@ -447,6 +441,14 @@ pub(crate) fn feed_message(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn stats_count_types_under_their_wire_names() {
+        let mut s = Stats::default();
+        s.by_type.insert(crate::event::EventType::FailedLogin, 2);
+        let json = serde_json::to_value(&s).unwrap();
+        assert_eq!(json["by_type"]["FAILED_LOGIN"], 2);
+    }
 
     fn normalizer() -> Normalizer {
         Normalizer::new(
