@@ -166,7 +166,6 @@ impl Field {
     }
 }
 
-/// An address block.
 /// Appends text to a key: a tag, its length, its bytes.
 pub fn push_text(buf: &mut Vec<u8>, text: &str) {
     buf.push(b's');
@@ -174,6 +173,7 @@ pub fn push_text(buf: &mut Vec<u8>, text: &str) {
     buf.extend_from_slice(text.as_bytes());
 }
 
+/// An address block.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Cidr {
     addr: IpAddr,
