@@ -174,15 +174,21 @@ impl ScriptState {
         self.entries.is_empty()
     }
 
+    /// Puts the store's key for `key` of this kind (`c`ount, `d`istinct, `v`alue) in
+    /// `key_buf`: `kind\u{1f}key`, so the kinds never share an entry.
+    fn set_key(&mut self, kind: char, key: &str) {
+        self.key_buf.clear();
+        self.key_buf.push(kind);
+        self.key_buf.push('\u{1f}');
+        self.key_buf.push_str(key);
+    }
+
     /// The entry for `kind\u{1f}key`, marked most recently used, created by `new` if
     /// absent. The key is hashed once, unless the store is full and must make room first.
     fn entry(&mut self, kind: char, key: &str, new: impl FnOnce() -> Entry) -> &mut Entry {
         let gen = self.next_gen;
         self.next_gen += 1;
-        self.key_buf.clear();
-        self.key_buf.push(kind);
-        self.key_buf.push('\u{1f}');
-        self.key_buf.push_str(key);
+        self.set_key(kind, key);
         if self.entries.len() >= MAX_KEYS && !self.entries.contains_key(self.key_buf.as_str()) {
             while self.entries.len() >= MAX_KEYS {
                 let Some((old, g)) = self.order.pop_front() else {
@@ -259,10 +265,7 @@ impl ScriptState {
     /// The value remembered under `key`, if it has not expired; a live value is marked
     /// most recently used, an expired one dropped. One lookup.
     fn recall(&mut self, key: &str) -> Dynamic {
-        self.key_buf.clear();
-        self.key_buf.push('v');
-        self.key_buf.push('\u{1f}');
-        self.key_buf.push_str(key);
+        self.set_key('v', key);
         let (now, gen) = (self.now, self.next_gen);
         let used = match self.entries.get_key_value_mut(self.key_buf.as_str()) {
             Some((k, (Entry::Value(v, until), g))) if *until > now => {

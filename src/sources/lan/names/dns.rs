@@ -100,8 +100,7 @@ pub fn lookup(
             if !servers.contains(&from) {
                 return None;
             }
-            let id = u16::from_be_bytes([*msg.first()?, *msg.get(1)?]);
-            let t = *by_id.get(&id)?;
+            let (id, t) = wire::asked(msg, &by_id)?;
             let verdict = match wire::read_ptr_response(msg, id, &qnames[t], Question::Required)? {
                 PtrAnswer::Names(names) => names
                     .iter()

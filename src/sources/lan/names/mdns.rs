@@ -40,8 +40,7 @@ pub fn lookup(
         });
     }
     exchange(targets.len(), outgoing, 1, deadline, |msg, from| {
-        let id = u16::from_be_bytes([*msg.first()?, *msg.get(1)?]);
-        let t = *by_id.get(&id)?;
+        let (id, t) = wire::asked(msg, &by_id)?;
         // Only the device asked answers for itself, from the mDNS port.
         if from != SocketAddr::new(targets[t], PORT) {
             return None;

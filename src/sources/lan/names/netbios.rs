@@ -9,7 +9,7 @@ use std::net::{IpAddr, SocketAddr};
 use std::time::Instant;
 
 use super::exchange::{exchange, Outgoing, Verdict};
-use super::wire::{read_response_header, Reader};
+use super::wire::{self, read_response_header, Reader};
 use super::{clean_netbios_name, NamesError};
 
 pub const PORT: u16 = 137;
@@ -100,8 +100,7 @@ pub fn lookup(
         }
     }
     exchange(targets.len(), outgoing, 1, deadline, |msg, from| {
-        let id = u16::from_be_bytes([*msg.first()?, *msg.get(1)?]);
-        let t = *by_id.get(&id)?;
+        let (id, t) = wire::asked(msg, &by_id)?;
         if from != SocketAddr::new(targets[t], PORT) {
             return None;
         }

@@ -5,6 +5,8 @@
 //! on the wire. This module owns the byte layout only: which name to ask for, whom to ask
 //! and what makes a name acceptable belong to its callers.
 
+use std::collections::HashMap;
+
 /// RFC 1035 §3.2.2.
 pub const TYPE_CNAME: u16 = 5;
 pub const TYPE_PTR: u16 = 12;
@@ -149,6 +151,14 @@ pub enum PtrAnswer {
     Failed,
 }
 
+/// The query a reply answers: the transaction id in its first two bytes (the same place
+/// in DNS, mDNS and NetBIOS name service headers) and the target it was asked for.
+/// `None` for a reply too short to carry an id, or with an id we did not send.
+pub fn asked(msg: &[u8], by_id: &HashMap<u16, usize>) -> Option<(u16, usize)> {
+    let id = u16::from_be_bytes([*msg.first()?, *msg.get(1)?]);
+    Some((id, *by_id.get(&id)?))
+}
+
 /// The header of a response (RFC 1035 §4.1.1) to query `id`, read from `r`: its rcode
 /// and its question and answer counts. `None` when it is not a response to that query
 /// (another id, a query, another opcode) or is cut short.
@@ -238,6 +248,18 @@ pub fn read_ptr_response(
 #[cfg(test)]
 pub mod tests {
     use super::*;
+
+    #[test]
+    fn a_reply_is_routed_by_its_transaction_id() {
+        let by_id = HashMap::from([(0x1234u16, 7usize)]);
+        assert_eq!(asked(&[0x12, 0x34, 0x81, 0x80], &by_id), Some((0x1234, 7)));
+        assert_eq!(
+            asked(&[0x12, 0x35, 0x81, 0x80], &by_id),
+            None,
+            "an id we never sent"
+        );
+        assert_eq!(asked(&[0x12], &by_id), None, "too short for an id");
+    }
 
     pub fn labels(name: &str) -> Labels {
         name.trim_end_matches('.')
