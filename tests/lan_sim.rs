@@ -231,19 +231,13 @@ fn a_simulated_lan_is_discovered_and_its_changes_alerted() {
     );
 
     // `picket devices scan` from the monitor sees who answers now.
-    let out = Command::new("ip")
-        .args(["netns", "exec", &mon, PICKET, "devices", "scan", "--json"])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let seen: Vec<Value> = String::from_utf8_lossy(&out.stdout)
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect();
+    let seen: Vec<Value> = sh(
+        "ip",
+        &["netns", "exec", &mon, PICKET, "devices", "scan", "--json"],
+    )
+    .lines()
+    .map(|l| serde_json::from_str(l).unwrap())
+    .collect();
     for (mac, ip) in [
         (GW.0, GW.1),
         (NAS.0, GW.1),

@@ -123,15 +123,7 @@ fn fetch(ns: &str, ip: &str, port: u16, count: usize, per: usize, hold: f64) {
          time.sleep({hold})\n\
          for c in cs: c.close()\n"
     );
-    let out = Command::new("ip")
-        .args(["netns", "exec", ns, PYTHON, "-c", &code])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    sh("ip", &["netns", "exec", ns, PYTHON, "-c", &code]);
 }
 
 #[test]
