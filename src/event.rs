@@ -5,8 +5,6 @@
 //! agree with it; a test checks every parser's output against the schema). It must not know
 //! about any log format: parsers build events, this module only describes them.
 
-use std::borrow::Cow;
-use std::collections::BTreeMap;
 use std::fmt;
 use std::net::IpAddr;
 use std::str::FromStr;
@@ -15,6 +13,9 @@ use std::sync::Arc;
 use serde::{Deserialize, Serialize};
 
 use crate::timestamp::Timestamp;
+
+mod extra;
+pub use extra::Extra;
 
 /// What happened. Upper snake case on the wire, as the original brief named them.
 ///
@@ -246,11 +247,11 @@ pub struct Event {
     /// The raw line (lossily decoded, CR stripped), kept as evidence.
     pub line: String,
     /// Everything else a parser knows that has no field of its own.
-    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    #[serde(default, skip_serializing_if = "Extra::is_empty")]
     ///
     /// Keys are nearly always fixed names (`reason`, `attempts` …): borrowed, they cost
     /// no allocation per event.
-    pub extra: BTreeMap<Cow<'static, str>, String>,
+    pub extra: Extra,
 }
 
 impl Event {
@@ -282,7 +283,7 @@ impl Event {
             path: None,
             source,
             line: line.to_string(),
-            extra: BTreeMap::new(),
+            extra: Extra::new(),
         }
     }
 

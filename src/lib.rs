@@ -18,6 +18,7 @@ pub mod notify;
 pub mod parse;
 pub mod replay;
 pub mod response;
+pub mod small_bytes;
 pub mod sources;
 pub mod store;
 pub mod timestamp;

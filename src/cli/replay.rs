@@ -127,7 +127,6 @@ pub fn run(args: ReplayArgs) -> anyhow::Result<()> {
                     for e in events {
                         engine.on_event(e, &mut raised);
                     }
-                    engine.flush(&mut raised);
                     alerts.record(raised);
                     return;
                 }
@@ -151,6 +150,13 @@ pub fn run(args: ReplayArgs) -> anyhow::Result<()> {
         )?;
         if let Some(b) = bar {
             b.finish_and_clear();
+        }
+        // Updates of suppressed alerts, once per file rather than per batch: the log keeps
+        // only each alert's last state, so the copies in between would be thrown away.
+        if let Some(engine) = engine.as_mut() {
+            let mut updated = Vec::new();
+            engine.flush(&mut updated);
+            alerts.record(updated);
         }
         if let Some(e) = write_error {
             if e.kind() == io::ErrorKind::BrokenPipe {

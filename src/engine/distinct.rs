@@ -8,14 +8,18 @@
 
 use std::collections::HashMap;
 
+use crate::small_bytes::SmallBytes;
 use crate::timestamp::Timestamp;
 
 /// Counts up to this many values are kept in a vector.
 const LINEAR_MAX: usize = 32;
 
+/// A value in the vector: inline up to this many bytes (an IPv6 address key is 17).
+type Value = SmallBytes<22>;
+
 #[derive(Debug)]
 pub enum DistinctValues {
-    Few(Vec<(Box<[u8]>, Timestamp)>),
+    Few(Vec<(Value, Timestamp)>),
     Many(HashMap<Box<[u8]>, Timestamp>),
 }
 
@@ -50,16 +54,19 @@ impl DistinctValues {
     pub fn observe(&mut self, value: &[u8], ts: Timestamp, cap: usize) {
         if let DistinctValues::Few(v) = self {
             if cap > LINEAR_MAX {
-                let m = std::mem::take(v).into_iter().collect();
+                let m = std::mem::take(v)
+                    .into_iter()
+                    .map(|(k, t)| (Box::from(k.as_bytes()), t))
+                    .collect();
                 *self = DistinctValues::Many(m);
             }
         }
         match self {
             DistinctValues::Few(v) => {
                 let held = v.len();
-                match v.iter_mut().find(|(k, _)| **k == *value) {
+                match v.iter_mut().find(|(k, _)| k.as_bytes() == value) {
                     Some((_, t)) => *t = ts,
-                    None if held < cap => v.push((value.into(), ts)),
+                    None if held < cap => v.push((Value::new(value), ts)),
                     None => {}
                 }
             }

@@ -4,20 +4,28 @@
 //! Every event a rule counts looks its group up here, so this is the engine's hottest
 //! table. Keys are compact bytes ([`super::condition::Field::write_key`]: an address is
 //! its 4 or 16 bytes, never formatted). Each key is hashed once per lookup and stored once,
-//! in its slot; the table holds only slot numbers. Slots live in one vector and an evicted
+//! in its slot (inline when short); the table holds only slot numbers. Slots live in one vector and an evicted
 //! group's slot is reused by the group that evicted it, so a full table allocates nothing
 //! but the new key.
 //!
 //! The keys are attacker-controlled (addresses, user names), so they are hashed with
-//! std's keyed SipHash, seeded per table: nobody can precompute colliding keys.
+//! std's keyed SipHash under a random key drawn once per process: nobody can precompute
+//! colliding keys. One key for every table lets the engine hash an event's key once for
+//! all the rules that group by the same fields ([`key_hash`]).
 
+use std::collections::hash_map::RandomState;
 use std::collections::VecDeque;
 use std::hash::{BuildHasher, Hasher};
+use std::sync::LazyLock;
 
 use hashbrown::HashTable;
 
+use crate::small_bytes::SmallBytes;
+
 struct Slot<T> {
-    key: Box<[u8]>,
+    /// Inline for the usual keys (an address is 5 or 17 bytes, a user name a few more),
+    /// so that comparing a candidate reads the slot itself, not another allocation.
+    key: SmallBytes<30>,
     state: T,
 }
 
@@ -27,7 +35,6 @@ pub struct Groups<T> {
     slots: Vec<Slot<T>>,
     /// Slot numbers in creation order: the front is evicted first.
     order: VecDeque<u32>,
-    hasher: std::collections::hash_map::RandomState,
 }
 
 impl<T> Default for Groups<T> {
@@ -36,7 +43,6 @@ impl<T> Default for Groups<T> {
             table: HashTable::new(),
             slots: Vec::new(),
             order: VecDeque::new(),
-            hasher: Default::default(),
         }
     }
 }
@@ -66,9 +72,23 @@ impl<T: Default> Groups<T> {
         max: usize,
         evict: impl FnOnce(T),
     ) -> (u32, &mut T) {
-        let hash = hash_key(&self.hasher, key);
+        self.get_or_insert_hashed(key, key_hash(key), max, evict)
+    }
+
+    /// [`Groups::get_or_insert`] with the key's [`key_hash`] already worked out.
+    pub fn get_or_insert_hashed(
+        &mut self,
+        key: &[u8],
+        hash: u64,
+        max: usize,
+        evict: impl FnOnce(T),
+    ) -> (u32, &mut T) {
+        debug_assert_eq!(hash, key_hash(key));
         let slots = &self.slots;
-        if let Some(&i) = self.table.find(hash, |&i| *slots[i as usize].key == *key) {
+        if let Some(&i) = self
+            .table
+            .find(hash, |&i| slots[i as usize].key.as_bytes() == key)
+        {
             return (i, &mut self.slots[i as usize].state);
         }
         let i = if self.table.len() >= max.max(1) {
@@ -77,7 +97,7 @@ impl<T: Default> Groups<T> {
             None
         };
         let slot = Slot {
-            key: key.into(),
+            key: SmallBytes::new(key),
             state: T::default(),
         };
         let i = match i {
@@ -90,9 +110,9 @@ impl<T: Default> Groups<T> {
                 (self.slots.len() - 1) as u32
             }
         };
-        let (slots, hasher) = (&self.slots, &self.hasher);
+        let slots = &self.slots;
         self.table
-            .insert_unique(hash, i, |&j| hash_key(hasher, &slots[j as usize].key));
+            .insert_unique(hash, i, |&j| key_hash(slots[j as usize].key.as_bytes()));
         self.order.push_back(i);
         (i, &mut self.slots[i as usize].state)
     }
@@ -102,7 +122,7 @@ impl<T: Default> Groups<T> {
     fn evict_oldest(&mut self, evict: impl FnOnce(T)) -> Option<u32> {
         let i = self.order.pop_front()?;
         let slot = &mut self.slots[i as usize];
-        let hash = hash_key(&self.hasher, &slot.key);
+        let hash = key_hash(slot.key.as_bytes());
         if let Ok(entry) = self.table.find_entry(hash, |&j| j == i) {
             entry.remove();
         }
@@ -117,10 +137,14 @@ impl<T: Default> Groups<T> {
     }
 }
 
-/// The key's bytes through one `write`: `hash_one` on a slice also hashes its length, a
-/// second pass through SipHash that a table of byte strings does not need.
-fn hash_key(hasher: &std::collections::hash_map::RandomState, key: &[u8]) -> u64 {
-    let mut h = hasher.build_hasher();
+/// The process's secret hash key for group keys.
+static HASHER: LazyLock<RandomState> = LazyLock::new(RandomState::new);
+
+/// A group key's hash, the same in every table. The bytes go through one `write`:
+/// `hash_one` on a slice also hashes its length, a second pass through SipHash that a
+/// table of byte strings does not need.
+pub fn key_hash(key: &[u8]) -> u64 {
+    let mut h = HASHER.build_hasher();
     h.write(key);
     h.finish()
 }

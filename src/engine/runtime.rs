@@ -12,9 +12,10 @@ use std::sync::Arc;
 use super::alert::{Alert, AlertStatus, MAX_EVIDENCE};
 use super::compile::{Kind, Rule};
 use super::distinct::DistinctValues;
-use super::groups::Groups;
+use super::groups::{key_hash, Groups};
 use super::script::{Raised, ScriptState, ScriptStatus};
 use crate::event::{Event, EventType};
+use crate::small_bytes::SmallBytes;
 use crate::timestamp::{Timestamp, MICROS_PER_SEC};
 
 /// Compiled rules, indexed by the event types they want.
@@ -175,11 +176,48 @@ impl RuleState {
         max: usize,
         evicted: &mut Vec<Alert>,
     ) -> (u32, &mut GroupState) {
-        self.groups.get_or_insert(key, max, |old| {
+        self.group_hashed(key, key_hash(key), max, evicted)
+    }
+
+    /// [`RuleState::group`] with the key's hash already worked out.
+    fn group_hashed(
+        &mut self,
+        key: &[u8],
+        hash: u64,
+        max: usize,
+        evicted: &mut Vec<Alert>,
+    ) -> (u32, &mut GroupState) {
+        self.groups.get_or_insert_hashed(key, hash, max, |old| {
             if let (true, Some(a)) = (old.dirty, old.alert) {
                 evicted.push(*a);
             }
         })
+    }
+}
+
+/// The hashes of the group keys worked out for the event being offered: rules that group
+/// by the same fields (three default SSH rules group by `src_ip`) reuse one instead of
+/// each hashing the key again.
+#[derive(Debug, Default)]
+struct KeyHashes(Vec<(SmallBytes<30>, u64)>);
+
+impl KeyHashes {
+    /// Keys remembered per event: more distinct `group_by` lists than rules share.
+    const MAX: usize = 4;
+
+    fn clear(&mut self) {
+        self.0.clear();
+    }
+
+    fn get(&mut self, key: &[u8]) -> u64 {
+        if let Some((_, h)) = self.0.iter().find(|(k, _)| k.as_bytes() == key) {
+            return *h;
+        }
+        let h = key_hash(key);
+        if self.0.len() < Self::MAX {
+            self.0.push((SmallBytes::new(key), h));
+        }
+        h
     }
 }
 
@@ -191,6 +229,7 @@ pub struct Engine {
     /// The group key being built, and a distinct rule's value (both compact bytes).
     key_buf: Vec<u8>,
     value_buf: Vec<u8>,
+    key_hashes: KeyHashes,
     /// Groups (rule, slot) whose alert a suppressed repeat updated since the last flush.
     dirty: Vec<(usize, u32)>,
     /// Updated alerts whose group was evicted or replaced before the flush.
@@ -212,6 +251,7 @@ impl Engine {
             max_groups: max_groups.max(1),
             key_buf: Vec::new(),
             value_buf: Vec::new(),
+            key_hashes: KeyHashes::default(),
             dirty: Vec::new(),
             evicted: Vec::new(),
             scan: super::prefilter::Scan::default(),
@@ -276,6 +316,7 @@ impl Engine {
             return;
         }
         let rules = self.rules.clone();
+        self.key_hashes.clear();
         let mut scan = std::mem::take(&mut self.scan);
         scan.reset();
         let mut pf = Some(super::prefilter::Check {
@@ -444,7 +485,8 @@ impl Engine {
             }
         }
         let max = self.max_groups;
-        let (slot, g) = self.states[i].group(&self.key_buf, max, &mut self.evicted);
+        let hash = self.key_hashes.get(&self.key_buf);
+        let (slot, g) = self.states[i].group_hashed(&self.key_buf, hash, max, &mut self.evicted);
         g.last = e.ts;
         // Within suppression, a matching event updates the alert instead of raising one.
         let is_trigger = match &rule.kind {

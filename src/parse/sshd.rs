@@ -39,6 +39,7 @@ use std::hash::{BuildHasherDefault, Hasher};
 use super::common::{parse_port, parse_remote, split_colon_space, Pattern, RPattern, Remote};
 use super::{Ctx, MessageParser, Parsed};
 use crate::event::{Event, EventType, Outcome};
+use crate::small_bytes::SmallBytes;
 
 /// Most sshd connections (pids) remembered at once.
 pub const MAX_PIDS: usize = 10_000;
@@ -193,31 +194,14 @@ fn clip(u: &str) -> &str {
 /// A remembered user name: inline when short (nearly all are), so that remembering one
 /// costs no allocation.
 #[derive(Clone)]
-enum Name {
-    Inline { len: u8, buf: [u8; INLINE_NAME] },
-    Heap(Box<str>),
-}
-
-const INLINE_NAME: usize = 30;
+struct Name(SmallBytes<30>);
 
 impl Name {
     fn new(s: &str) -> Name {
-        if s.len() <= INLINE_NAME {
-            let mut buf = [0u8; INLINE_NAME];
-            buf[..s.len()].copy_from_slice(s.as_bytes());
-            Name::Inline {
-                len: s.len() as u8,
-                buf,
-            }
-        } else {
-            Name::Heap(s.into())
-        }
+        Name(SmallBytes::new(s.as_bytes()))
     }
     fn as_bytes(&self) -> &[u8] {
-        match self {
-            Name::Inline { len, buf } => &buf[..usize::from(*len)],
-            Name::Heap(s) => s.as_bytes(),
-        }
+        self.0.as_bytes()
     }
     fn as_str(&self) -> &str {
         // Always valid: built from a whole `&str`.
