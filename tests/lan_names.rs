@@ -177,7 +177,9 @@ fn nmbd(ns: &str, dir: &Path, netbios_name: &str) -> ChildGuard {
 fn wait_for_netbios(from: &str, ip: &str, name: &str) {
     wait_for(
         &format!("nmbd's {name} at {ip}"),
-        Duration::from_secs(30),
+        // nmbd registers its names after a start-up delay that a loaded machine stretches:
+        // a bound, not a wait (the lookup is retried until the name answers).
+        Duration::from_secs(90),
         || {
             let out = Command::new("ip")
                 .args(["netns", "exec", from, "nmblookup", "-A", ip])

@@ -126,7 +126,7 @@ fn a_simulated_lan_is_discovered_and_its_changes_alerted() {
 
     // The camera is unplugged: offline after the absence.
     sh("ip", &["-n", &lan.ns("cam"), "link", "set", "eth0", "down"]);
-    wait_for("the camera offline", Duration::from_secs(20), || {
+    wait_for("the camera offline", Duration::from_secs(45), || {
         let l = devices(&mon, &auth);
         (device(&l, CAM.0)?["online"] == false).then_some(())
     });
