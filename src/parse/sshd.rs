@@ -33,8 +33,9 @@
 //! Attacker-controlled text (user names, auth info) may contain ` from 1.2.3.4 port 1`: the
 //! address is taken from the position sshd writes it in, checked against the grammar that
 //! must follow it, and the connection's remembered address wins over any other candidate.
-use std::collections::{HashMap, VecDeque};
-use std::hash::{BuildHasherDefault, Hasher};
+use std::collections::VecDeque;
+
+use hashbrown::HashTable;
 
 use super::common::{parse_port, parse_remote, split_colon_space, Pattern, RPattern, Remote};
 use super::{Ctx, MessageParser, Parsed};
@@ -107,76 +108,121 @@ struct Deferred {
     attempts: u32,
 }
 
-/// A cheap hasher for pid keys (they are small integers, not attacker-chosen strings).
-#[derive(Default)]
-struct PidHasher(u64);
-
-impl Hasher for PidHasher {
-    fn finish(&self) -> u64 {
-        self.0
-    }
-    fn write(&mut self, bytes: &[u8]) {
-        for &b in bytes {
-            self.0 = (self.0.rotate_left(8) ^ u64::from(b)).wrapping_mul(0x9E37_79B9_7F4A_7C15);
-        }
-    }
-    fn write_u32(&mut self, i: u32) {
-        self.0 = u64::from(i).wrapping_mul(0x9E37_79B9_7F4A_7C15);
-    }
+/// A pid's hash: pids are small integers the kernel hands out, not attacker-chosen
+/// strings, so a multiply spreads them well enough.
+fn pid_hash(pid: u32) -> u64 {
+    u64::from(pid).wrapping_mul(0x9E37_79B9_7F4A_7C15)
 }
 
-/// Bounded pid → state map, evicting the oldest connection first.
+/// One connection's place in the [`PidTable`].
+#[derive(Default)]
+struct PidSlot {
+    pid: u32,
+    /// Bumped each time the slot is given to a connection, so that an `order` entry of an
+    /// earlier occupant is recognised as stale.
+    gen: u32,
+    live: bool,
+    state: PidState,
+}
+
+/// Bounded pid → state table, evicting the oldest connection first.
+///
+/// The states live in a vector of slots and the hash table holds only slot numbers (four
+/// bytes each, so probing it stays in cache even when full); a slot freed by a closed or
+/// evicted connection is reused in place. Under a brute force the table is full and
+/// every new connection evicts one: with the states inside the hash table that cost a
+/// cache miss on the evicted entry and another on wherever the new one landed.
 #[derive(Default)]
 struct PidTable {
-    map: HashMap<u32, (u64, PidState), BuildHasherDefault<PidHasher>>,
-    order: VecDeque<(u32, u64)>,
-    next_gen: u64,
+    table: HashTable<u32>,
+    slots: Vec<PidSlot>,
+    /// Slots of closed connections, reused first.
+    free: Vec<u32>,
+    /// (slot, generation) in creation order: the front is evicted first. Entries whose
+    /// slot has since been freed or given to another connection are skipped.
+    order: VecDeque<(u32, u32)>,
 }
 
 impl PidTable {
+    fn find(&self, pid: u32) -> Option<u32> {
+        let slots = &self.slots;
+        self.table
+            .find(pid_hash(pid), |&i| slots[i as usize].pid == pid)
+            .copied()
+    }
+
     fn get(&self, pid: Option<u32>) -> Option<&PidState> {
-        self.map.get(&pid?).map(|(_, s)| s)
+        let i = self.find(pid?)?;
+        Some(&self.slots[i as usize].state)
     }
 
     fn entry(&mut self, pid: u32) -> &mut PidState {
-        if self.map.contains_key(&pid) {
-            // Present (checked just above): the default is never made.
-            return &mut self
-                .map
-                .entry(pid)
-                .or_insert_with(|| (u64::MAX, PidState::default()))
-                .1;
+        if let Some(i) = self.find(pid) {
+            return &mut self.slots[i as usize].state;
         }
-        // Make room first (oldest connection out), so that the new one goes in with a
-        // single insert whose slot is returned.
-        while self.map.len() >= MAX_PIDS {
-            let Some((p, g)) = self.order.pop_front() else {
-                break;
-            };
-            if self.map.get(&p).map(|e| e.0) == Some(g) {
-                self.map.remove(&p);
+        let i = self.take_slot();
+        let slot = &mut self.slots[i as usize];
+        slot.pid = pid;
+        slot.gen = slot.gen.wrapping_add(1);
+        slot.live = true;
+        let gen = slot.gen;
+        let slots = &self.slots;
+        self.table
+            .insert_unique(pid_hash(pid), i, |&j| pid_hash(slots[j as usize].pid));
+        self.order.push_back((i, gen));
+        if self.order.len() > 2 * MAX_PIDS + 64 {
+            let slots = &self.slots;
+            self.order
+                .retain(|&(i, g)| slots[i as usize].live && slots[i as usize].gen == g);
+        }
+        &mut self.slots[i as usize].state
+    }
+
+    /// A slot for a new connection: a freed one, a new one while there are fewer than
+    /// [`MAX_PIDS`], else the oldest connection's.
+    fn take_slot(&mut self) -> u32 {
+        if let Some(i) = self.free.pop() {
+            return i;
+        }
+        if self.slots.len() < MAX_PIDS {
+            self.slots.push(PidSlot::default());
+            return (self.slots.len() - 1) as u32;
+        }
+        while let Some((i, g)) = self.order.pop_front() {
+            let slot = &self.slots[i as usize];
+            if slot.live && slot.gen == g {
+                self.unlink(i);
+                return i;
             }
         }
-        let gen = self.next_gen;
-        self.next_gen += 1;
-        self.order.push_back((pid, gen));
-        if self.order.len() > 2 * MAX_PIDS + 64 {
-            let map = &self.map;
-            self.order
-                .retain(|(p, g)| map.get(p).map(|e| e.0) == Some(*g));
+        // Every live slot has its entry in `order`, so a full table always finds one
+        // above; should that ever fail, grow rather than lose the connection.
+        debug_assert!(false, "a full pid table with no live entry in its order");
+        self.slots.push(PidSlot::default());
+        (self.slots.len() - 1) as u32
+    }
+
+    /// Takes slot `i`'s connection out of the table and drops its state.
+    fn unlink(&mut self, i: u32) {
+        let pid = self.slots[i as usize].pid;
+        if let Ok(entry) = self.table.find_entry(pid_hash(pid), |&j| j == i) {
+            entry.remove();
         }
-        &mut self.map.entry(pid).or_insert((gen, PidState::default())).1
+        let slot = &mut self.slots[i as usize];
+        slot.live = false;
+        slot.state = PidState::default();
     }
 
     fn remove(&mut self, pid: Option<u32>) {
-        if let Some(pid) = pid {
-            self.map.remove(&pid);
+        if let Some(i) = pid.and_then(|p| self.find(p)) {
+            self.unlink(i);
+            self.free.push(i);
         }
     }
 
     #[cfg(test)]
     fn len(&self) -> usize {
-        self.map.len()
+        self.table.len()
     }
 }
 
@@ -1790,5 +1836,29 @@ mod tests {
         feed(&mut p, 7, "Connection from 192.0.2.5 port 1");
         feed(&mut p, 7, "Connection closed by 192.0.2.5 port 1 [preauth]");
         assert!(p.pids.get(Some(7)).is_none());
+        // Its slot is the next one given out, and the table never holds more slots than
+        // connections allowed, whatever mix of opens and closes.
+        let freed = p.pids.free.clone();
+        feed(&mut p, 8, "Connection from 192.0.2.6 port 2");
+        assert!(p.pids.free.len() < freed.len());
+        for pid in 100_000..(100_000 + 2 * MAX_PIDS as u32) {
+            feed(&mut p, pid, "Connection from 192.0.2.5 port 1");
+            if pid % 3 == 0 {
+                feed(
+                    &mut p,
+                    pid,
+                    "Connection closed by 192.0.2.5 port 1 [preauth]",
+                );
+            }
+        }
+        assert!(p.pids.slots.len() <= MAX_PIDS);
+        assert!(p.pids.len() <= MAX_PIDS);
+        assert_eq!(
+            p.pids.get(Some(100_001)).map(|s| s.remote.is_some()),
+            None,
+            "evicted long ago"
+        );
+        let newest = 100_000 + 2 * MAX_PIDS as u32 - 1;
+        assert!(p.pids.get(Some(newest)).is_some() || newest % 3 == 0);
     }
 }
