@@ -253,9 +253,11 @@ impl ScriptState {
     }
 
     /// Every use of a key queues it again; the queue's stale entries (keys used since or
-    /// gone) are dropped once they outnumber the live ones, so it stays bounded.
+    /// gone) are dropped once they outnumber the live ones, so it stays within twice the
+    /// keys held (a rule with a few hundred keys used to grow it to 2 × [`MAX_KEYS`]
+    /// entries, megabytes, before the first clean-up).
     fn compact_order(&mut self) {
-        if self.order.len() > 2 * MAX_KEYS + 64 {
+        if self.order.len() > 2 * self.entries.len() + 64 {
             let entries = &self.entries;
             self.order
                 .retain(|(k, g)| entries.get(k).is_some_and(|(_, eg)| eg == g));
@@ -1080,6 +1082,15 @@ mod tests {
         st.now += 1_000_001 * MICROS_PER_SEC;
         assert!(st.recall("v").is_unit());
         assert!(st.entries.get("v\u{1f}v").is_none());
+        // A rule with few keys keeps a short queue, however often it uses them.
+        let mut few = ScriptState::default();
+        for i in 0..100_000i64 {
+            few.now = i;
+            few.remember(&(i % 3).to_string(), Dynamic::from_int(i), 60);
+            assert_eq!(few.recall(&(i % 3).to_string()).as_int(), Ok(i));
+        }
+        assert_eq!(few.len(), 3);
+        assert!(few.order.len() <= 2 * 3 + 64 + 1, "{}", few.order.len());
     }
 
     #[test]
