@@ -185,6 +185,12 @@ impl PidTable {
             return i;
         }
         if self.slots.len() < MAX_PIDS {
+            if self.slots.len() == self.slots.capacity() {
+                // Doubling, but never past the bound: a full table holds exactly
+                // MAX_PIDS slots rather than the next power of two (1.7 MB, not 2.8).
+                let want = (2 * self.slots.len()).clamp(64, MAX_PIDS);
+                self.slots.reserve_exact(want - self.slots.len());
+            }
             self.slots.push(PidSlot::default());
             return (self.slots.len() - 1) as u32;
         }
