@@ -3,10 +3,10 @@
 //!
 //! Every event a rule counts looks its group up here, so this is the engine's hottest
 //! table. Keys are compact bytes ([`super::condition::Field::write_key`]: an address is
-//! its 4 or 16 bytes, never formatted). Each key is hashed once per lookup and stored once,
-//! in its slot (inline when short); the table holds only slot numbers. Slots live in one vector and an evicted
-//! group's slot is reused by the group that evicted it, so a full table allocates nothing
-//! but the new key.
+//! its 4 or 16 bytes, never formatted). Each key is hashed once per lookup and stored
+//! once, in its slot (inline when short); the table holds only slot numbers. Slots live
+//! in one vector and an evicted group's slot is reused by the group that evicted it, so a
+//! full table allocates nothing (a key longer than 30 bytes excepted).
 //!
 //! The keys are attacker-controlled (addresses, user names), so they are hashed with
 //! std's keyed SipHash under a random key drawn once per process: nobody can precompute

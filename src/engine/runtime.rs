@@ -202,8 +202,11 @@ impl RuleState {
 struct KeyHashes(Vec<(SmallBytes<30>, u64)>);
 
 impl KeyHashes {
-    /// Keys remembered per event: more distinct `group_by` lists than rules share.
+    /// Keys remembered per event (rules group by only a few different field lists).
     const MAX: usize = 4;
+    /// Only keys that fit inline are remembered: remembering a longer one would cost an
+    /// allocation per event, more than the hash it saves.
+    const MAX_LEN: usize = 30;
 
     fn clear(&mut self) {
         self.0.clear();
@@ -214,7 +217,7 @@ impl KeyHashes {
             return *h;
         }
         let h = key_hash(key);
-        if self.0.len() < Self::MAX {
+        if self.0.len() < Self::MAX && key.len() <= Self::MAX_LEN {
             self.0.push((SmallBytes::new(key), h));
         }
         h
