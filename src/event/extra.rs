@@ -51,10 +51,6 @@ impl Extra {
         self.find(key).is_ok()
     }
 
-    pub fn remove(&mut self, key: &str) -> Option<String> {
-        self.find(key).ok().map(|i| self.0.remove(i).1)
-    }
-
     pub fn len(&self) -> usize {
         self.0.len()
     }
@@ -66,10 +62,6 @@ impl Extra {
     /// The fields in key order.
     pub fn iter(&self) -> impl ExactSizeIterator<Item = (&Key, &String)> {
         self.0.iter().map(|(k, v)| (k, v))
-    }
-
-    pub fn keys(&self) -> impl ExactSizeIterator<Item = &Key> {
-        self.0.iter().map(|(k, _)| k)
     }
 }
 
@@ -101,16 +93,10 @@ impl<'a> IntoIterator for &'a Extra {
 impl<K: Into<Key>, V: Into<String>> FromIterator<(K, V)> for Extra {
     fn from_iter<I: IntoIterator<Item = (K, V)>>(iter: I) -> Extra {
         let mut x = Extra::new();
-        x.extend(iter);
-        x
-    }
-}
-
-impl<K: Into<Key>, V: Into<String>> Extend<(K, V)> for Extra {
-    fn extend<I: IntoIterator<Item = (K, V)>>(&mut self, iter: I) {
         for (k, v) in iter {
-            self.insert(k.into(), v.into());
+            x.insert(k.into(), v.into());
         }
+        x
     }
 }
 
@@ -166,15 +152,13 @@ mod tests {
             Some("timeout".to_string())
         );
         assert_eq!(x.len(), 3);
-        let keys: Vec<&str> = x.keys().map(|k| k.as_ref()).collect();
+        let keys: Vec<&str> = x.iter().map(|(k, _)| k.as_ref()).collect();
         assert_eq!(keys, ["attempts", "reason", "zone"]);
         assert_eq!(x["reason"], "reset");
         assert!(x.contains_key("zone") && !x.contains_key("nope"));
         assert_eq!(x.get("nope"), None);
-        assert_eq!(x.remove("zone"), Some("a".to_string()));
-        assert_eq!(x.remove("zone"), None);
         // Same fields, inserted in another order: equal.
-        let y: Extra = [("reason", "reset"), ("attempts", "3")]
+        let y: Extra = [("zone", "a"), ("reason", "reset"), ("attempts", "3")]
             .into_iter()
             .collect();
         assert_eq!(x, y);
