@@ -11,11 +11,11 @@ use std::sync::Arc;
 
 use super::alert::{Alert, AlertStatus, MAX_EVIDENCE};
 use super::compile::{Kind, Rule};
+use super::condition::Field;
 use super::distinct::DistinctValues;
 use super::groups::{key_hash, Groups};
 use super::script::{Raised, ScriptState, ScriptStatus};
 use crate::event::{Event, EventType};
-use crate::small_bytes::SmallBytes;
 use crate::timestamp::{Timestamp, MICROS_PER_SEC};
 
 /// Compiled rules, indexed by the event types they want.
@@ -25,6 +25,10 @@ pub struct RuleSet {
     by_type: Vec<Vec<usize>>,
     /// One literal scan per field for all the rules' regexes.
     prefilter: super::prefilter::Prefilter,
+    /// Per rule, which distinct `group_by` field list it has (rules with the same list
+    /// share one key per event), and how many distinct lists there are.
+    group_lists: Vec<u16>,
+    distinct_group_lists: usize,
 }
 
 impl RuleSet {
@@ -39,10 +43,25 @@ impl RuleSet {
             }
         }
         let prefilter = super::prefilter::Prefilter::build(&rules);
+        let mut lists: Vec<&[Field]> = Vec::new();
+        let group_lists = rules
+            .iter()
+            .map(|r| {
+                let at = lists.iter().position(|l| *l == r.group_by.as_slice());
+                let at = at.unwrap_or_else(|| {
+                    lists.push(&r.group_by);
+                    lists.len() - 1
+                });
+                u16::try_from(at).unwrap_or(u16::MAX)
+            })
+            .collect();
+        let distinct_group_lists = lists.len();
         RuleSet {
             rules,
             by_type,
             prefilter,
+            group_lists,
+            distinct_group_lists,
         }
     }
     pub fn rules(&self) -> &[Arc<Rule>] {
@@ -105,17 +124,12 @@ impl GroupState {
         Some(newly_dirty)
     }
 
-    /// Records a newly fired alert: the previous one's unflushed update goes to `evicted`,
-    /// and the new one is kept for suppression when the rule has a period.
-    fn raise(
-        &mut self,
-        alert: Alert,
-        suppress: Option<i64>,
-        evicted: &mut Vec<Alert>,
-        out: &mut Vec<Alert>,
-    ) {
+    /// Records a newly fired alert: the previous one's unflushed update goes out first (it
+    /// is final: nothing updates it any more), and the new one is kept for suppression
+    /// when the rule has a period.
+    fn raise(&mut self, alert: Alert, suppress: Option<i64>, out: &mut Vec<Alert>) {
         if let (true, Some(old)) = (self.dirty, self.alert.take()) {
-            evicted.push(*old);
+            out.push(*old);
         }
         self.dirty = false;
         out.push(alert.clone());
@@ -169,14 +183,10 @@ struct RuleState {
 
 impl RuleState {
     /// The group's slot and state, created if new. Evicting a group whose alert has an
-    /// unflushed update hands that alert to `evicted`, so no update is lost.
-    fn group(
-        &mut self,
-        key: &[u8],
-        max: usize,
-        evicted: &mut Vec<Alert>,
-    ) -> (u32, &mut GroupState) {
-        self.group_hashed(key, key_hash(key), max, evicted)
+    /// unflushed update pushes that alert to `out` at once (it is final), so no update is
+    /// lost and none waits in memory for the flush.
+    fn group(&mut self, key: &[u8], max: usize, out: &mut Vec<Alert>) -> (u32, &mut GroupState) {
+        self.group_hashed(key, key_hash(key), max, out)
     }
 
     /// [`RuleState::group`] with the key's hash already worked out.
@@ -185,42 +195,72 @@ impl RuleState {
         key: &[u8],
         hash: u64,
         max: usize,
-        evicted: &mut Vec<Alert>,
+        out: &mut Vec<Alert>,
     ) -> (u32, &mut GroupState) {
         self.groups.get_or_insert_hashed(key, hash, max, |old| {
             if let (true, Some(a)) = (old.dirty, old.alert) {
-                evicted.push(*a);
+                out.push(*a);
             }
         })
     }
 }
 
-/// The hashes of the group keys worked out for the event being offered: rules that group
-/// by the same fields (three default SSH rules group by `src_ip`) reuse one instead of
-/// each hashing the key again.
+/// The group keys worked out for the event being offered, one per distinct `group_by`
+/// list: rules that group by the same fields (three default SSH rules group by `src_ip`)
+/// reuse the key and its hash instead of each writing and hashing it again. Entries are
+/// valid for the event whose number they carry, so nothing is cleared per event.
 #[derive(Debug, Default)]
-struct KeyHashes(Vec<(SmallBytes<30>, u64)>);
+struct GroupKeys {
+    event: u64,
+    entries: Vec<GroupKey>,
+    /// The keys' bytes, one after another, for the current event.
+    bytes: Vec<u8>,
+}
 
-impl KeyHashes {
-    /// Keys remembered per event (rules group by only a few different field lists).
-    const MAX: usize = 4;
-    /// Only keys that fit inline are remembered: remembering a longer one would cost an
-    /// allocation per event, more than the hash it saves.
-    const MAX_LEN: usize = 30;
+#[derive(Debug, Default, Clone, Copy)]
+struct GroupKey {
+    event: u64,
+    /// `None`: the event lacks one of the fields, so the rules do not count it.
+    span: Option<(u32, u32)>,
+    hash: u64,
+}
 
-    fn clear(&mut self) {
-        self.0.clear();
+impl GroupKeys {
+    /// Starts a new event.
+    fn next_event(&mut self, lists: usize) {
+        self.event += 1;
+        self.bytes.clear();
+        if self.entries.len() < lists {
+            self.entries.resize(lists, GroupKey::default());
+        }
     }
 
-    fn get(&mut self, key: &[u8]) -> u64 {
-        if let Some((_, h)) = self.0.iter().find(|(k, _)| k.as_bytes() == key) {
-            return *h;
-        }
-        let h = key_hash(key);
-        if self.0.len() < Self::MAX && key.len() <= Self::MAX_LEN {
-            self.0.push((SmallBytes::new(key), h));
-        }
-        h
+    /// The key of `fields` (list number `list`) for the current event and its hash, or
+    /// `None` when the event lacks a field.
+    fn get(&mut self, list: usize, fields: &[Field], e: &Event) -> Option<(&[u8], u64)> {
+        let entry = match self.entries.get(list) {
+            Some(k) if k.event == self.event => *k,
+            _ => {
+                let start = self.bytes.len();
+                let complete = fields.iter().all(|f| f.write_key(e, &mut self.bytes));
+                let end = self.bytes.len();
+                let k = GroupKey {
+                    event: self.event,
+                    span: complete.then_some((start as u32, end as u32)),
+                    hash: if complete {
+                        key_hash(&self.bytes[start..end])
+                    } else {
+                        0
+                    },
+                };
+                if let Some(slot) = self.entries.get_mut(list) {
+                    *slot = k;
+                }
+                k
+            }
+        };
+        let (start, end) = entry.span?;
+        Some((&self.bytes[start as usize..end as usize], entry.hash))
     }
 }
 
@@ -229,16 +269,13 @@ pub struct Engine {
     rules: Arc<RuleSet>,
     states: Vec<RuleState>,
     max_groups: usize,
-    /// The group key being built, and a distinct rule's value (both compact bytes).
-    key_buf: Vec<u8>,
+    /// A distinct rule's value (compact bytes).
     value_buf: Vec<u8>,
-    key_hashes: KeyHashes,
+    group_keys: GroupKeys,
     /// An empty rule set that takes the rules' place while an event is offered.
     standin: Option<Arc<RuleSet>>,
     /// Groups (rule, slot) whose alert a suppressed repeat updated since the last flush.
     dirty: Vec<(usize, u32)>,
-    /// Updated alerts whose group was evicted or replaced before the flush.
-    evicted: Vec<Alert>,
     /// What the prefilter found in the event being offered.
     scan: super::prefilter::Scan,
 }
@@ -254,12 +291,10 @@ impl Engine {
             rules,
             states,
             max_groups: max_groups.max(1),
-            key_buf: Vec::new(),
             value_buf: Vec::new(),
-            key_hashes: KeyHashes::default(),
+            group_keys: GroupKeys::default(),
             standin: Some(Arc::new(RuleSet::new(Vec::new()))),
             dirty: Vec::new(),
-            evicted: Vec::new(),
             scan: super::prefilter::Scan::default(),
         }
     }
@@ -300,7 +335,6 @@ impl Engine {
     /// in their current state. Call it after each batch of events: updates are coalesced
     /// so a brute force of thousands of attempts costs one copy of its alert per batch.
     pub fn flush(&mut self, out: &mut Vec<Alert>) {
-        out.append(&mut self.evicted);
         // A slot evicted since holds another group: its `dirty` says whether it has news.
         for (i, slot) in self.dirty.drain(..) {
             if let Some(g) = self.states[i].groups.slot_mut(slot) {
@@ -314,8 +348,9 @@ impl Engine {
         }
     }
 
-    /// Offers one event to every rule that wants its type; pushes alerts that fire now.
-    /// Updates of suppressed alerts come out of [`Engine::flush`].
+    /// Offers one event to every rule that wants its type; pushes alerts that fire now,
+    /// and the last update of an alert that a new one replaced or whose group was evicted.
+    /// Updates of alerts still suppressed come out of [`Engine::flush`].
     pub fn on_event(&mut self, e: &Event, out: &mut Vec<Alert>) {
         let idx = type_index(e.kind);
         if self.rules.by_type[idx].is_empty() {
@@ -329,7 +364,7 @@ impl Engine {
             .take()
             .unwrap_or_else(|| Arc::new(RuleSet::new(Vec::new())));
         let rules = std::mem::replace(&mut self.rules, standin);
-        self.key_hashes.clear();
+        self.group_keys.next_event(rules.distinct_group_lists);
         let mut scan = std::mem::take(&mut self.scan);
         scan.reset();
         let mut pf = Some(super::prefilter::Check {
@@ -345,7 +380,7 @@ impl Engine {
                 self.offer_script(i, rule, script, e, out);
                 continue;
             }
-            self.offer(i, rule, e, &mut pf, out);
+            self.offer(i, rule, rules.group_lists[i], e, &mut pf, out);
         }
         pf.take();
         self.scan = scan;
@@ -440,7 +475,7 @@ impl Engine {
             super::condition::push_text(&mut key, v);
         }
         let max = self.max_groups;
-        let (slot, g) = self.states[i].group(&key, max, &mut self.evicted);
+        let (slot, g) = self.states[i].group(&key, max, out);
         g.last = e.ts;
         if let Some(newly_dirty) = g.absorb(e) {
             if newly_dirty {
@@ -464,13 +499,14 @@ impl Engine {
             alert.severity = sev;
         }
         alert.push_evidence(&e.line);
-        g.raise(alert, rule.suppress, &mut self.evicted, out);
+        g.raise(alert, rule.suppress, out);
     }
 
     fn offer(
         &mut self,
         i: usize,
         rule: &Rule,
+        group_list: u16,
         e: &Event,
         pf: &mut Option<super::prefilter::Check<'_>>,
         out: &mut Vec<Alert>,
@@ -492,15 +528,12 @@ impl Engine {
             return;
         }
         // The group: the values of group_by; an event lacking one is not counted.
-        self.key_buf.clear();
-        for f in &rule.group_by {
-            if !f.write_key(e, &mut self.key_buf) {
-                return;
-            }
-        }
+        let list = usize::from(group_list);
+        let Some((key, hash)) = self.group_keys.get(list, &rule.group_by, e) else {
+            return;
+        };
         let max = self.max_groups;
-        let hash = self.key_hashes.get(&self.key_buf);
-        let (slot, g) = self.states[i].group_hashed(&self.key_buf, hash, max, &mut self.evicted);
+        let (slot, g) = self.states[i].group_hashed(key, hash, max, out);
         g.last = e.ts;
         // Within suppression, a matching event updates the alert instead of raising one.
         let is_trigger = match &rule.kind {
@@ -573,7 +606,7 @@ impl Engine {
             g.pending.clear();
             g.times.clear();
             g.values.clear();
-            g.raise(alert, rule.suppress, &mut self.evicted, out);
+            g.raise(alert, rule.suppress, out);
         }
         debug_assert!(g.pending.len() <= MAX_EVIDENCE);
     }
@@ -674,6 +707,41 @@ mod tests {
         eng.on_event(&failure(a, 6), &mut out);
         eng.on_event(&failure(a, 7), &mut out);
         assert_eq!(out.len(), 1);
+    }
+
+    #[test]
+    fn an_evicted_or_replaced_alert_keeps_its_last_update() {
+        // Two groups at most: a's suppressed alert, updated but not yet flushed, is
+        // evicted by c; its final count must still come out.
+        let mut eng = engine(BRUTE, 2);
+        let (a, b, c) = (
+            "203.0.113.1".parse().unwrap(),
+            "203.0.113.2".parse().unwrap(),
+            "203.0.113.3".parse().unwrap(),
+        );
+        let mut out = Vec::new();
+        for s in [0, 1, 2, 3, 4] {
+            eng.on_event(&failure(a, s), &mut out);
+        }
+        assert_eq!(out.len(), 1, "a fired once, two updates pending");
+        eng.on_event(&failure(b, 5), &mut out);
+        eng.on_event(&failure(c, 6), &mut out);
+        assert_eq!(out.len(), 2, "evicting a pushed its pending update at once");
+        assert_eq!((out[1].key.as_str(), out[1].count), (out[0].key.as_str(), 5));
+        assert!(!out[1].is_new);
+        eng.flush(&mut out);
+        assert_eq!(out.len(), 2, "nothing left for the flush");
+
+        // Suppression over and three new failures: the new alert replaces the old one,
+        // whose unflushed update comes out first.
+        let mut eng = engine(BRUTE, 10);
+        let mut out = Vec::new();
+        for s in [0, 1, 2, 3, 700, 701, 702] {
+            eng.on_event(&failure(a, s), &mut out);
+        }
+        assert_eq!(out.len(), 3);
+        assert_eq!((out[1].key.as_str(), out[1].count), (out[0].key.as_str(), 4));
+        assert!(out[2].is_new && out[2].key != out[0].key);
     }
 
     #[test]
