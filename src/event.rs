@@ -244,8 +244,9 @@ pub struct Event {
     pub path: Option<String>,
     /// Where the event was read: `file:/var/log/auth.log`, `journald`, `stdin`, …
     pub source: Arc<str>,
-    /// The raw line (lossily decoded, CR stripped), kept as evidence.
-    pub line: String,
+    /// The raw line (lossily decoded, CR stripped), kept as evidence. Shared: the alerts
+    /// and pending evidence of every rule the event counts for hold this one copy.
+    pub line: Arc<str>,
     /// Everything else a parser knows that has no field of its own.
     #[serde(default, skip_serializing_if = "Extra::is_empty")]
     ///
@@ -282,7 +283,7 @@ impl Event {
             process: None,
             path: None,
             source,
-            line: line.to_string(),
+            line: Arc::from(line),
             extra: Extra::new(),
         }
     }
@@ -309,7 +310,7 @@ impl Event {
             "process" => self.process.clone(),
             "path" => self.path.clone(),
             "source" => Some(self.source.to_string()),
-            "line" => Some(self.line.clone()),
+            "line" => Some(self.line.to_string()),
             other => self
                 .extra
                 .get(other.strip_prefix("extra.").unwrap_or(other))

@@ -436,7 +436,7 @@ pub fn to_alert(v: &Value) -> Result<Alert, Vec<Problem>> {
         first_seen,
         last_seen: first_seen,
         status: status.unwrap_or(AlertStatus::Open),
-        evidence: evidence.into_iter().map(str::to_string).collect(),
+        evidence: evidence.into_iter().map(std::sync::Arc::from).collect(),
         response: response.into_iter().map(str::to_string).collect(),
         ban_secs: None,
         source: source_log.map(str::to_string),

@@ -1,6 +1,7 @@
 //! What a rule raises.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
@@ -66,7 +67,7 @@ pub struct Alert {
     pub last_seen: Timestamp,
     pub status: AlertStatus,
     /// The triggering events' raw lines, at most [`MAX_EVIDENCE`].
-    pub evidence: Vec<String>,
+    pub evidence: Vec<Arc<str>>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub response: Vec<String>,
     /// The rule's own first ban length for `block_ip`, in seconds.
@@ -91,9 +92,10 @@ pub struct Alert {
 }
 
 impl Alert {
-    pub fn push_evidence(&mut self, line: &str) {
+    /// Adds a line of evidence (shared, not copied) unless the alert has its fill.
+    pub fn push_evidence(&mut self, line: &Arc<str>) {
         if self.evidence.len() < MAX_EVIDENCE {
-            self.evidence.push(line.to_string());
+            self.evidence.push(line.clone());
         }
     }
 }

@@ -98,7 +98,8 @@ struct GroupState {
     step_count: u32,
     seq_events: u64,
     started: Option<Timestamp>,
-    pending: VecDeque<String>,
+    /// The group's latest lines, the evidence an alert starts with.
+    pending: VecDeque<Arc<str>>,
     /// The alert changed since the last [`Engine::flush`].
     dirty: bool,
     /// The alert still within its suppression period, and when that period ends.
@@ -579,15 +580,11 @@ impl Engine {
             Kind::Sequence { within, steps } => sequence_step(g, *within, steps, step_mask, e.ts),
             Kind::Script(_) => None,
         };
-        // Reuse the oldest line's buffer: no allocation once the group is warm.
-        let mut line = if g.pending.len() >= PENDING_EVIDENCE {
-            g.pending.pop_front().unwrap_or_default()
-        } else {
-            String::new()
-        };
-        line.clear();
-        line.push_str(&e.line);
-        g.pending.push_back(line);
+        // The event's line itself (shared), not a copy.
+        if g.pending.len() >= PENDING_EVIDENCE {
+            g.pending.pop_front();
+        }
+        g.pending.push_back(e.line.clone());
         if let Some((count, first_seen)) = fired {
             // The group's values in group_by order: the alert's key and its fields.
             let mut group = std::collections::BTreeMap::new();
@@ -727,7 +724,10 @@ mod tests {
         eng.on_event(&failure(b, 5), &mut out);
         eng.on_event(&failure(c, 6), &mut out);
         assert_eq!(out.len(), 2, "evicting a pushed its pending update at once");
-        assert_eq!((out[1].key.as_str(), out[1].count), (out[0].key.as_str(), 5));
+        assert_eq!(
+            (out[1].key.as_str(), out[1].count),
+            (out[0].key.as_str(), 5)
+        );
         assert!(!out[1].is_new);
         eng.flush(&mut out);
         assert_eq!(out.len(), 2, "nothing left for the flush");
@@ -740,7 +740,10 @@ mod tests {
             eng.on_event(&failure(a, s), &mut out);
         }
         assert_eq!(out.len(), 3);
-        assert_eq!((out[1].key.as_str(), out[1].count), (out[0].key.as_str(), 4));
+        assert_eq!(
+            (out[1].key.as_str(), out[1].count),
+            (out[0].key.as_str(), 4)
+        );
         assert!(out[2].is_new && out[2].key != out[0].key);
     }
 

@@ -4,8 +4,8 @@
 //! (and optionally description, tags, enabled, response, ban_time)
 //! at its top level and `fn on_event(ev)`, which the engine calls for each event of the
 //! wanted types with the event as an object map. The script keeps state through a bounded
-//! per-rule store (`count`, `distinct`, `remember`, `recall`, all on event time) and raises
-//! alerts with `alert(#{ group: #{…}, title, severity, count })`.
+//! per-rule store (`count`, `distinct`, `remember`, `recall`, `seen`, `first_seen`, all on
+//! event time) and raises alerts with `alert(#{ group: #{…}, title, severity, count })`.
 //!
 //! Sandbox: the Rhai engine has no file, network or process functions, no module
 //! resolver (`import` is refused at compile time), no `eval`, and limits on operations per
@@ -252,6 +252,44 @@ impl ScriptState {
         *e = Entry::Value(value, until);
     }
 
+    /// Whether a live value is remembered under `key`; either way the key is kept
+    /// `ttl` seconds more (with `true` if it was absent). "Have I seen this before?" in
+    /// one call, where `recall` and `remember` take two lookups and two calls.
+    fn seen(&mut self, key: &str, ttl: i64) -> bool {
+        let now = self.now;
+        let until = now.saturating_add(ttl.max(0).saturating_mul(MICROS_PER_SEC));
+        let e = self.entry('v', key, || Entry::Value(Dynamic::UNIT, 0));
+        match e {
+            Entry::Value(v, u) if *u > now && !v.is_unit() => {
+                *u = until;
+                true
+            }
+            _ => {
+                *e = Entry::Value(Dynamic::TRUE, until);
+                false
+            }
+        }
+    }
+
+    /// The value remembered under `key` if live, else the event's time (µs), which is
+    /// remembered; either way the key is kept `ttl` seconds more. With a key per user,
+    /// it is when the user was first seen within a sliding `ttl`.
+    fn first_seen(&mut self, key: &str, ttl: i64) -> Dynamic {
+        let now = self.now;
+        let until = now.saturating_add(ttl.max(0).saturating_mul(MICROS_PER_SEC));
+        let e = self.entry('v', key, || Entry::Value(Dynamic::UNIT, 0));
+        match e {
+            Entry::Value(v, u) if *u > now && !v.is_unit() => {
+                *u = until;
+                v.clone()
+            }
+            _ => {
+                *e = Entry::Value(Dynamic::from_int(now), until);
+                Dynamic::from_int(now)
+            }
+        }
+    }
+
     /// Every use of a key queues it again; the queue's stale entries (keys used since or
     /// gone) are dropped once they outnumber the live ones, so it stays within twice the
     /// keys held (a rule with a few hundred keys used to grow it to 2 × [`MAX_KEYS`]
@@ -410,6 +448,32 @@ pub fn sandbox() -> rhai::Engine {
             Ok(with_text(&key, |k| lock(&s).recall(k)))
         },
     );
+    e.register_fn(
+        "seen",
+        |key: Str, ttl: i64| -> Result<bool, Box<EvalAltResult>> {
+            Ok(lock(&state()?).seen(&key, ttl))
+        },
+    );
+    e.register_fn(
+        "seen",
+        |key: Dynamic, ttl: i64| -> Result<bool, Box<EvalAltResult>> {
+            let s = state()?;
+            Ok(with_text(&key, |k| lock(&s).seen(k, ttl)))
+        },
+    );
+    e.register_fn(
+        "first_seen",
+        |key: Str, ttl: i64| -> Result<Dynamic, Box<EvalAltResult>> {
+            Ok(lock(&state()?).first_seen(&key, ttl))
+        },
+    );
+    e.register_fn(
+        "first_seen",
+        |key: Dynamic, ttl: i64| -> Result<Dynamic, Box<EvalAltResult>> {
+            let s = state()?;
+            Ok(with_text(&key, |k| lock(&s).first_seen(k, ttl)))
+        },
+    );
     e.register_fn("alert", |m: Map| -> Result<(), Box<EvalAltResult>> {
         let raised = raised_from(m)?;
         let s = state()?;
@@ -530,7 +594,7 @@ pub fn event_map(e: &Event, fields: FieldMask) -> Map {
     let text = |v: Option<&str>| v.map(|v| -> Dynamic { v.into() });
     put(0, &mut || Some(Dynamic::from_int(e.ts.as_micros())));
     put(1, &mut || Some(e.kind.as_str().into()));
-    put(2, &mut || Some(e.line.as_str().into()));
+    put(2, &mut || Some((&*e.line).into()));
     put(3, &mut || Some(e.source.as_ref().into()));
     put(4, &mut || text(e.host.as_deref()));
     put(5, &mut || text(e.program.as_deref()));
@@ -1094,6 +1158,63 @@ mod tests {
     }
 
     #[test]
+    fn seen_and_first_seen_remember_and_slide_their_expiry() {
+        let mut st = ScriptState::default();
+        let sec = MICROS_PER_SEC;
+        st.now = 10 * sec;
+        assert!(!st.seen("k", 60), "new");
+        assert_eq!(st.recall("k").as_bool(), Ok(true), "remembered as true");
+        st.now = 50 * sec;
+        assert!(st.seen("k", 60), "within 60 s");
+        // Each sighting keeps the key 60 s more: 100 s is within 60 s of the one at 50.
+        st.now = 100 * sec;
+        assert!(st.seen("k", 60));
+        st.now = 161 * sec;
+        assert!(!st.seen("k", 60), "expired 60 s after the last sighting");
+        // A value remembered otherwise counts, and is kept as it was.
+        st.remember("r", Dynamic::from("x"), 60);
+        assert!(st.seen("r", 60));
+        assert_eq!(st.recall("r").into_string().as_deref(), Ok("x"));
+
+        st.now = 1000 * sec;
+        assert_eq!(st.first_seen("u", 60).as_int(), Ok(1000 * sec));
+        st.now = 1050 * sec;
+        assert_eq!(
+            st.first_seen("u", 60).as_int(),
+            Ok(1000 * sec),
+            "the first time"
+        );
+        st.now = 1100 * sec;
+        assert_eq!(
+            st.first_seen("u", 60).as_int(),
+            Ok(1000 * sec),
+            "the expiry slid"
+        );
+        st.now = 1200 * sec;
+        assert_eq!(
+            st.first_seen("u", 60).as_int(),
+            Ok(1200 * sec),
+            "forgotten, anew"
+        );
+        // Both share remember's store: seen then sees a first_seen key.
+        assert!(st.seen("u", 60));
+
+        // Through a script: a new (user, address) pair after a day of history alerts.
+        let s = script(
+            "fn on_event(ev) {\n  let since = first_seen(\"u:\" + ev.user, 86400 * 30);\n  if !seen(\"p:\" + ev.user + ev.line, 86400 * 30) && ev.ts - since >= 86400 * 1000000 { alert(#{ group: #{ user: ev.user } }); }\n}\n",
+        );
+        let mut eng = engine_with(vec![s]);
+        let mut out = Vec::new();
+        eng.on_event(&root_login(0), &mut out);
+        eng.on_event(&root_login(3600), &mut out);
+        assert!(out.is_empty(), "less than a day of history");
+        eng.on_event(&root_login(90_000), &mut out);
+        assert_eq!(out.len(), 1, "a new line after a day");
+        eng.on_event(&root_login(90_000), &mut out);
+        assert_eq!(out.len(), 1, "the same line again is known");
+    }
+
+    #[test]
     fn state_is_on_event_time_and_survives_an_unchanged_rule_reload() {
         let s = script(
             "fn on_event(ev) {\n  let seen = recall(\"u\");\n  remember(\"u\", ev.ts, 60);\n  if count(\"c\", 10) >= 3 && seen != () { alert(#{ group: #{ user: ev.user }, title: \"three\" }); }\n}\n",
@@ -1108,7 +1229,7 @@ mod tests {
         assert_eq!(out.len(), 1, "the count survived the reload");
         assert_eq!(out[0].title, "three");
         assert_eq!(out[0].group["user"], "root");
-        assert_eq!(out[0].evidence, vec!["line 2".to_string()]);
+        assert_eq!(out[0].evidence, vec![Arc::<str>::from("line 2")]);
         // Twenty seconds later the window is empty again.
         out.clear();
         eng.on_event(&root_login(30), &mut out);

@@ -284,7 +284,7 @@ mod tests {
             Severity::High,
             &[("src_ip", "203.0.113.66"), ("user", user)],
         );
-        a.alert.evidence = vec![format!("sshd: Failed password for {user}")];
+        a.alert.evidence = vec![format!("sshd: Failed password for {user}").into()];
         a
     }
 
