@@ -224,12 +224,21 @@ pub fn first_word(s: &str) -> (&str, &str) {
     }
 }
 
-/// Parses a port number.
+/// Parses a port number: one to five decimal digits, at most 65535 (leading zeros
+/// allowed, as std's parser allows them). One pass, no sign or overflow handling to do.
 pub fn parse_port(s: &str) -> Option<u16> {
-    if s.is_empty() || s.len() > 5 || !s.bytes().all(|c| c.is_ascii_digit()) {
+    if s.is_empty() || s.len() > 5 {
         return None;
     }
-    s.parse().ok()
+    let mut v: u32 = 0;
+    for c in s.bytes() {
+        let d = c.wrapping_sub(b'0');
+        if d > 9 {
+            return None;
+        }
+        v = v * 10 + u32::from(d);
+    }
+    u16::try_from(v).ok()
 }
 
 /// `IPv6` shorthand for tests.
@@ -240,6 +249,24 @@ pub fn v6(s: &str) -> Ipv6Addr {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn parse_port_agrees_with_std() {
+        for p in 0..=99_999u32 {
+            let s = p.to_string();
+            assert_eq!(parse_port(&s), s.parse::<u16>().ok(), "{s}");
+        }
+        for s in [
+            "", "00022", "022", "65535", "65536", "123456", "+22", "-1", "2 2", "22:", "٣",
+        ] {
+            let std = if s.len() <= 5 && s.bytes().all(|c| c.is_ascii_digit()) {
+                s.parse::<u16>().ok()
+            } else {
+                None
+            };
+            assert_eq!(parse_port(s), std, "{s:?}");
+        }
+    }
 
     #[test]
     fn ip_text_writes_what_display_writes() {
