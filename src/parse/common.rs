@@ -52,28 +52,38 @@ fn parse_dotted_v4(s: &str) -> Option<Ipv4Addr> {
     if b.len() < 7 || b.len() > 15 {
         return None;
     }
+    // One pass: each byte is a digit (added to the octet) or a dot (closing it).
     let mut octets = [0u8; 4];
-    let mut i = 0;
-    for (n, octet) in octets.iter_mut().enumerate() {
-        if n > 0 {
-            if b.get(i) != Some(&b'.') {
+    let mut n = 0;
+    let mut v: u32 = 0;
+    let mut digits = 0;
+    for &c in b {
+        if c == b'.' {
+            if digits == 0 || n == 3 {
                 return None;
             }
-            i += 1;
+            octets[n] = v as u8;
+            n += 1;
+            v = 0;
+            digits = 0;
+            continue;
         }
-        let start = i;
-        let mut v: u32 = 0;
-        while i < b.len() && i - start < 3 && b[i].is_ascii_digit() {
-            v = v * 10 + u32::from(b[i] - b'0');
-            i += 1;
-        }
-        let len = i - start;
-        if len == 0 || v > 255 || (len > 1 && b[start] == b'0') {
+        let d = c.wrapping_sub(b'0');
+        // A digit after a leading zero, a fourth digit, or a value over 255: not std's.
+        if d > 9 || (digits == 1 && v == 0) || digits == 3 {
             return None;
         }
-        *octet = v as u8;
+        v = v * 10 + u32::from(d);
+        if v > 255 {
+            return None;
+        }
+        digits += 1;
     }
-    (i == b.len()).then_some(Ipv4Addr::from(octets))
+    if n != 3 || digits == 0 {
+        return None;
+    }
+    octets[3] = v as u8;
+    Some(Ipv4Addr::from(octets))
 }
 
 /// `::ffff:1.2.3.4` → `1.2.3.4`; everything else unchanged.
@@ -337,6 +347,30 @@ mod tests {
             }
             if std.is_some() {
                 assert_eq!(parse_dotted_v4(s), std, "{s:?}");
+            }
+        }
+        // Every combination of awkward octets, three to five of them.
+        let parts = [
+            "", "0", "1", "9", "00", "01", "10", "99", "010", "001", "100", "255", "256", "999",
+            "1000", "x", "2a",
+        ];
+        let check = |s: &str| {
+            let std = s.parse::<std::net::Ipv4Addr>().ok();
+            let fast = parse_dotted_v4(s);
+            assert!(fast.is_none() || fast == std, "{s:?}: {fast:?} vs {std:?}");
+            if std.is_some() && (7..=15).contains(&s.len()) {
+                assert_eq!(fast, std, "{s:?}");
+            }
+        };
+        for a in parts {
+            for b in parts {
+                for c in parts {
+                    check(&format!("{a}.{b}.{c}"));
+                    for d in parts {
+                        check(&format!("{a}.{b}.{c}.{d}"));
+                        check(&format!("{a}.{b}.{c}.{d}.1"));
+                    }
+                }
             }
         }
     }
