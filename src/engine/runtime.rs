@@ -27,7 +27,7 @@ pub struct RuleSet {
     prefilter: super::prefilter::Prefilter,
     /// Per rule, which distinct `group_by` field list it has (rules with the same list
     /// share one key per event), and how many distinct lists there are.
-    group_lists: Vec<u16>,
+    group_lists: Vec<usize>,
     distinct_group_lists: usize,
 }
 
@@ -48,11 +48,10 @@ impl RuleSet {
             .iter()
             .map(|r| {
                 let at = lists.iter().position(|l| *l == r.group_by.as_slice());
-                let at = at.unwrap_or_else(|| {
+                at.unwrap_or_else(|| {
                     lists.push(&r.group_by);
                     lists.len() - 1
-                });
-                u16::try_from(at).unwrap_or(u16::MAX)
+                })
             })
             .collect();
         let distinct_group_lists = lists.len();
@@ -507,7 +506,7 @@ impl Engine {
         &mut self,
         i: usize,
         rule: &Rule,
-        group_list: u16,
+        group_list: usize,
         e: &Event,
         pf: &mut Option<super::prefilter::Check<'_>>,
         out: &mut Vec<Alert>,
@@ -529,8 +528,7 @@ impl Engine {
             return;
         }
         // The group: the values of group_by; an event lacking one is not counted.
-        let list = usize::from(group_list);
-        let Some((key, hash)) = self.group_keys.get(list, &rule.group_by, e) else {
+        let Some((key, hash)) = self.group_keys.get(group_list, &rule.group_by, e) else {
             return;
         };
         let max = self.max_groups;

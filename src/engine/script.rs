@@ -252,42 +252,37 @@ impl ScriptState {
         *e = Entry::Value(value, until);
     }
 
-    /// Whether a live value is remembered under `key`; either way the key is kept
-    /// `ttl` seconds more (with `true` if it was absent). "Have I seen this before?" in
-    /// one call, where `recall` and `remember` take two lookups and two calls.
-    fn seen(&mut self, key: &str, ttl: i64) -> bool {
+    /// The live value remembered under `key`, if any (else `absent` is remembered and
+    /// `None` returned); either way the key is kept `ttl` seconds more. One lookup for
+    /// what `recall` and `remember` do in two lookups and two calls.
+    fn keep(&mut self, key: &str, ttl: i64, absent: Dynamic) -> Option<Dynamic> {
         let now = self.now;
         let until = now.saturating_add(ttl.max(0).saturating_mul(MICROS_PER_SEC));
         let e = self.entry('v', key, || Entry::Value(Dynamic::UNIT, 0));
         match e {
             Entry::Value(v, u) if *u > now && !v.is_unit() => {
                 *u = until;
-                true
+                Some(v.clone())
             }
             _ => {
-                *e = Entry::Value(Dynamic::TRUE, until);
-                false
+                *e = Entry::Value(absent, until);
+                None
             }
         }
     }
 
-    /// The value remembered under `key` if live, else the event's time (µs), which is
-    /// remembered; either way the key is kept `ttl` seconds more. With a key per user,
-    /// it is when the user was first seen within a sliding `ttl`.
+    /// Whether a live value is remembered under `key` (`true` is remembered if not):
+    /// "have I seen this before?" in one call.
+    fn seen(&mut self, key: &str, ttl: i64) -> bool {
+        self.keep(key, ttl, Dynamic::TRUE).is_some()
+    }
+
+    /// The value remembered under `key`, or else the event's time (µs), remembered. With
+    /// a key per user: when the user was first seen, as long as they keep coming back
+    /// within `ttl`.
     fn first_seen(&mut self, key: &str, ttl: i64) -> Dynamic {
-        let now = self.now;
-        let until = now.saturating_add(ttl.max(0).saturating_mul(MICROS_PER_SEC));
-        let e = self.entry('v', key, || Entry::Value(Dynamic::UNIT, 0));
-        match e {
-            Entry::Value(v, u) if *u > now && !v.is_unit() => {
-                *u = until;
-                v.clone()
-            }
-            _ => {
-                *e = Entry::Value(Dynamic::from_int(now), until);
-                Dynamic::from_int(now)
-            }
-        }
+        let now = Dynamic::from_int(self.now);
+        self.keep(key, ttl, now.clone()).unwrap_or(now)
     }
 
     /// Every use of a key queues it again; the queue's stale entries (keys used since or
