@@ -304,16 +304,25 @@ fn the_processes_and_ports_pages_show_this_test_and_its_listener() {
         .await;
         let search = p.wait("#processes-search", Duration::from_secs(5)).await;
         search.send_keys(&me.to_string()).await.unwrap();
+        // The search is free text over PID, name, user, executable and command line: other
+        // processes may match too (a larger PID holding these digits, a browser process
+        // with them in an argument), but every row left must show the text, and this
+        // process must be among them.
         p.until(
             "the search to narrow the table",
             Duration::from_secs(10),
             || async {
                 let rows = p.all("#processes-table tbody tr[data-pid]").await;
-                let mut pids = Vec::new();
+                let mut mine = false;
                 for r in &rows {
-                    pids.push(r.attr("data-pid").await.ok().flatten().unwrap_or_default());
+                    let pid = r.attr("data-pid").await.ok().flatten().unwrap_or_default();
+                    let text = r.text().await.unwrap_or_default();
+                    if !pid.contains(&me.to_string()) && !text.contains(&me.to_string()) {
+                        return None;
+                    }
+                    mine |= pid == me.to_string();
                 }
-                (!pids.is_empty() && pids.iter().all(|x| *x == me.to_string())).then_some(())
+                mine.then_some(())
             },
         )
         .await;

@@ -1194,7 +1194,7 @@ mod tests {
         // Both share remember's store: seen then sees a first_seen key.
         assert!(st.seen("u", 60));
 
-        // Through a script: a new (user, address) pair after a day of history alerts.
+        // Through a script: a new (user, line) pair after a day of history alerts.
         let s = script(
             "fn on_event(ev) {\n  let since = first_seen(\"u:\" + ev.user, 86400 * 30);\n  if !seen(\"p:\" + ev.user + ev.line, 86400 * 30) && ev.ts - since >= 86400 * 1000000 { alert(#{ group: #{ user: ev.user } }); }\n}\n",
         );
