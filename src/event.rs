@@ -248,10 +248,10 @@ pub struct Event {
     /// and pending evidence of every rule the event counts for hold this one copy.
     pub line: Arc<str>,
     /// Everything else a parser knows that has no field of its own.
-    #[serde(default, skip_serializing_if = "Extra::is_empty")]
     ///
     /// Keys are nearly always fixed names (`reason`, `attempts` …): borrowed, they cost
     /// no allocation per event.
+    #[serde(default, skip_serializing_if = "Extra::is_empty")]
     pub extra: Extra,
 }
 

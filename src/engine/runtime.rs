@@ -25,10 +25,9 @@ pub struct RuleSet {
     by_type: Vec<Vec<usize>>,
     /// One literal scan per field for all the rules' regexes.
     prefilter: super::prefilter::Prefilter,
-    /// Per rule, which distinct `group_by` field list it has (rules with the same list
-    /// share one key per event), and how many distinct lists there are.
+    /// Per rule, the number of its `group_by` field list among the distinct ones (rules
+    /// with the same list share one key per event).
     group_lists: Vec<usize>,
-    distinct_group_lists: usize,
 }
 
 impl RuleSet {
@@ -54,13 +53,11 @@ impl RuleSet {
                 })
             })
             .collect();
-        let distinct_group_lists = lists.len();
         RuleSet {
             rules,
             by_type,
             prefilter,
             group_lists,
-            distinct_group_lists,
         }
     }
     pub fn rules(&self) -> &[Arc<Rule>] {
@@ -226,39 +223,34 @@ struct GroupKey {
 }
 
 impl GroupKeys {
-    /// Starts a new event.
-    fn next_event(&mut self, lists: usize) {
+    /// Starts a new event (entries of earlier ones no longer count).
+    fn next_event(&mut self) {
         self.event += 1;
         self.bytes.clear();
-        if self.entries.len() < lists {
-            self.entries.resize(lists, GroupKey::default());
-        }
     }
 
     /// The key of `fields` (list number `list`) for the current event and its hash, or
     /// `None` when the event lacks a field.
     fn get(&mut self, list: usize, fields: &[Field], e: &Event) -> Option<(&[u8], u64)> {
-        let entry = match self.entries.get(list) {
-            Some(k) if k.event == self.event => *k,
-            _ => {
-                let start = self.bytes.len();
-                let complete = fields.iter().all(|f| f.write_key(e, &mut self.bytes));
-                let end = self.bytes.len();
-                let k = GroupKey {
-                    event: self.event,
-                    span: complete.then_some((start as u32, end as u32)),
-                    hash: if complete {
-                        key_hash(&self.bytes[start..end])
-                    } else {
-                        0
-                    },
-                };
-                if let Some(slot) = self.entries.get_mut(list) {
-                    *slot = k;
-                }
-                k
-            }
-        };
+        if list >= self.entries.len() {
+            self.entries.resize(list + 1, GroupKey::default());
+        }
+        let entry = &mut self.entries[list];
+        if entry.event != self.event {
+            let start = self.bytes.len();
+            let complete = fields.iter().all(|f| f.write_key(e, &mut self.bytes));
+            let end = self.bytes.len();
+            *entry = GroupKey {
+                event: self.event,
+                span: complete.then_some((start as u32, end as u32)),
+                hash: if complete {
+                    key_hash(&self.bytes[start..end])
+                } else {
+                    0
+                },
+            };
+        }
+        let entry = *entry;
         let (start, end) = entry.span?;
         Some((&self.bytes[start as usize..end as usize], entry.hash))
     }
@@ -364,7 +356,7 @@ impl Engine {
             .take()
             .unwrap_or_else(|| Arc::new(RuleSet::new(Vec::new())));
         let rules = std::mem::replace(&mut self.rules, standin);
-        self.group_keys.next_event(rules.distinct_group_lists);
+        self.group_keys.next_event();
         let mut scan = std::mem::take(&mut self.scan);
         scan.reset();
         let mut pf = Some(super::prefilter::Check {
