@@ -2,9 +2,9 @@
 //! the mix), single-threaded: `cargo bench --bench parse`.
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
-use picket::input::for_each_line;
+use picket::base::lines::for_each_line;
+use picket::base::timestamp::{LocalZone, Timestamp};
 use picket::parse::{InputFormat, Normalizer};
-use picket::timestamp::{LocalZone, Timestamp};
 
 fn generated_log(lines: usize) -> Vec<u8> {
     let out = std::process::Command::new(env!("CARGO"))

@@ -111,7 +111,7 @@ impl ResponseConfig {
             guard: crate::response::Guard::new(
                 self.allowlist
                     .iter()
-                    .filter_map(|c| crate::engine::condition::Cidr::parse(c).ok())
+                    .filter_map(|c| crate::model::ip::Cidr::parse(c).ok())
                     .collect(),
             ),
         }
@@ -230,7 +230,7 @@ impl Config {
             message,
         };
         if self.timezone != "local" {
-            crate::timestamp::LocalZone::named(&self.timezone).map_err(invalid)?;
+            crate::base::timestamp::LocalZone::named(&self.timezone).map_err(invalid)?;
         }
         if !(10..=60_000).contains(&self.poll_interval_ms) {
             return Err(invalid(format!(
@@ -255,7 +255,7 @@ impl Config {
             )));
         }
         for c in &self.response.allowlist {
-            crate::engine::condition::Cidr::parse(c)
+            crate::model::ip::Cidr::parse(c)
                 .map_err(|e| invalid(format!("response.allowlist: {e}")))?;
         }
         let b = &self.response.block_ip;
@@ -310,12 +310,12 @@ impl Config {
     }
 
     /// The zone for BSD stamps.
-    pub fn zone(&self) -> crate::timestamp::LocalZone {
+    pub fn zone(&self) -> crate::base::timestamp::LocalZone {
         if self.timezone == "local" {
-            crate::timestamp::LocalZone::system()
+            crate::base::timestamp::LocalZone::system()
         } else {
-            crate::timestamp::LocalZone::named(&self.timezone)
-                .unwrap_or_else(|_| crate::timestamp::LocalZone::system())
+            crate::base::timestamp::LocalZone::named(&self.timezone)
+                .unwrap_or_else(|_| crate::base::timestamp::LocalZone::system())
         }
     }
 

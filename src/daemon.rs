@@ -16,15 +16,16 @@ use std::time::Duration;
 
 use anyhow::Context;
 
+use crate::base::timestamp::{LocalZone, Timestamp};
 use crate::config::{Config, JournaldMode, LogConfig, StartPosition, AUTH_LOGS, DEFAULT_LOGS};
 use crate::engine::{Engine, RuleSet};
-use crate::event::Event;
+use crate::model::event::Event;
+use crate::model::journal::Entry;
 use crate::parse::{InputFormat, Normalizer};
-use crate::sources::journald::{self, Entry, Follower};
+use crate::sources::journald::{self, Follower};
 use crate::sources::snapshot::baseline::PortBaseline;
 use crate::sources::tail::{StartAt, Tailer};
 use crate::store::writer::{Batch, Checkpoint, Writer, WriterSender};
-use crate::timestamp::{LocalZone, Timestamp};
 
 pub struct DaemonOptions {
     pub config: Config,
@@ -33,7 +34,7 @@ pub struct DaemonOptions {
     /// The directory they came from, watched for changes (none for the built-in rules).
     pub rule_dir: Option<crate::engine::reload::RuleDir>,
     /// Files of that directory that did not compile.
-    pub rule_errors: Vec<crate::engine::CompileError>,
+    pub rule_errors: Vec<crate::base::diag::CompileError>,
     /// Read only the journal, no log files.
     pub journal_only: bool,
 }
@@ -88,7 +89,7 @@ pub fn run(opts: DaemonOptions) -> anyhow::Result<()> {
                 cfg.listen
             )
         })?;
-    let live = crate::web::live::Live::new();
+    let live = crate::bus::live::Live::new();
     // Each committed new alert goes to the notification channels' queues (never waiting
     // on them), then to the live stream.
     let (notifier, notify_board, notify_workers) =
@@ -108,7 +109,7 @@ pub fn run(opts: DaemonOptions) -> anyhow::Result<()> {
     // An error from here on returns early: every thread must still be told to stop, or
     // those holding the pipeline open keep the writer (and the process) waiting.
     let _stop_on_return = StopOnDrop(stop.clone());
-    let board = crate::web::board::RuleBoard::new(
+    let board = crate::bus::board::RuleBoard::new(
         opts.rules.clone(),
         opts.rule_errors,
         opts.rule_dir.as_ref().map(|rd| rd.dir().to_path_buf()),
@@ -455,7 +456,7 @@ pub enum EngineMsg {
     Rules(Arc<RuleSet>),
     /// Alerts from other detectors (`POST /api/alert`), to store, group and act on as the
     /// rules' own; `handed_on` is told once they are queued for the store.
-    External(Vec<crate::engine::Alert>, std::sync::mpsc::SyncSender<()>),
+    External(Vec<crate::model::Alert>, std::sync::mpsc::SyncSender<()>),
 }
 
 /// Most batches waiting for the engine; sources block beyond it (back-pressure).
@@ -464,8 +465,8 @@ const ENGINE_QUEUE: usize = 64;
 fn start_engine(
     rules: Arc<RuleSet>,
     writer: WriterSender,
-    board: crate::web::board::RuleBoard,
-    live: crate::web::live::Live,
+    board: crate::bus::board::RuleBoard,
+    live: crate::bus::live::Live,
     respond: std::sync::mpsc::Sender<crate::response::Order>,
     spare: Option<crate::response::Guard>,
 ) -> anyhow::Result<(Sink, JoinHandle<()>)> {
@@ -501,7 +502,7 @@ fn start_engine(
                     batch.alerts.retain(|a| !g.spares_alert(a));
                 }
                 if board.set_scripts(engine.script_statuses()) {
-                    live.send(crate::web::live::LiveMsg::Rules);
+                    live.send(crate::bus::live::LiveMsg::Rules);
                 }
                 for a in batch.alerts.iter().filter(|a| a.is_new) {
                     eprintln!(
@@ -539,7 +540,7 @@ fn start_responder(
     killer: crate::response::kill::KillConfig,
     data_dir: PathBuf,
     orders: std::sync::mpsc::Receiver<crate::response::Order>,
-    live: crate::web::live::Live,
+    live: crate::bus::live::Live,
 ) -> anyhow::Result<JoinHandle<()>> {
     use crate::response::{Mode, Order};
     let mode = blocker.config.mode;
@@ -590,7 +591,7 @@ fn start_responder(
                     Some(Order::Block(order)) => match blocker.respond(&conn, &order) {
                         Ok(Some(outcome)) => {
                             eprintln!("picket: {} ({})", outcome, order.rule);
-                            live.send(crate::web::live::LiveMsg::Bans(
+                            live.send(crate::bus::live::LiveMsg::Bans(
                                 serde_json::json!({ "ip": order.ip }),
                             ));
                             pending.push(PendingAction {
@@ -631,7 +632,7 @@ fn start_responder(
                     }
                 });
                 if !recorded.is_empty() {
-                    live.send(crate::web::live::LiveMsg::Incidents(recorded));
+                    live.send(crate::bus::live::LiveMsg::Incidents(recorded));
                 }
             }
         })?)
@@ -718,11 +719,11 @@ fn watch_rules(
     mut rd: crate::engine::reload::RuleDir,
     sink: Sink,
     stop: Arc<AtomicBool>,
-    board: crate::web::board::RuleBoard,
-    live: crate::web::live::Live,
+    board: crate::bus::board::RuleBoard,
+    live: crate::bus::live::Live,
 ) -> anyhow::Result<JoinHandle<()>> {
     let (tx, rx) = std::sync::mpsc::channel();
-    let debouncer = crate::engine::reload::watch_dir(rd.dir(), tx)?;
+    let debouncer = crate::base::watch::watch_dir(rd.dir(), tx)?;
     let handle = std::thread::Builder::new()
         .name("rule watcher".into())
         .spawn(move || {
@@ -756,7 +757,7 @@ fn watch_rules(
                         }
                         if scan.changed || errors_changed {
                             board.set_rules(scan.ruleset.clone(), scan.errors.clone());
-                            live.send(crate::web::live::LiveMsg::Rules);
+                            live.send(crate::bus::live::LiveMsg::Rules);
                         }
                         if scan.changed {
                             eprintln!("picket: rules reloaded: {} rules", scan.ruleset.len());

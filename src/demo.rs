@@ -14,7 +14,7 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
-use crate::timestamp::Timestamp;
+use crate::base::timestamp::Timestamp;
 
 /// The sample logs: file name and content, each line starting with an RFC 3339 stamp.
 pub const SAMPLES: [(&str, &str); 3] = [

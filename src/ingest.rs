@@ -13,8 +13,8 @@ use std::net::IpAddr;
 
 use serde_json::{Map, Value};
 
-use crate::engine::{Alert, AlertStatus, Severity};
-use crate::timestamp::Timestamp;
+use crate::base::timestamp::Timestamp;
+use crate::model::{Alert, AlertStatus, Severity};
 
 /// Most incidents one request may carry.
 pub const MAX_BATCH: usize = 100;
@@ -295,7 +295,7 @@ pub fn to_alert(v: &Value) -> Result<Alert, Vec<Problem>> {
     let ip = f
         .text("ip", false, 64)
         .and_then(|s| match s.parse::<IpAddr>() {
-            Ok(ip) => Some(crate::parse::common::canonical(ip)),
+            Ok(ip) => Some(crate::model::ip::canonical(ip)),
             Err(_) => {
                 let why = format!("`{}` is not an IPv4 or IPv6 address", clip(s));
                 f.fail("ip", why);
@@ -358,7 +358,7 @@ pub fn to_alert(v: &Value) -> Result<Alert, Vec<Problem>> {
             )
         })
     });
-    let evidence = f.strings("evidence", crate::engine::alert::MAX_EVIDENCE, 4096, |_| {
+    let evidence = f.strings("evidence", crate::model::alert::MAX_EVIDENCE, 4096, |_| {
         None
     });
     let response = f.strings("response", 4, 32, |s| {

@@ -1,25 +1,28 @@
 //! Picket: a host-and-LAN security monitor for one Linux machine.
 //!
-//! Data flows one way: sources → parsers → normalized [`event::Event`]s → (rule engine)
-//! → store, response and notifications → API and dashboard. Each module owns one stage;
-//! see DESIGN.md in the repository for the whole picture.
+//! Data flows one way: sources → parsers → normalized [`model::Event`]s → rule engine →
+//! alerts and incidents → store → outputs (response, notifications, live stream) → JSON
+//! API and dashboard. Layers, from the bottom: `base` (utilities), `model` (shared
+//! shapes), the stages (`parse`, `engine`, `store`, `sources`, `response`, `notify`,
+//! `checks`, `ingest`, `replay`), `bus`, `web`, `pipeline` (wiring), and the CLI. A layer
+//! imports only from layers beneath it; `ARCHITECTURE.md` in the repository tells which
+//! folder owns what.
 
 pub mod auth;
+pub mod base;
+pub mod bus;
 pub mod checks;
 pub mod cli;
 pub mod config;
 pub mod daemon;
 pub mod demo;
 pub mod engine;
-pub mod event;
 pub mod ingest;
-pub mod input;
+pub mod model;
 pub mod notify;
 pub mod parse;
 pub mod replay;
 pub mod response;
-pub mod small_bytes;
 pub mod sources;
 pub mod store;
-pub mod timestamp;
 pub mod web;

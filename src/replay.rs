@@ -6,10 +6,10 @@ use std::fs::File;
 use std::io::{self, BufRead, BufReader, Read};
 use std::path::{Path, PathBuf};
 
-use crate::event::Event;
-use crate::input::for_each_line;
+use crate::base::lines::for_each_line;
+use crate::base::timestamp::{LocalZone, Timestamp};
+use crate::model::event::Event;
 use crate::parse::{InputFormat, Normalizer, Stats};
-use crate::timestamp::{LocalZone, Timestamp};
 
 /// One input of a replay.
 #[derive(Debug, Clone, PartialEq, Eq)]

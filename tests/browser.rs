@@ -1368,9 +1368,9 @@ fn a_new_high_alert_pops_up_and_settings_lists_a_channel_and_its_failed_delivery
 /// phone, and a newcomer of unknown make, while the second Pi has gone; a minute ago the
 /// same three again. The ids of (pi, pi2, phone, newcomer).
 fn seed_devices(data: &std::path::Path) -> (i64, i64, i64, i64) {
+    use picket::base::timestamp::Timestamp;
     use picket::sources::lan::neigh::Neighbour;
     use picket::sources::lan::tracker::{apply, Round};
-    use picket::timestamp::Timestamp;
     let conn = picket::store::open(data).unwrap();
     let vendor =
         |m: [u8; 6]| (m[..3] == [0xb8, 0x27, 0xeb]).then(|| "Raspberry Pi Foundation".to_string());
@@ -1674,7 +1674,7 @@ fn the_devices_page_shows_states_and_an_admin_trusts_renames_and_rates_a_device(
             use picket::sources::lan::{neigh::Neighbour, tracker};
             let conn = picket::store::open(&m.data).unwrap();
             let r = tracker::Round {
-                now: picket::timestamp::Timestamp::now(),
+                now: picket::base::timestamp::Timestamp::now(),
                 // Nobody else goes offline however long the steps above took.
                 absent_secs: 86_400,
                 gateway: None,
@@ -1808,9 +1808,9 @@ fn the_devices_page_shows_states_and_an_admin_trusts_renames_and_rates_a_device(
 /// routes, and an outside address (203.0.113.9) talking with this host, known as no
 /// device; and the reader's status: routed traffic from connection tracking.
 fn seed_traffic(data: &std::path::Path) {
-    use picket::sources::traffic::meter::Usage;
-    use picket::sources::traffic::Scope;
-    use picket::timestamp::Timestamp;
+    use picket::base::timestamp::Timestamp;
+    use picket::model::traffic::Scope;
+    use picket::model::traffic::Usage;
     use std::collections::HashMap;
     let conn = picket::store::open(data).unwrap();
     // (received, sent, packets received, packets sent, connections), the address's view.

@@ -6,11 +6,11 @@ mod common;
 
 use std::sync::Arc;
 
+use picket::base::timestamp::{LocalZone, Timestamp};
 use picket::engine::load::defaults;
 use picket::engine::ruletest::alerts_for;
-use picket::engine::Alert;
+use picket::model::Alert;
 use picket::replay::{replay, Input, ReplayOptions};
-use picket::timestamp::{LocalZone, Timestamp};
 
 fn alerts(rel: &str) -> Vec<Alert> {
     let opts = ReplayOptions {
@@ -81,7 +81,7 @@ fn elastic_failures_then_logins_are_critical() {
             && a.group.get("src_ip").map(String::as_str) == Some("24.151.103.17")
     });
     let hit = hit.expect("24.151.103.17 fails 157 times, then logs in: a critical alert");
-    assert_eq!(hit.severity, picket::engine::Severity::Critical);
+    assert_eq!(hit.severity, picket::model::Severity::Critical);
     assert!(
         list.iter().any(|a| a.rule == "account-created"),
         "the 10 elastic_user accounts are created"

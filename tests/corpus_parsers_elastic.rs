@@ -6,9 +6,9 @@ mod common;
 
 use std::collections::BTreeMap;
 
-use picket::event::{EventType, Outcome};
+use picket::base::timestamp::{LocalZone, Timestamp};
+use picket::model::event::{EventType, Outcome};
 use picket::parse::{InputFormat, Normalizer};
-use picket::timestamp::{LocalZone, Timestamp};
 
 #[test]
 fn elastic_auth_log_counts() {

@@ -8,8 +8,8 @@
 
 mod common;
 
+use picket::base::timestamp::{LocalZone, Timestamp};
 use picket::replay::{replay, Input, ReplayOptions};
-use picket::timestamp::{LocalZone, Timestamp};
 
 fn summary(rel: &str) -> picket::parse::Stats {
     // A fixed reference time: the snapshots must not depend on when the test runs.

@@ -11,9 +11,9 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::fs;
 use std::io::BufReader;
 
-use picket::event::{Event, EventType};
+use picket::base::timestamp::{LocalZone, Timestamp};
+use picket::model::event::{Event, EventType};
 use picket::parse::{InputFormat, Normalizer};
-use picket::timestamp::{LocalZone, Timestamp};
 use serde_json::Value;
 
 /// fail2ban's test clock: 2005-08-14 12:00 CEST.
@@ -269,7 +269,7 @@ fn loghub_openssh_per_ip_failures_match_the_oracle() {
     let mut n = Normalizer::new(InputFormat::Syslog, "loghub", LocalZone::utc(), now);
     let mut events = Vec::new();
     let mut lines = 0;
-    picket::input::for_each_line(BufReader::new(file), |l| {
+    picket::base::lines::for_each_line(BufReader::new(file), |l| {
         lines += 1;
         n.push_line(l, &mut events);
     })
@@ -324,7 +324,7 @@ fn loghub_linux_legacy_pam_failures_count_once() {
     let now = Timestamp::parse_rfc3339("2006-01-01T00:00:00Z").expect("now");
     let mut n = Normalizer::new(InputFormat::Syslog, "loghub", LocalZone::utc(), now);
     let mut events = Vec::new();
-    picket::input::for_each_line(BufReader::new(file), |l| {
+    picket::base::lines::for_each_line(BufReader::new(file), |l| {
         n.push_line(l, &mut events);
     })
     .expect("read");

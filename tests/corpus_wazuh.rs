@@ -9,9 +9,9 @@
 
 mod common;
 
-use picket::event::{EventType, Outcome};
+use picket::base::timestamp::{LocalZone, Timestamp};
+use picket::model::event::{EventType, Outcome};
 use picket::parse::{InputFormat, Normalizer};
-use picket::timestamp::{LocalZone, Timestamp};
 
 #[derive(Debug, Clone, Copy)]
 enum Expect {

@@ -8,10 +8,10 @@
 
 mod common;
 
+use picket::base::timestamp::{LocalZone, Timestamp};
 use picket::engine::load::defaults;
 use picket::engine::ruletest::alerts_for;
 use picket::parse::{InputFormat, Normalizer};
-use picket::timestamp::{LocalZone, Timestamp};
 
 struct Case {
     file: &'static str,

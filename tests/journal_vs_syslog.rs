@@ -4,9 +4,9 @@
 
 use std::path::Path;
 
-use picket::event::Event;
+use picket::base::timestamp::LocalZone;
+use picket::model::event::Event;
 use picket::replay::{replay, Input, ReplayOptions};
-use picket::timestamp::LocalZone;
 
 fn events(file: &str) -> Vec<Event> {
     let path = Path::new(env!("CARGO_MANIFEST_DIR"))

@@ -18,7 +18,7 @@ mod sinks;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use picket::engine::{Alert, Severity};
+use picket::model::{Alert, Severity};
 use picket::notify::{self, NotifyConfig};
 use picket::store::alerts::StoredAlert;
 use picket::store::notifications::{self as stored, Delivery};

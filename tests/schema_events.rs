@@ -3,9 +3,9 @@
 
 mod common;
 
-use picket::event::EventType;
+use picket::base::timestamp::LocalZone;
+use picket::model::event::EventType;
 use picket::replay::{replay, Input, ReplayOptions};
-use picket::timestamp::LocalZone;
 
 fn schema() -> serde_json::Value {
     let text = std::fs::read_to_string(concat!(

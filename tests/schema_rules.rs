@@ -6,7 +6,7 @@
 use std::path::Path;
 
 use picket::engine::compile::compile_yaml;
-use picket::event::EventType;
+use picket::model::event::EventType;
 use serde_json::Value;
 
 fn schema() -> Value {

@@ -111,7 +111,7 @@ fn a_million_lines_through_ten_rotations_and_two_kills_are_stored_exactly_once()
     let mut seq = 0u64;
     while seq < TOTAL {
         let mut buf = String::with_capacity(CHUNK as usize * 130);
-        let stamp = picket::timestamp::Timestamp::now().to_string();
+        let stamp = picket::base::timestamp::Timestamp::now().to_string();
         for s in seq..seq + CHUNK {
             buf.push_str(&line(s, &stamp));
         }

@@ -11,7 +11,7 @@
 //! Owns: the allowlist and process handling. Must not: take arguments from callers.
 
 use std::io::Read;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -47,9 +47,6 @@ pub const ALLOWLIST: &[Allowed] = &[
         doc: "the loaded iptables rules of the filter table (needs root)",
     },
 ];
-
-/// Where programs are looked for, in order.
-const SEARCH_DIRS: &[&str] = &["/usr/sbin", "/usr/bin", "/sbin", "/bin"];
 
 /// How long a command may run before it is killed.
 pub const TIMEOUT: Duration = Duration::from_secs(10);
@@ -101,13 +98,7 @@ pub fn allowed(line: &str) -> Option<&'static Allowed> {
         .find(|a| a.line.split_whitespace().eq(words.iter().copied()))
 }
 
-/// A system program by name, from the fixed system directories only (never `$PATH`).
-pub fn find_program(name: &str) -> Option<PathBuf> {
-    SEARCH_DIRS
-        .iter()
-        .map(|d| Path::new(d).join(name))
-        .find(|p| p.is_file())
-}
+pub use crate::base::programs::find_program;
 
 /// Runs an allowlisted command on the running host.
 pub fn run(host: &Host, line: &str) -> Result<Output, CommandError> {

@@ -34,7 +34,7 @@ use super::sshd;
 use super::sshd_algorithms;
 use super::system_files::SystemFiles;
 use super::{Evidence, Status};
-use crate::engine::spec::OneOrMany;
+use crate::base::one_or_many::OneOrMany;
 
 /// One entry of the registry of assertion kinds: its YAML key and what it asserts.
 pub struct Kind {

@@ -4,7 +4,7 @@
 use std::path::{Path, PathBuf};
 
 use super::spec::Check;
-use crate::engine::CompileError;
+use crate::base::diag::CompileError;
 
 /// The default checks, embedded. `tests/checks_fixtures.rs` checks this list against the
 /// files in `checks/`.
@@ -153,7 +153,7 @@ pub fn defaults() -> Loaded {
 
 /// Every `*.yaml`/`*.yml`/`*.rhai` file of `dir`, in name order.
 pub fn load_dir(dir: &Path) -> std::io::Result<Loaded> {
-    let (texts, read_errors) = crate::engine::load::read_dir_texts(dir, &["yaml", "yml", "rhai"])?;
+    let (texts, read_errors) = crate::base::diag::read_dir_texts(dir, &["yaml", "yml", "rhai"])?;
     let mut loaded = load_texts(texts.iter().map(|(p, t)| (p.clone(), t.as_str())));
     loaded.errors.extend(read_errors);
     Ok(loaded)

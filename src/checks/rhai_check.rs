@@ -24,9 +24,9 @@ use super::host::{FileKind, Host, HostError};
 use super::kinds::{Assertion, Outcome};
 use super::spec::{Check, CATEGORIES};
 use super::{commands, ports, sshd, Evidence, Status};
+use crate::base::diag::CompileError;
 use crate::engine::script::{compile_meta, describe_error, limited_engine, meta_error};
-use crate::engine::spec::Severity;
-use crate::engine::CompileError;
+use crate::model::Severity;
 
 /// Evidence items a script may return; more are counted, not kept.
 pub const MAX_EVIDENCE: usize = 200;

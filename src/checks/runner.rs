@@ -15,11 +15,11 @@ use rusqlite::Connection;
 use serde_json::Value;
 
 use super::load::{self, Loaded};
-use super::score::{self, Score};
 use super::{Check, Host};
-use crate::engine::CompileError;
+use crate::base::diag::CompileError;
+use crate::base::timestamp::Timestamp;
+use crate::model::score::{self, Score};
 use crate::store::checks as stored;
-use crate::timestamp::Timestamp;
 
 /// How soon a failed run is tried again.
 const RETRY: Duration = Duration::from_secs(10);
@@ -116,7 +116,7 @@ impl Runner {
     ) -> anyhow::Result<()> {
         let (tx, changes) = std::sync::mpsc::channel();
         let _watcher = match &self.inner.dir {
-            Some(dir) => Some(crate::engine::reload::watch_dir(dir, tx)?),
+            Some(dir) => Some(crate::base::watch::watch_dir(dir, tx)?),
             None => None,
         };
         let conn = crate::store::open(&data_dir)?;

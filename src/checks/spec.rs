@@ -12,8 +12,8 @@ use serde_saphyr::Spanned;
 
 use super::kinds::{AccountsRule, Assertion, FileModeSpec, SshdSpec};
 use super::system_files::{Scan, WalkSpec};
-use crate::engine::spec::Severity;
-use crate::engine::CompileError;
+use crate::base::diag::CompileError;
+use crate::model::Severity;
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -66,13 +66,8 @@ fn at<T>(file: &Path, s: &Spanned<T>, message: impl Into<String>) -> CompileErro
 
 /// Parses and compiles one check file; every problem is reported with its position.
 pub fn compile(text: &str, file: &Path) -> Result<Check, Vec<CompileError>> {
-    let spec: CheckSpec = serde_saphyr::from_str(text).map_err(|e| {
-        vec![crate::engine::compile::yaml_error(
-            &e,
-            file,
-            "invalid check",
-        )]
-    })?;
+    let spec: CheckSpec = serde_saphyr::from_str(text)
+        .map_err(|e| vec![crate::base::diag::yaml_error(&e, file, "invalid check")])?;
     let mut errors = Vec::new();
     let id = &spec.id.value;
     if id.is_empty()

@@ -217,7 +217,7 @@ pub fn run_token(args: TokenArgs) -> anyhow::Result<()> {
             let conn = open_store(&data)?;
             println!("ID\tNAME\tUSER\tCREATED\tLAST USED\tREVOKED");
             for t in accounts::list_tokens(&conn)? {
-                let opt = |t: Option<crate::timestamp::Timestamp>| {
+                let opt = |t: Option<crate::base::timestamp::Timestamp>| {
                     t.map_or("-".to_string(), |t| t.to_string())
                 };
                 println!(

@@ -6,9 +6,9 @@ use anyhow::Context;
 
 use super::output::terminal_safe;
 use super::{parse_duration, DataDirArg};
-use crate::engine::AlertStatus;
+use crate::base::timestamp::Timestamp;
+use crate::model::AlertStatus;
 use crate::store::alerts::{query, AlertQuery};
-use crate::timestamp::Timestamp;
 
 /// Show alerts from the store, most recently seen first.
 ///

@@ -8,9 +8,9 @@ use std::time::Duration;
 use anyhow::Context;
 
 use super::DataDirArg;
+use crate::base::timestamp::Timestamp;
 use crate::response::{Mode, Outcome, Request};
 use crate::store::bans;
-use crate::timestamp::Timestamp;
 
 /// Parses an address given by hand; anything else is refused before anything runs.
 fn address(s: &str) -> Result<IpAddr, String> {

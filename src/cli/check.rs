@@ -7,7 +7,7 @@ use anyhow::Context;
 
 use crate::checks::{self, Host, Status};
 use crate::cli::output::terminal_safe;
-use crate::engine::spec::Severity;
+use crate::model::Severity;
 
 /// Audit this host's configuration (sshd, file modes, accounts, system files, firewall,
 /// cron) with the checks in checks/ (built in) or --checks DIR.

@@ -5,9 +5,9 @@ use std::io::{self, BufWriter, Write};
 use anyhow::Context;
 
 use super::{output, parse_duration, DataDirArg};
-use crate::event::EventType;
+use crate::base::timestamp::Timestamp;
+use crate::model::event::EventType;
 use crate::store::events::{query, EventQuery};
-use crate::timestamp::Timestamp;
 
 /// Show events from the store, newest first.
 ///

@@ -6,8 +6,8 @@ use anyhow::Context;
 
 use super::output::terminal_safe;
 use super::{parse_duration, DataDirArg};
+use crate::base::timestamp::Timestamp;
 use crate::store::incidents::{self, IncidentQuery, IncidentStatus};
-use crate::timestamp::Timestamp;
 
 /// Show incidents (alerts grouped by address or user), most recently active first; with
 /// an id, that incident and its timeline.

@@ -91,7 +91,7 @@ pub fn open_store_read_only(data: &DataDirArg) -> anyhow::Result<rusqlite::Conne
 
 /// Parses a duration such as `90s`, `15m`, `2h`, `7d`, `1w` into seconds.
 pub fn parse_duration(s: &str) -> Result<i64, String> {
-    crate::engine::duration::parse_secs(s)
+    crate::model::duration::parse_secs(s)
 }
 
 #[cfg(test)]

@@ -6,7 +6,7 @@
 
 use std::io::{self, Write};
 
-use crate::event::Event;
+use crate::model::event::Event;
 
 /// Replaces control characters with visible escapes and cuts to `max` characters.
 pub fn terminal_safe(s: &str, max: usize) -> String {

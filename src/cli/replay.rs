@@ -6,9 +6,9 @@ use std::path::PathBuf;
 use anyhow::Context;
 
 use super::output;
+use crate::base::timestamp::LocalZone;
 use crate::parse::{InputFormat, Stats};
 use crate::replay::{replay, Input, ReplayOptions};
-use crate::timestamp::LocalZone;
 
 /// Read log files (or `-` for stdin) and print the normalized events they hold.
 ///

@@ -214,5 +214,5 @@ pub(crate) fn load_rules(dir: Option<&std::path::Path>) -> anyhow::Result<Loaded
 pub(crate) type LoadedRules = (
     std::sync::Arc<crate::engine::RuleSet>,
     Option<crate::engine::reload::RuleDir>,
-    Vec<crate::engine::CompileError>,
+    Vec<crate::base::diag::CompileError>,
 );

@@ -7,8 +7,8 @@ use anyhow::Context;
 
 use super::output::terminal_safe;
 use super::DataDirArg;
-use crate::sources::traffic::Scope;
-use crate::timestamp::Timestamp;
+use crate::base::timestamp::Timestamp;
+use crate::model::traffic::Scope;
 
 /// The busiest addresses: LAN devices whose traffic this host routes, or remotes talking
 /// with this host.

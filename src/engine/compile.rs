@@ -2,57 +2,15 @@
 //! seconds, field names checked. Compilation reports every error of a file at once, each
 //! with `file:line:column` and what was expected.
 
-use std::fmt;
-use std::net::IpAddr;
 use std::path::{Path, PathBuf};
 
 use serde_saphyr::Spanned;
 
-use super::condition::{Cidr, Cond, Field, FieldCond, Matcher};
+use super::condition::{Cond, Field, FieldCond, Matcher};
 use super::spec::{Condition, MatchSpec, OneOrMany, RuleSpec, Severity, TestSpec};
-use crate::event::EventType;
-
-/// One problem in a rule file.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct CompileError {
-    pub file: PathBuf,
-    pub line: u32,
-    pub column: u32,
-    pub message: String,
-}
-
-impl CompileError {
-    /// As the API shows it: the file's name only (the server's paths are none of a
-    /// client's business), line and column null when unknown.
-    pub fn to_json(&self) -> serde_json::Value {
-        let file = self
-            .file
-            .file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_default();
-        serde_json::json!({
-            "file": file,
-            "message": self.message,
-            "line": (self.line > 0).then_some(self.line),
-            "column": (self.column > 0).then_some(self.column),
-        })
-    }
-}
-
-impl fmt::Display for CompileError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "{}:{}:{}: {}",
-            self.file.display(),
-            self.line,
-            self.column,
-            self.message
-        )
-    }
-}
-
-impl std::error::Error for CompileError {}
+pub use crate::base::diag::{yaml_error, CompileError};
+use crate::model::event::EventType;
+use crate::model::ip::Cidr;
 
 /// What a stateful rule counts.
 #[derive(Debug, Clone)]
@@ -92,7 +50,7 @@ pub struct Allowlist {
 }
 
 impl Allowlist {
-    pub fn allows(&self, e: &crate::event::Event) -> bool {
+    pub fn allows(&self, e: &crate::model::event::Event) -> bool {
         e.src_ip
             .is_some_and(|ip| self.cidrs.iter().any(|c| c.contains(ip)))
             || e.user
@@ -157,31 +115,6 @@ impl Errors<'_> {
             column: s.referenced.column() as u32,
             message: message.into(),
         });
-    }
-}
-
-/// A YAML file that does not parse into its spec, as a [`CompileError`] at serde-saphyr's
-/// position. `fallback` is the message when serde-saphyr gives none.
-pub fn yaml_error(e: &serde_saphyr::Error, file: &Path, fallback: &str) -> CompileError {
-    let (line, column) = e
-        .location()
-        .map_or((0, 0), |l| (l.line() as u32, l.column() as u32));
-    let message = e.to_string();
-    // serde-saphyr's rendering already says where; keep the first line, the position is ours.
-    let first = message.lines().next().unwrap_or(fallback);
-    // Its own "error: line N column M:" prefix repeats what our prefix says.
-    let message = match first
-        .strip_prefix("error: ")
-        .and_then(|r| r.split_once(": "))
-    {
-        Some((pos, rest)) if pos.starts_with("line ") => rest.to_string(),
-        _ => first.to_string(),
-    };
-    CompileError {
-        file: file.to_path_buf(),
-        line,
-        column,
-        message,
     }
 }
 
@@ -454,7 +387,7 @@ fn condition(c: &Condition, at: &Spanned<Condition>, errs: &mut Errors<'_>) -> O
 }
 
 fn duration(s: &Spanned<String>, errs: &mut Errors<'_>) -> i64 {
-    match super::duration::parse_secs(&s.value) {
+    match crate::model::duration::parse_secs(&s.value) {
         Ok(0) => {
             errs.at(
                 s,
@@ -479,25 +412,4 @@ fn field(s: &Spanned<String>, errs: &mut Errors<'_>) -> Field {
 
 fn fields(list: &[Spanned<String>], errs: &mut Errors<'_>) -> Vec<Field> {
     list.iter().map(|s| field(s, errs)).collect()
-}
-
-impl Cidr {
-    /// `203.0.113.0/24`, `2001:db8::/32`, or a single address.
-    pub fn parse(s: &str) -> Result<Cidr, String> {
-        let (addr, prefix) = s.split_once('/').map_or((s, None), |(a, p)| (a, Some(p)));
-        let addr: IpAddr = addr.trim().parse().map_err(|_| {
-            format!("`{s}` is not an address or CIDR (e.g. 203.0.113.0/24, 2001:db8::/32)")
-        })?;
-        let max = if addr.is_ipv4() { 32 } else { 128 };
-        let prefix = match prefix {
-            None => max,
-            Some(p) => p
-                .trim()
-                .parse::<u8>()
-                .ok()
-                .filter(|p| *p <= max)
-                .ok_or_else(|| format!("`{s}`: the prefix length must be 0 to {max}"))?,
-        };
-        Ok(Cidr::new(addr, prefix))
-    }
 }

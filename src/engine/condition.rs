@@ -5,7 +5,7 @@ use std::borrow::Cow;
 use std::net::IpAddr;
 
 use super::prefilter::Check;
-use crate::event::Event;
+use crate::model::event::Event;
 
 /// A field rules can test or group by.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -147,7 +147,7 @@ impl Field {
             Field::Pid => e.pid.map(|p| Cow::Owned(p.to_string())),
             Field::Src => e
                 .src_ip
-                .map(|ip| Cow::Owned(crate::parse::common::ip_text(ip)))
+                .map(|ip| Cow::Owned(crate::model::ip::ip_text(ip)))
                 .or_else(|| s(&e.src_host)),
             Field::SrcPort => e.src_port.map(|p| Cow::Owned(p.to_string())),
             Field::User => s(&e.user),
@@ -173,47 +173,6 @@ pub fn push_text(buf: &mut Vec<u8>, text: &str) {
     buf.extend_from_slice(text.as_bytes());
 }
 
-/// An address block.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Cidr {
-    addr: IpAddr,
-    prefix: u8,
-}
-
-impl std::fmt::Display for Cidr {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{}/{}", self.addr, self.prefix)
-    }
-}
-
-impl Cidr {
-    pub fn new(addr: IpAddr, prefix: u8) -> Cidr {
-        Cidr { addr, prefix }
-    }
-
-    pub fn contains(&self, ip: IpAddr) -> bool {
-        match (self.addr, crate::parse::common::canonical(ip)) {
-            (IpAddr::V4(net), IpAddr::V4(ip)) => {
-                let mask = if self.prefix == 0 {
-                    0
-                } else {
-                    u32::MAX << (32 - self.prefix as u32)
-                };
-                (u32::from(net) & mask) == (u32::from(ip) & mask)
-            }
-            (IpAddr::V6(net), IpAddr::V6(ip)) => {
-                let mask = if self.prefix == 0 {
-                    0
-                } else {
-                    u128::MAX << (128 - self.prefix as u32)
-                };
-                (u128::from(net) & mask) == (u128::from(ip) & mask)
-            }
-            _ => false,
-        }
-    }
-}
-
 /// A compiled condition on one value.
 #[derive(Debug, Clone)]
 pub enum Cond {
@@ -221,7 +180,7 @@ pub enum Cond {
     In(Vec<String>),
     /// With the literals the rule set's prefilter looks for.
     Regex(Box<super::prefilter::Pattern>),
-    Cidr(Vec<Cidr>),
+    Cidr(Vec<crate::model::ip::Cidr>),
     Exists(bool),
     Not(Box<Cond>),
     /// A condition map with several keys: all of them.
@@ -303,19 +262,6 @@ impl Matcher {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn cidrs() {
-        let c = Cidr::new("203.0.113.0".parse().unwrap(), 24);
-        assert!(c.contains("203.0.113.77".parse().unwrap()));
-        assert!(c.contains("::ffff:203.0.113.77".parse().unwrap()));
-        assert!(!c.contains("203.0.114.1".parse().unwrap()));
-        let all = Cidr::new("0.0.0.0".parse().unwrap(), 0);
-        assert!(all.contains("8.8.8.8".parse().unwrap()));
-        let v6 = Cidr::new("2001:db8::".parse().unwrap(), 32);
-        assert!(v6.contains("2001:db8:1::5".parse().unwrap()));
-        assert!(!v6.contains("203.0.113.77".parse().unwrap()));
-    }
 
     #[test]
     fn conditions() {

@@ -8,8 +8,8 @@
 
 use std::collections::HashMap;
 
-use crate::small_bytes::SmallBytes;
-use crate::timestamp::Timestamp;
+use crate::base::small_bytes::SmallBytes;
+use crate::base::timestamp::Timestamp;
 
 /// Counts up to this many values are kept in a vector.
 const LINEAR_MAX: usize = 32;

@@ -20,7 +20,7 @@ use std::sync::LazyLock;
 
 use hashbrown::HashTable;
 
-use crate::small_bytes::SmallBytes;
+use crate::base::small_bytes::SmallBytes;
 
 struct Slot<T> {
     /// Inline for the usual keys (an address is 5 or 17 bytes, a user name a few more),

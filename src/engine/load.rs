@@ -198,41 +198,7 @@ pub fn load_dir(dir: &Path) -> std::io::Result<Loaded> {
     Ok(loaded)
 }
 
-/// Files and their text.
-pub type FileTexts = Vec<(PathBuf, String)>;
-
-/// The text of every file of `dir` with one of `extensions`, in name order; a file that
-/// cannot be read is an error naming it (the others are still read). Rules and checks
-/// load their directories with it.
-pub fn read_dir_texts(
-    dir: &Path,
-    extensions: &[&str],
-) -> std::io::Result<(FileTexts, Vec<CompileError>)> {
-    let mut paths: Vec<PathBuf> = std::fs::read_dir(dir)?
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| {
-            p.is_file()
-                && p.extension()
-                    .and_then(|e| e.to_str())
-                    .is_some_and(|e| extensions.contains(&e))
-        })
-        .collect();
-    paths.sort();
-    let mut texts = Vec::new();
-    let mut errors = Vec::new();
-    for p in paths {
-        match std::fs::read_to_string(&p) {
-            Ok(t) => texts.push((p, t)),
-            Err(e) => errors.push(CompileError {
-                file: p,
-                line: 0,
-                column: 0,
-                message: format!("cannot read: {e}"),
-            }),
-        }
-    }
-    Ok((texts, errors))
-}
+pub use crate::base::diag::{read_dir_texts, FileTexts};
 
 /// The rules a command uses: `dir` if given, else `/etc/picket/rules` when it exists,
 /// else the embedded defaults. Returns what was loaded and a description of where from.

@@ -6,12 +6,11 @@
 //!   `load`: rule directories and the embedded default ruleset; `ruletest`: the rules'
 //!   own `tests:`.
 
-pub mod alert;
+pub mod alert_log;
 pub mod bundle;
 pub mod compile;
 pub mod condition;
 pub mod distinct;
-pub mod duration;
 pub mod groups;
 pub mod load;
 pub mod prefilter;
@@ -21,7 +20,6 @@ pub mod runtime;
 pub mod script;
 pub mod spec;
 
-pub use alert::{Alert, AlertLog, AlertStatus};
+pub use alert_log::AlertLog;
 pub use compile::{CompileError, Rule};
 pub use runtime::{Engine, RuleSet};
-pub use spec::Severity;

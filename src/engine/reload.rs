@@ -3,7 +3,8 @@
 //! Each file is compiled on its own. A file whose text did not change keeps its compiled
 //! rule (the same `Arc`, so the engine keeps that rule's state); a file that no longer
 //! compiles keeps its last good rule running and reports its errors; a deleted file's rule
-//! goes. The watcher (in the daemon) calls [`RuleDir::rescan`] after a debounced change.
+//! goes. The rule watcher calls [`RuleDir::rescan`] after a debounced change of the directory
+//! ([`crate::base::watch::watch_dir`]).
 
 use std::collections::BTreeMap;
 use std::hash::{Hash, Hasher};
@@ -132,48 +133,6 @@ impl RuleDir {
             errors,
             changed,
         }
-    }
-}
-
-/// How long a watched directory must be quiet before it is re-read: editors write a
-/// temporary file and rename it, in several steps.
-pub const DEBOUNCE: std::time::Duration = std::time::Duration::from_millis(200);
-
-/// A directory watch; dropping it ends the watch.
-pub type DirWatch = notify_debouncer_full::Debouncer<
-    notify_debouncer_full::notify::RecommendedWatcher,
-    notify_debouncer_full::RecommendedCache,
->;
-
-/// Watches `dir` (the directory, not its files: atomic saves replace the files' inodes)
-/// and sends, after each debounced burst, whether it can have changed the files' content.
-pub fn watch_dir(
-    dir: &Path,
-    tx: std::sync::mpsc::Sender<bool>,
-) -> notify_debouncer_full::notify::Result<DirWatch> {
-    use notify_debouncer_full::{new_debouncer, notify::RecursiveMode};
-    let mut debouncer = new_debouncer(
-        DEBOUNCE,
-        // Checked every DEBOUNCE rather than four times as often: an idle daemon should
-        // sleep; a reload still lands well within a second.
-        Some(DEBOUNCE),
-        move |result: notify_debouncer_full::DebounceEventResult| {
-            let _ = tx.send(changes_content(&result));
-        },
-    )?;
-    debouncer.watch(dir, RecursiveMode::NonRecursive)?;
-    Ok(debouncer)
-}
-
-/// Whether a batch of file events can have changed the files (see
-/// [`crate::sources::watch::is_content_change`]).
-pub fn changes_content(result: &notify_debouncer_full::DebounceEventResult) -> bool {
-    match result {
-        Ok(events) => events
-            .iter()
-            .any(|e| crate::sources::watch::is_content_change(&e.event.kind)),
-        // The watcher lost track (queue overflow …): rescan to be safe.
-        Err(_) => true,
     }
 }
 

@@ -3,14 +3,14 @@
 
 use std::sync::Arc;
 
-use super::alert::Alert;
 use super::compile::Rule;
 use super::runtime::{Engine, RuleSet};
 use super::spec::TestSpec;
-use crate::event::Event;
+use crate::base::timestamp::{LocalZone, Timestamp};
+use crate::model::alert::Alert;
+use crate::model::event::Event;
 use crate::parse::InputFormat;
 use crate::replay::replay_text;
-use crate::timestamp::{LocalZone, Timestamp};
 
 /// "Now" for BSD stamps in rule tests: they read as the year 2026, in UTC.
 const TEST_REFERENCE: &str = "2026-12-31T23:59:59Z";
@@ -58,7 +58,7 @@ pub fn alerts_for(rules: Arc<RuleSet>, events: &[Event]) -> Vec<Alert> {
         engine.on_event(e, &mut out);
     }
     engine.flush(&mut out);
-    let mut log = super::alert::AlertLog::default();
+    let mut log = super::AlertLog::default();
     log.record(out);
     log.finish()
 }

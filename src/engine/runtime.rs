@@ -9,14 +9,14 @@
 use std::collections::VecDeque;
 use std::sync::Arc;
 
-use super::alert::{Alert, AlertStatus, MAX_EVIDENCE};
 use super::compile::{Kind, Rule};
 use super::condition::Field;
 use super::distinct::DistinctValues;
 use super::groups::{key_hash, Groups};
 use super::script::{Raised, ScriptState, ScriptStatus};
-use crate::event::{Event, EventType};
-use crate::timestamp::{Timestamp, MICROS_PER_SEC};
+use crate::base::timestamp::{Timestamp, MICROS_PER_SEC};
+use crate::model::alert::{Alert, AlertStatus, MAX_EVIDENCE};
+use crate::model::event::{Event, EventType};
 
 /// Compiled rules, indexed by the event types they want.
 #[derive(Debug, Default)]

@@ -25,8 +25,8 @@ use rhai::{CallFnOptions, Dynamic, EvalAltResult, Map, AST};
 use super::compile::{CompileError, Kind, Rule};
 use super::condition::Matcher;
 use super::spec::{Severity, TestSpec};
-use crate::event::{Event, EventType};
-use crate::timestamp::MICROS_PER_SEC;
+use crate::base::timestamp::MICROS_PER_SEC;
+use crate::model::event::{Event, EventType};
 
 /// Operations one `on_event` call may use.
 pub const MAX_OPERATIONS: u64 = 100_000;
@@ -604,7 +604,7 @@ pub fn event_map(e: &Event, fields: FieldMask) -> Map {
     put(14, &mut || text(e.process.as_deref()));
     put(15, &mut || text(e.path.as_deref()));
     put(16, &mut || {
-        e.src_ip.map(|ip| crate::parse::common::ip_text(ip).into())
+        e.src_ip.map(|ip| crate::model::ip::ip_text(ip).into())
     });
     put(17, &mut || e.src_port.map(|p| Dynamic::from_int(p.into())));
     put(18, &mut || e.pid.map(|p| Dynamic::from_int(p.into())));
@@ -785,7 +785,7 @@ pub fn compile_script(source: &str, file: &Path) -> Result<Rule, Vec<CompileErro
     let suppress = match meta.get("suppress") {
         None => None,
         Some(v) if v.is_int() => Some(v.as_int().unwrap_or(0)),
-        Some(v) => match super::duration::parse_secs(&text(v)) {
+        Some(v) => match crate::model::duration::parse_secs(&text(v)) {
             Ok(s) => Some(s),
             Err(e) => {
                 err(format!("META.suppress: {e}"));
@@ -818,7 +818,7 @@ pub fn compile_script(source: &str, file: &Path) -> Result<Rule, Vec<CompileErro
             let secs = if v.is_int() {
                 Ok(v.as_int().unwrap_or(0))
             } else {
-                super::duration::parse_secs(&text(v))
+                crate::model::duration::parse_secs(&text(v))
             };
             match secs {
                 Ok(s) if s > 0 => Some(s),
@@ -941,9 +941,9 @@ mod distinct_set_tests {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::base::timestamp::Timestamp;
     use crate::engine::compile::compile_yaml;
     use crate::engine::runtime::{Engine, RuleSet};
-    use crate::timestamp::Timestamp;
 
     fn script(src: &str) -> Arc<Rule> {
         let text = format!(

@@ -11,7 +11,7 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
-use crate::engine::Severity;
+use crate::model::Severity;
 
 /// `notifications:` in picket.yaml.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]

@@ -156,7 +156,7 @@ fn is_domain(s: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::engine::Severity;
+    use crate::model::Severity;
 
     fn target() -> EmailTarget {
         let smtp = SmtpConfig {

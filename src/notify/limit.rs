@@ -125,7 +125,7 @@ mod tests {
     use super::*;
 
     fn alert(id: i64) -> StoredAlert {
-        crate::notify::test_alert(id, crate::engine::Severity::High, &[])
+        crate::notify::test_alert(id, crate::model::Severity::High, &[])
     }
 
     #[test]

@@ -34,7 +34,7 @@ use serde::Serialize;
 
 pub use config::{ChannelConfig, ChannelError, Kind, NotifyConfig, RateLimit};
 
-use crate::engine::{AlertStatus, Severity};
+use crate::model::{AlertStatus, Severity};
 use crate::store::alerts::StoredAlert;
 use crate::store::writer::{CommitHook, Committed};
 
@@ -402,7 +402,7 @@ impl Notifier {
 #[cfg(test)]
 pub(crate) fn test_alert(id: i64, severity: Severity, group: &[(&str, &str)]) -> StoredAlert {
     let group: std::collections::BTreeMap<&str, &str> = group.iter().copied().collect();
-    let mut alert: crate::engine::Alert = serde_json::from_value(serde_json::json!({
+    let mut alert: crate::model::Alert = serde_json::from_value(serde_json::json!({
         "key": format!("k{id}"),
         "rule": "ssh-brute-force",
         "title": "SSH brute force",

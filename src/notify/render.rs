@@ -10,7 +10,7 @@
 
 use serde_json::{json, Value};
 
-use crate::engine::Severity;
+use crate::model::Severity;
 use crate::store::alerts::StoredAlert;
 
 /// Most alerts a digest lists; it says how many more there were.

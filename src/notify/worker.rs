@@ -15,9 +15,9 @@ use rusqlite::Connection;
 use super::limit::Limiter;
 use super::render::{Occasion, Outgoing};
 use super::{Channel, SendError, Stats};
+use crate::base::timestamp::Timestamp;
 use crate::store::alerts::StoredAlert;
 use crate::store::notifications::{self as stored, NewDelivery, Status};
-use crate::timestamp::Timestamp;
 
 /// The first retry waits this long; each next one twice as long, up to [`MAX_BACKOFF`].
 const FIRST_BACKOFF: Duration = Duration::from_secs(1);

@@ -1,6 +1,7 @@
 //! Small helpers every log-family parser uses: remote addresses, `key=value` fields,
 //! `word … word` cutting. Nothing here allocates unless it returns an owned value.
 
+use crate::model::ip::canonical;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use std::sync::OnceLock;
 
@@ -84,40 +85,6 @@ fn parse_dotted_v4(s: &str) -> Option<Ipv4Addr> {
     }
     octets[3] = v as u8;
     Some(Ipv4Addr::from(octets))
-}
-
-/// `::ffff:1.2.3.4` → `1.2.3.4`; everything else unchanged.
-pub fn canonical(ip: IpAddr) -> IpAddr {
-    match ip {
-        IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
-            Some(v4) => IpAddr::V4(v4),
-            None => IpAddr::V6(v6),
-        },
-        v4 => v4,
-    }
-}
-
-/// An address as text, as `Display` writes it. IPv4 addresses, nearly every address in a
-/// log, are written digit by digit: `Display` goes through the formatting machinery and
-/// costs about thirty times as much, once per event for rules and scripts that read it.
-pub fn ip_text(ip: IpAddr) -> String {
-    let IpAddr::V4(v4) = ip else {
-        return ip.to_string();
-    };
-    let mut out = String::with_capacity(15);
-    for (i, o) in v4.octets().into_iter().enumerate() {
-        if i > 0 {
-            out.push('.');
-        }
-        if o >= 100 {
-            out.push(char::from(b'0' + o / 100));
-        }
-        if o >= 10 {
-            out.push(char::from(b'0' + o / 10 % 10));
-        }
-        out.push(char::from(b'0' + o % 10));
-    }
-    out
 }
 
 /// The value of `key=` in a space-separated `k=v k=v` list (PAM, kernel LOG lines).
@@ -275,20 +242,6 @@ mod tests {
                 None
             };
             assert_eq!(parse_port(s), std, "{s:?}");
-        }
-    }
-
-    #[test]
-    fn ip_text_writes_what_display_writes() {
-        for o in 0..=255u8 {
-            for ip in [[o, 0, 9, 10], [99, o, 100, 255], [1, 2, o, o]] {
-                let ip = IpAddr::V4(Ipv4Addr::from(ip));
-                assert_eq!(ip_text(ip), ip.to_string());
-            }
-        }
-        for ip in ["2001:db8::1", "::ffff:203.0.113.5", "::"] {
-            let ip: IpAddr = ip.parse().unwrap();
-            assert_eq!(ip_text(ip), ip.to_string());
         }
     }
 

@@ -14,8 +14,8 @@
 //! the steps of those actions and are [`Parsed::Ignored`]. `package` is the name without
 //! the architecture, which goes to `extra.arch`; `program` is `dpkg`.
 
-use crate::event::{Event, EventType};
-use crate::timestamp::{parse_naive_datetime_prefix, LocalZone};
+use crate::base::timestamp::{parse_naive_datetime_prefix, LocalZone};
+use crate::model::event::{Event, EventType};
 
 use super::Parsed;
 
@@ -111,7 +111,7 @@ pub fn parse_line(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::timestamp::Timestamp;
+    use crate::base::timestamp::Timestamp;
 
     fn run(line: &str, zone: &mut LocalZone) -> (Option<Parsed>, Vec<Event>) {
         let mut out = Vec::new();

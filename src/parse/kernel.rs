@@ -25,7 +25,7 @@
 
 use super::common::{kv, parse_ip, parse_port};
 use super::{Ctx, MessageParser, Parsed};
-use crate::event::{Event, EventType};
+use crate::model::event::{Event, EventType};
 
 #[derive(Default)]
 pub struct Kernel {}

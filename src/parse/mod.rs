@@ -24,8 +24,8 @@ pub mod systemd;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use crate::event::{Event, EventType};
-use crate::timestamp::{LocalZone, Timestamp, YearInference};
+use crate::base::timestamp::{LocalZone, Timestamp, YearInference};
+use crate::model::event::{Event, EventType};
 
 pub use format::InputFormat;
 
@@ -184,7 +184,7 @@ pub struct Stats {
     /// Lines that were not valid UTF-8 (decoded lossily).
     pub invalid_utf8: u64,
     /// Events per type (serialized with the types' wire names as keys).
-    pub by_type: BTreeMap<crate::event::EventType, u64>,
+    pub by_type: BTreeMap<crate::model::event::EventType, u64>,
 }
 
 impl Stats {
@@ -280,7 +280,7 @@ impl Normalizer {
         let outcome = match self.format {
             InputFormat::Syslog => self.syslog_line(&line, out),
             InputFormat::Dpkg => dpkg::parse_line(&line, &self.shared.source, &mut self.zone, out),
-            InputFormat::JournalJson => match crate::sources::journald::Entry::from_json(&line) {
+            InputFormat::JournalJson => match crate::model::journal::Entry::from_json(&line) {
                 Some(entry) => self.journal_entry(&entry, out),
                 None => None,
             },
@@ -318,7 +318,7 @@ impl Normalizer {
     /// Parses a journal entry (from `journalctl -o json`), already split into fields.
     pub fn push_journal_entry(
         &mut self,
-        entry: &crate::sources::journald::Entry,
+        entry: &crate::model::journal::Entry,
         raw: &str,
         out: &mut Vec<Event>,
     ) -> usize {
@@ -330,7 +330,7 @@ impl Normalizer {
 
     fn journal_entry(
         &mut self,
-        entry: &crate::sources::journald::Entry,
+        entry: &crate::model::journal::Entry,
         out: &mut Vec<Event>,
     ) -> Option<Parsed> {
         let line = entry.as_syslog_line();
@@ -339,7 +339,7 @@ impl Normalizer {
 
     fn journal_entry_with_line(
         &mut self,
-        entry: &crate::sources::journald::Entry,
+        entry: &crate::model::journal::Entry,
         line: &str,
         out: &mut Vec<Event>,
     ) -> Option<Parsed> {
@@ -514,7 +514,8 @@ mod tests {
     #[test]
     fn stats_count_types_under_their_wire_names() {
         let mut s = Stats::default();
-        s.by_type.insert(crate::event::EventType::FailedLogin, 2);
+        s.by_type
+            .insert(crate::model::event::EventType::FailedLogin, 2);
         let json = serde_json::to_value(&s).unwrap();
         assert_eq!(json["by_type"]["FAILED_LOGIN"], 2);
     }

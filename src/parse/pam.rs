@@ -23,7 +23,7 @@
 //! failures already counted) and session lines are understood and [`Parsed::Ignored`].
 use super::common::{parse_remote, split_colon_space, Pattern, Remote};
 use super::{Ctx, MessageParser, Parsed};
-use crate::event::{Event, EventType, Outcome};
+use crate::model::event::{Event, EventType, Outcome};
 
 /// Programs (or PAM services) whose own parser reports the failure that PAM echoes.
 const OWN_PARSER: &[&str] = &["sshd", "sudo", "sudo-i", "su", "su-l"];

@@ -35,7 +35,7 @@
 //! are ignored. Other PAM lines of these programs are left to the PAM parser.
 
 use super::{Ctx, MessageParser, Parsed};
-use crate::event::{Event, EventType};
+use crate::model::event::{Event, EventType};
 
 #[derive(Default)]
 pub struct ShadowUtils {}

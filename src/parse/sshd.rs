@@ -39,8 +39,8 @@ use hashbrown::HashTable;
 
 use super::common::{parse_port, parse_remote, split_colon_space, Pattern, RPattern, Remote};
 use super::{Ctx, MessageParser, Parsed};
-use crate::event::{Event, EventType, Outcome};
-use crate::small_bytes::SmallBytes;
+use crate::base::small_bytes::SmallBytes;
+use crate::model::event::{Event, EventType, Outcome};
 
 /// Most sshd connections (pids) remembered at once.
 pub const MAX_PIDS: usize = 10_000;
@@ -1330,7 +1330,7 @@ impl Sshd {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::timestamp::Timestamp;
+    use crate::base::timestamp::Timestamp;
     use std::net::IpAddr;
 
     fn feed_tag(p: &mut Sshd, tag: &str, pid: u32, msg: &str) -> (Parsed, Vec<Event>) {

@@ -18,7 +18,7 @@
 //! is ignored: it echoes an attempt that the su line itself counts.
 
 use super::{Ctx, MessageParser, Parsed};
-use crate::event::{Event, EventType};
+use crate::model::event::{Event, EventType};
 
 #[derive(Default)]
 pub struct Su {}

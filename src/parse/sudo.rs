@@ -17,7 +17,7 @@
 //! it, ` ; ` included, is the command.
 
 use super::{Ctx, MessageParser, Parsed};
-use crate::event::{Event, EventType, Outcome};
+use crate::model::event::{Event, EventType, Outcome};
 
 #[derive(Default)]
 pub struct Sudo {}

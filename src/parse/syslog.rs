@@ -7,7 +7,7 @@
 //! in front of the first two, and old tags such as `sshd(pam_unix)[19939]:` and `[sshd]:`.
 //! This module only splits; it never interprets the message.
 
-use crate::timestamp::{parse_bsd_prefix, parse_rfc3339_prefix, Timestamp, YearlessStamp};
+use crate::base::timestamp::{parse_bsd_prefix, parse_rfc3339_prefix, Timestamp, YearlessStamp};
 
 /// The header's timestamp, before a BSD stamp has been given its year.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

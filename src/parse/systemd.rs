@@ -25,7 +25,7 @@
 //! (`pam_unix(systemd-user:session)`) are left to the PAM parser.
 
 use super::{Ctx, MessageParser, Parsed};
-use crate::event::{Event, EventType};
+use crate::model::event::{Event, EventType};
 
 /// The last `Main process exited` seen, kept (in reused buffers) for the `Failed with
 /// result` line that follows it.
@@ -209,7 +209,7 @@ impl Systemd {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::timestamp::Timestamp;
+    use crate::base::timestamp::Timestamp;
 
     static SHARED: std::sync::LazyLock<crate::parse::Shared> =
         std::sync::LazyLock::new(|| crate::parse::Shared::for_line("test", "h", "systemd"));

@@ -43,7 +43,7 @@ pub fn resolve(b: Backend, installed: impl Fn(&str) -> bool) -> Result<Backend, 
 }
 
 fn on_this_host(b: Backend) -> Result<Backend, FirewallError> {
-    resolve(b, |p| crate::checks::commands::find_program(p).is_some())
+    resolve(b, |p| crate::base::programs::find_program(p).is_some())
 }
 
 pub fn block(b: Backend, ip: IpAddr, timeout: Duration) -> Result<(), FirewallError> {

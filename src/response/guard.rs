@@ -5,7 +5,7 @@
 
 use std::net::IpAddr;
 
-use crate::engine::condition::Cidr;
+use crate::model::ip::Cidr;
 
 /// What the never-block list spares (`response.allowlist_applies_to`).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -64,7 +64,7 @@ impl Guard {
     /// Why `ip` must not be blocked, if it must not.
     /// Whether an alert's address (its group's `src_ip`) is protected: alerts that the
     /// `alerts` scope keeps from being raised.
-    pub fn spares_alert(&self, a: &crate::engine::Alert) -> bool {
+    pub fn spares_alert(&self, a: &crate::model::Alert) -> bool {
         a.group
             .get("src_ip")
             .and_then(|s| s.parse::<IpAddr>().ok())
@@ -72,7 +72,7 @@ impl Guard {
     }
 
     pub fn protects(&self, ip: IpAddr) -> Option<Protected> {
-        let ip = crate::parse::common::canonical(ip);
+        let ip = crate::model::ip::canonical(ip);
         if ip.is_loopback() {
             return Some(Protected::Loopback);
         }
@@ -84,7 +84,7 @@ impl Guard {
         }
         if host_addresses()
             .into_iter()
-            .any(|h| crate::parse::common::canonical(h) == ip)
+            .any(|h| crate::model::ip::canonical(h) == ip)
         {
             return Some(Protected::ThisHost);
         }

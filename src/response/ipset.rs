@@ -30,7 +30,7 @@ pub fn set_for(ip: IpAddr) -> (&'static str, &'static str) {
 }
 
 fn run(program: &'static str, args: &[&str]) -> Result<String, IpsetError> {
-    let path = crate::checks::commands::find_program(program).ok_or_else(|| {
+    let path = crate::base::programs::find_program(program).ok_or_else(|| {
         IpsetError::Spawn(
             program,
             std::io::Error::new(

@@ -58,7 +58,7 @@ pub struct KillOrder {
 impl KillOrder {
     /// The order an alert carries (group values are text from the process table:
     /// parsed, never passed anywhere as text).
-    pub fn from_alert(a: &crate::engine::Alert) -> Option<KillOrder> {
+    pub fn from_alert(a: &crate::model::Alert) -> Option<KillOrder> {
         if !a.response.iter().any(|r| r == "kill_process") {
             return None;
         }
@@ -119,7 +119,7 @@ fn inspect(pid: i32) -> Option<(String, String, i64, i32)> {
 pub fn own_start() -> i64 {
     inspect(std::process::id() as i32)
         .map(|(_, _, started, _)| started)
-        .unwrap_or_else(|| crate::timestamp::Timestamp::now().as_micros() / 1_000_000)
+        .unwrap_or_else(|| crate::base::timestamp::Timestamp::now().as_micros() / 1_000_000)
 }
 
 fn alive(pid: i32) -> bool {
@@ -209,7 +209,7 @@ mod tests {
         KillOrder {
             pid,
             exe: exe.into(),
-            seen: crate::timestamp::Timestamp::now().as_micros() / 1_000_000,
+            seen: crate::base::timestamp::Timestamp::now().as_micros() / 1_000_000,
             rule: "t".into(),
             alert_key: "t|1|1".into(),
         }
@@ -222,7 +222,7 @@ mod tests {
             protected: vec![],
             ..KillConfig::default()
         };
-        let before = crate::timestamp::Timestamp::now().as_micros() / 1_000_000 - 1;
+        let before = crate::base::timestamp::Timestamp::now().as_micros() / 1_000_000 - 1;
         let mut child = Command::new("sleep").arg("30").spawn().unwrap();
         let pid = child.id() as i32;
         let exe = std::fs::read_link(format!("/proc/{pid}/exe")).unwrap();

@@ -23,8 +23,8 @@ use std::time::Duration;
 use rusqlite::Connection;
 use serde::{Deserialize, Serialize};
 
+use crate::base::timestamp::Timestamp;
 use crate::store::bans;
-use crate::timestamp::Timestamp;
 pub use guard::{Guard, Protected};
 
 /// What an action does when asked.
@@ -151,7 +151,7 @@ pub enum Order {
 
 impl Order {
     /// Every order an alert carries.
-    pub fn from_alert(a: &crate::engine::Alert) -> Vec<Order> {
+    pub fn from_alert(a: &crate::model::Alert) -> Vec<Order> {
         let mut out = Vec::new();
         if let Some(b) = BlockOrder::from_alert(a) {
             out.push(Order::Block(b));
@@ -177,7 +177,7 @@ pub struct BlockOrder {
 impl BlockOrder {
     /// The order an alert carries: its rule names `block_ip` and its group has an
     /// address (parsed here: the group's text came from a log).
-    pub fn from_alert(a: &crate::engine::Alert) -> Option<BlockOrder> {
+    pub fn from_alert(a: &crate::model::Alert) -> Option<BlockOrder> {
         if !a.response.iter().any(|r| r == "block_ip") {
             return None;
         }
@@ -203,7 +203,7 @@ impl Blocker {
         if mode == Mode::Off {
             return Ok(None);
         }
-        let ip = crate::parse::common::canonical(order.ip);
+        let ip = crate::model::ip::canonical(order.ip);
         let running = bans::active(conn, Timestamp::now())?
             .iter()
             .any(|b| b.mode == mode.as_str() && b.ip == ip.to_string());
@@ -228,7 +228,7 @@ impl Blocker {
         if r.mode == Mode::Off {
             return Ok(Outcome::Off);
         }
-        let ip = crate::parse::common::canonical(r.ip);
+        let ip = crate::model::ip::canonical(r.ip);
         if let Some(why) = self.guard.protects(ip) {
             return Ok(Outcome::Refused { ip, why });
         }
@@ -287,7 +287,7 @@ impl Blocker {
         ip: IpAddr,
         by: Option<&str>,
     ) -> Result<usize, ResponseError> {
-        let ip = crate::parse::common::canonical(ip);
+        let ip = crate::model::ip::canonical(ip);
         firewall::unblock(self.config.backend, ip)?;
         let lifted = bans::lift(conn, ip, Timestamp::now())?;
         if lifted > 0 {
@@ -351,9 +351,9 @@ mod tests {
         .unwrap();
         let rules =
             std::sync::Arc::new(crate::engine::RuleSet::new(vec![std::sync::Arc::new(rule)]));
-        let mut e = crate::event::Event::new(
+        let mut e = crate::model::event::Event::new(
             Timestamp::from_secs(1),
-            crate::event::EventType::FailedLogin,
+            crate::model::event::EventType::FailedLogin,
             "test",
             "line",
         );
@@ -394,10 +394,9 @@ mod tests {
         let conn = crate::store::open(dir.path()).unwrap();
         let b = Blocker {
             config: BlockConfig::default(),
-            guard: Guard::new(vec![crate::engine::condition::Cidr::parse(
-                "198.51.100.0/24",
-            )
-            .unwrap()]),
+            guard: Guard::new(vec![
+                crate::model::ip::Cidr::parse("198.51.100.0/24").unwrap()
+            ]),
         };
         let req = |ip: &str| Request {
             ip: ip.parse().unwrap(),

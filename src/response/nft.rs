@@ -72,7 +72,7 @@ pub fn unblock_script(ip: IpAddr) -> String {
 /// Runs `nft` (from the system directories, not `$PATH`: a root daemon must not run
 /// whatever an environment puts first) with `args`, and `stdin` as its input.
 fn run(args: &[&str], stdin: Option<&str>) -> Result<String, NftError> {
-    let program = crate::checks::commands::find_program("nft").ok_or_else(|| {
+    let program = crate::base::programs::find_program("nft").ok_or_else(|| {
         NftError::Spawn(std::io::Error::new(
             std::io::ErrorKind::NotFound,
             "not in the system directories",

@@ -10,7 +10,7 @@ use std::time::Instant;
 
 use sysinfo::{Disks, MemoryRefreshKind, System};
 
-use crate::timestamp::Timestamp;
+use crate::base::timestamp::Timestamp;
 
 /// One sample: every series' value at one time. Series names: `cpu`, `cpu0`…, `load1`,
 /// `load5`, `load15`, `mem_used`, `mem_total`, `mem_percent`, `swap_used`, `swap_total`,

@@ -10,4 +10,3 @@ pub mod netlink;
 pub mod snapshot;
 pub mod tail;
 pub mod traffic;
-pub mod watch;

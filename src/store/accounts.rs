@@ -4,7 +4,7 @@
 use rusqlite::{params, Connection, OptionalExtension};
 
 use crate::auth::Role;
-use crate::timestamp::Timestamp;
+use crate::base::timestamp::Timestamp;
 
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct User {
@@ -103,7 +103,7 @@ pub fn admin_addresses(
     let mut out = Vec::new();
     for a in rows {
         if let Ok(ip) = a?.parse::<std::net::IpAddr>() {
-            out.push(crate::parse::common::canonical(ip));
+            out.push(crate::model::ip::canonical(ip));
         }
     }
     Ok(out)

@@ -4,8 +4,8 @@
 
 use rusqlite::{params, params_from_iter, types::Value, Connection, OptionalExtension};
 
-use crate::engine::{Alert, AlertStatus};
-use crate::timestamp::Timestamp;
+use crate::base::timestamp::Timestamp;
+use crate::model::{Alert, AlertStatus};
 
 /// Inserts a new alert or updates the one with the same key (never its status); returns
 /// its row id, its stored status (what a person set it to, not the engine's `open`) and
@@ -53,7 +53,7 @@ pub struct StoredAlert {
 #[derive(Debug, Clone, Default)]
 pub struct AlertQuery {
     pub status: Option<AlertStatus>,
-    pub severities: Vec<crate::engine::Severity>,
+    pub severities: Vec<crate::model::Severity>,
     pub since: Option<Timestamp>,
     pub until: Option<Timestamp>,
     pub rule: Option<String>,
@@ -159,7 +159,7 @@ pub fn get(conn: &Connection, id: i64) -> rusqlite::Result<Option<StoredAlert>> 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::engine::Severity;
+    use crate::model::Severity;
 
     fn alert(count: u64, last: i64) -> Alert {
         Alert {

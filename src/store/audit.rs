@@ -3,7 +3,7 @@
 
 use rusqlite::{params, params_from_iter, types::Value, Connection};
 
-use crate::timestamp::Timestamp;
+use crate::base::timestamp::Timestamp;
 
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct AuditEntry {

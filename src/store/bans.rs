@@ -6,7 +6,7 @@ use std::net::IpAddr;
 use rusqlite::{params, Connection};
 use serde::Serialize;
 
-use crate::timestamp::Timestamp;
+use crate::base::timestamp::Timestamp;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Ban {

@@ -6,10 +6,10 @@ use rusqlite::{params, Connection, OptionalExtension};
 use serde::Serialize;
 use serde_json::Value;
 
-use crate::checks::score::{OpenAlerts, Score};
-use crate::checks::CheckResult;
-use crate::engine::Severity;
-use crate::timestamp::Timestamp;
+use crate::base::timestamp::Timestamp;
+use crate::model::check::CheckResult;
+use crate::model::score::{OpenAlerts, Score};
+use crate::model::Severity;
 
 /// How long the score's history is kept.
 pub const HISTORY_DAYS: i64 = 400;
@@ -100,7 +100,7 @@ pub fn save_run(
             [ids],
         )?;
         let count = |s| results.iter().filter(|r| r.status == s).count() as i64;
-        use crate::checks::Status;
+        use crate::model::check::Status;
         let json = serde_json::json!({ "score": score, "errors": errors }).to_string();
         tx.execute(
             "INSERT OR REPLACE INTO check_runs
@@ -204,8 +204,8 @@ pub fn history(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::checks::score::compute;
-    use crate::checks::Status;
+    use crate::model::check::Status;
+    use crate::model::score::compute;
 
     fn result(id: &str, status: Status) -> CheckResult {
         CheckResult {

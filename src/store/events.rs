@@ -2,8 +2,8 @@
 
 use rusqlite::{params_from_iter, types::Value, Connection};
 
-use crate::event::{Event, EventType};
-use crate::timestamp::Timestamp;
+use crate::base::timestamp::Timestamp;
+use crate::model::event::{Event, EventType};
 
 /// Filters for an event listing. Newest first.
 #[derive(Debug, Clone, Default)]

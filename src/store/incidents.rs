@@ -9,8 +9,8 @@
 use rusqlite::{params, params_from_iter, types::Value, Connection, OptionalExtension};
 use serde::{Deserialize, Serialize};
 
-use crate::engine::{Alert, Severity};
-use crate::timestamp::Timestamp;
+use crate::base::timestamp::Timestamp;
+use crate::model::{Alert, Severity};
 
 /// `incidents:` in picket.yaml.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -135,7 +135,7 @@ fn shared_keys(a: &Alert) -> (Option<String>, Option<String>) {
         .group
         .get("src_ip")
         .and_then(|s| s.parse::<std::net::IpAddr>().ok())
-        .map(|ip| crate::parse::common::canonical(ip).to_string());
+        .map(|ip| crate::model::ip::canonical(ip).to_string());
     let user = ["user", "target_user"]
         .iter()
         .find_map(|k| a.group.get(*k))
@@ -288,7 +288,7 @@ pub fn record_action(
     }
     if incident.is_none() {
         if let Some(ip) = ip {
-            let ip = crate::parse::common::canonical(ip).to_string();
+            let ip = crate::model::ip::canonical(ip).to_string();
             incident = conn
                 .prepare_cached(
                     "SELECT id FROM incidents WHERE ip = ?1 AND status = 'active'
@@ -326,7 +326,7 @@ pub fn close_quiet(
         .collect::<rusqlite::Result<_>>()?;
     let text = format!(
         "closed: no new alert for {}",
-        crate::engine::duration::format_secs(cfg.close_after_secs)
+        crate::model::duration::format_secs(cfg.close_after_secs)
     );
     for id in &ids {
         set_status(conn, *id, IncidentStatus::Closed, None, Some(&text), now)?;
@@ -488,7 +488,7 @@ pub fn counts(conn: &Connection) -> rusqlite::Result<Vec<(IncidentStatus, i64)>>
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::engine::AlertStatus;
+    use crate::model::AlertStatus;
 
     fn alert(rule: &str, group: &[(&str, &str)], first: i64, sev: Severity) -> Alert {
         Alert {

@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 
 use rusqlite::{params, Connection};
 
-use crate::timestamp::Timestamp;
+use crate::base::timestamp::Timestamp;
 
 /// The resolutions kept, in seconds (0: every sample), with how long each is kept.
 pub const TIERS: &[(i64, i64)] = &[(0, 86_400), (60, 30 * 86_400), (3600, 400 * 86_400)];

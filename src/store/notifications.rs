@@ -6,7 +6,7 @@
 use rusqlite::{params, Connection};
 use serde::Serialize;
 
-use crate::timestamp::Timestamp;
+use crate::base::timestamp::Timestamp;
 
 /// Days a delivery row is kept.
 pub const KEEP_DAYS: i64 = 30;

@@ -42,8 +42,8 @@ pub fn push_state(
     sql: &mut String,
     args: &mut Vec<Value>,
     status: Option<&str>,
-    severities: &[crate::engine::Severity],
-    since: Option<crate::timestamp::Timestamp>,
+    severities: &[crate::model::Severity],
+    since: Option<crate::base::timestamp::Timestamp>,
 ) {
     if let Some(s) = status {
         sql.push_str(" AND status = ?");
@@ -61,7 +61,7 @@ pub fn push_state(
 pub fn push_page(
     sql: &mut String,
     args: &mut Vec<Value>,
-    after: Option<(crate::timestamp::Timestamp, i64)>,
+    after: Option<(crate::base::timestamp::Timestamp, i64)>,
     limit: usize,
 ) {
     if let Some((ts, id)) = after {

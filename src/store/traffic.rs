@@ -8,9 +8,9 @@ use std::net::IpAddr;
 use rusqlite::{params, Connection};
 use serde::Serialize;
 
-use crate::sources::traffic::meter::Usage;
-use crate::sources::traffic::Scope;
-use crate::timestamp::Timestamp;
+use crate::base::timestamp::Timestamp;
+use crate::model::traffic::Scope;
+use crate::model::traffic::Usage;
 
 /// Bucket sizes in seconds, with how long each is kept.
 pub const TIERS: &[(i64, i64)] = &[(60, 2 * 86_400), (3600, 90 * 86_400)];

@@ -11,8 +11,8 @@ use rusqlite::{params, Connection};
 
 use super::incidents::IncidentConfig;
 use super::StoreError;
-use crate::event::Event;
-use crate::timestamp::Timestamp;
+use crate::base::timestamp::Timestamp;
+use crate::model::event::Event;
 
 /// A source's position, saved in the same transaction as the events read before it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -27,7 +27,7 @@ pub struct Checkpoint {
 #[derive(Debug, Default)]
 pub struct Batch {
     pub events: Vec<Event>,
-    pub alerts: Vec<crate::engine::Alert>,
+    pub alerts: Vec<crate::model::Alert>,
     pub checkpoints: Vec<Checkpoint>,
 }
 
@@ -270,7 +270,7 @@ fn commit(
     // The last emission of each alert in this commit, in order of first emission, and
     // whether any emission was its first (an alert raised and updated within one commit
     // is still new to the commit's subscribers: notifications go out for new alerts).
-    let mut alert_ids: Vec<(i64, &crate::engine::Alert, crate::engine::AlertStatus, bool)> =
+    let mut alert_ids: Vec<(i64, &crate::model::Alert, crate::model::AlertStatus, bool)> =
         Vec::new();
     let mut alert_slot: std::collections::HashMap<i64, usize> = Default::default();
     let tx = conn.transaction()?;
@@ -292,7 +292,7 @@ fn commit(
                     e.kind.as_str(),
                     e.host.as_deref(),
                     e.program.as_deref(),
-                    e.src_ip.map(crate::parse::common::ip_text),
+                    e.src_ip.map(crate::model::ip::ip_text),
                     e.user,
                     &*e.source,
                     json
@@ -384,7 +384,7 @@ pub fn apply_retention(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::event::EventType;
+    use crate::model::event::EventType;
 
     fn ev(secs: i64) -> Event {
         Event::new(
@@ -436,8 +436,8 @@ mod tests {
             Some(hook),
         )
         .unwrap();
-        let raised = crate::notify::test_alert(1, crate::engine::Severity::High, &[]).alert;
-        let updated = crate::engine::Alert {
+        let raised = crate::notify::test_alert(1, crate::model::Severity::High, &[]).alert;
+        let updated = crate::model::Alert {
             count: 6,
             last_seen: Timestamp::from_secs(6),
             is_new: false,
@@ -457,7 +457,7 @@ mod tests {
         assert_eq!(first[0].alert.count, 6, "in its last state");
         // A later update alone is not new.
         w.send(Batch {
-            alerts: vec![crate::engine::Alert {
+            alerts: vec![crate::model::Alert {
                 count: 7,
                 ..updated
             }],

@@ -10,13 +10,13 @@ use warp::http::HeaderValue;
 
 use super::gate::{self, Principal};
 use super::http::{self as h, ApiError, ApiResult, Req};
-use super::live::LiveMsg;
 use super::WebState;
 use crate::auth;
-use crate::engine::{AlertStatus, Severity};
-use crate::event::EventType;
+use crate::base::timestamp::Timestamp;
+use crate::bus::live::LiveMsg;
+use crate::model::event::EventType;
+use crate::model::{AlertStatus, Severity};
 use crate::store::{accounts, alerts, audit, events};
-use crate::timestamp::Timestamp;
 
 pub fn health(state: &WebState) -> ApiResult {
     h::json(&json!({

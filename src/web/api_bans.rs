@@ -12,9 +12,9 @@ use serde_json::json;
 use super::gate::Principal;
 use super::http::{self as h, ApiError, ApiResult, Req};
 use super::WebState;
+use crate::base::timestamp::Timestamp;
 use crate::response::{Mode, Outcome, Request};
 use crate::store::bans;
-use crate::timestamp::Timestamp;
 
 pub async fn list(state: &WebState, req: &Req) -> ApiResult {
     let all = matches!(req.param("all"), Some("1" | "true" | "yes"));
@@ -56,7 +56,7 @@ pub async fn block(state: &WebState, req: &Req, who: &Principal) -> ApiResult {
     let for_time = match &body.for_time {
         None => None,
         Some(d) => Some(
-            crate::engine::duration::parse_secs(d)
+            crate::model::duration::parse_secs(d)
                 .ok()
                 .filter(|s| *s > 0)
                 .map(|s| Duration::from_secs(s as u64))
@@ -111,7 +111,7 @@ pub async fn block(state: &WebState, req: &Req, who: &Principal) -> ApiResult {
     .await?;
     state
         .live
-        .send(super::live::LiveMsg::Bans(json!({ "ip": ip })));
+        .send(crate::bus::live::LiveMsg::Bans(json!({ "ip": ip })));
     let (blocked, for_secs) = match outcome {
         Outcome::Blocked { for_secs, .. } => (true, for_secs),
         Outcome::WouldBlock { for_secs, .. } => (false, for_secs),
@@ -144,6 +144,6 @@ pub async fn unblock(state: &WebState, req: &Req, who: &Principal, id: &str) -> 
     .await?;
     state
         .live
-        .send(super::live::LiveMsg::Bans(json!({ "ip": ip })));
+        .send(crate::bus::live::LiveMsg::Bans(json!({ "ip": ip })));
     h::json(&json!({ "ip": ip, "lifted": lifted }))
 }

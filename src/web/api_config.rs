@@ -6,13 +6,13 @@ use serde_json::{json, Value};
 
 use super::gate::Principal;
 use super::http::{self as h, ApiError, ApiResult, Req};
-use super::live::LiveMsg;
 use super::WebState;
+use crate::base::timestamp::Timestamp;
+use crate::bus::live::LiveMsg;
 use crate::checks::runner::RunSummary;
-use crate::checks::score::FORMULA;
 use crate::checks::spec::CATEGORIES;
+use crate::model::score::FORMULA;
 use crate::store::checks as stored;
-use crate::timestamp::Timestamp;
 
 /// Most points `/api/config/history` answers with.
 const HISTORY_POINTS: usize = 500;

@@ -7,8 +7,8 @@ use serde_json::json;
 use super::gate::Principal;
 use super::http::{self as h, ApiError, ApiResult, Req};
 use super::WebState;
+use crate::base::timestamp::Timestamp;
 use crate::store::devices;
-use crate::timestamp::Timestamp;
 
 pub async fn list(state: &WebState) -> ApiResult {
     let items = state.db.run(|c| Ok(devices::list(c)?)).await?;

@@ -134,7 +134,7 @@ pub async fn add_to_baseline(state: &WebState, req: &Req, who: &Principal) -> Ap
         source: "admin".into(),
         process,
         note,
-        added: crate::timestamp::Timestamp::now(),
+        added: crate::base::timestamp::Timestamp::now(),
     };
     let stored = entry.clone();
     state
@@ -191,7 +191,7 @@ const HISTORY_POINTS: usize = 360;
 /// metrics, from the coarsest resolution that still gives `points` points over the span,
 /// averaged into at most `points` points.
 pub async fn metrics_history(state: &WebState, req: &Req) -> ApiResult {
-    let now = crate::timestamp::Timestamp::now();
+    let now = crate::base::timestamp::Timestamp::now();
     let since = h::time_param(req, "since")?.unwrap_or_else(|| now.saturating_add_secs(-3600));
     let span = (now.as_micros() - since.as_micros()) / 1_000_000;
     if span <= 0 {

@@ -9,12 +9,12 @@ use serde_json::json;
 
 use super::gate::Principal;
 use super::http::{self as h, ApiError, ApiResult, Detail, Req};
-use super::live::LiveMsg;
 use super::WebState;
-use crate::engine::Severity;
+use crate::base::timestamp::Timestamp;
+use crate::bus::live::LiveMsg;
+use crate::model::Severity;
 use crate::store::incidents::IncidentStatus;
 use crate::store::{alerts, incidents};
-use crate::timestamp::Timestamp;
 
 /// Most timeline lines and alerts one incident's page shows.
 const DETAIL_LIMIT: usize = 500;

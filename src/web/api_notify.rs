@@ -10,8 +10,8 @@ use serde_json::json;
 use super::gate::Principal;
 use super::http::{self as h, ApiError, ApiResult, Req};
 use super::WebState;
+use crate::base::timestamp::Timestamp;
 use crate::store::notifications::{self as stored, NewDelivery, Status};
-use crate::timestamp::Timestamp;
 
 /// Deliveries a listing shows at most (without `limit`).
 const RECENT: usize = 50;

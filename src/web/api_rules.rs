@@ -10,10 +10,10 @@ use serde_json::json;
 use warp::http::HeaderValue;
 use warp::Reply;
 
-use super::board::{file_name, summary};
 use super::gate::Principal;
 use super::http::{self as h, ApiError, ApiResult, Detail, Req};
 use super::WebState;
+use crate::bus::board::{file_name, summary};
 use crate::engine::bundle;
 use crate::engine::compile::{CompileError, Rule};
 use crate::engine::load::DEFAULT_RULES;

@@ -6,9 +6,9 @@ use serde_json::{json, Value};
 
 use super::http::{self as h, ApiError, ApiResult, Req};
 use super::WebState;
-use crate::sources::traffic::Scope;
+use crate::base::timestamp::Timestamp;
+use crate::model::traffic::Scope;
 use crate::store::{devices, traffic};
-use crate::timestamp::Timestamp;
 
 /// The reader's status as it saved it, or null before its first reading.
 fn status(c: &rusqlite::Connection) -> Result<Value, ApiError> {

@@ -290,15 +290,18 @@ pub fn json_bytes(body: Vec<u8>) -> Response {
 }
 
 /// A time parameter: RFC 3339, or a span back from now (`15m`, `24h`, `7d`).
-pub fn time_param(req: &Req, name: &str) -> Result<Option<crate::timestamp::Timestamp>, ApiError> {
-    use crate::timestamp::Timestamp;
+pub fn time_param(
+    req: &Req,
+    name: &str,
+) -> Result<Option<crate::base::timestamp::Timestamp>, ApiError> {
+    use crate::base::timestamp::Timestamp;
     let Some(v) = req.param(name) else {
         return Ok(None);
     };
     if let Some(t) = Timestamp::parse_rfc3339(v) {
         return Ok(Some(t));
     }
-    match crate::engine::duration::parse_secs(v) {
+    match crate::model::duration::parse_secs(v) {
         Ok(s) => Ok(Some(Timestamp::now().saturating_add_secs(-s))),
         Err(_) => Err(ApiError::bad_request(format!(
             "{name} `{v}`: use an RFC 3339 time (2026-11-21T10:00:00Z) or a span like 15m, 24h, 7d"
@@ -307,17 +310,17 @@ pub fn time_param(req: &Req, name: &str) -> Result<Option<crate::timestamp::Time
 }
 
 /// A cursor: the (time, id) of the last row of the previous page, as `micros.id`.
-pub fn cursor(req: &Req) -> Result<Option<(crate::timestamp::Timestamp, i64)>, ApiError> {
+pub fn cursor(req: &Req) -> Result<Option<(crate::base::timestamp::Timestamp, i64)>, ApiError> {
     let Some(c) = req.param("cursor") else {
         return Ok(None);
     };
     c.split_once('.')
         .and_then(|(t, id)| Some((t.parse().ok()?, id.parse().ok()?)))
-        .map(|(t, id)| Some((crate::timestamp::Timestamp::from_micros(t), id)))
+        .map(|(t, id)| Some((crate::base::timestamp::Timestamp::from_micros(t), id)))
         .ok_or_else(|| ApiError::bad_request("cursor: pass back a next_cursor unchanged"))
 }
 
-pub fn make_cursor(t: crate::timestamp::Timestamp, id: i64) -> String {
+pub fn make_cursor(t: crate::base::timestamp::Timestamp, id: i64) -> String {
     format!("{}.{id}", t.as_micros())
 }
 

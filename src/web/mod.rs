@@ -15,13 +15,11 @@ pub mod api_notify;
 pub mod api_rules;
 pub mod api_traffic;
 pub mod assets;
-pub mod board;
 pub mod cache;
 pub mod db;
 pub mod gate;
 pub mod host;
 pub mod http;
-pub mod live;
 pub mod stream;
 
 use std::net::SocketAddr;
@@ -38,8 +36,8 @@ use self::http::{ApiError, Req, MAX_BODY};
 /// Everything handlers share.
 pub struct WebState {
     pub db: db::Db,
-    pub live: live::Live,
-    pub rules: board::RuleBoard,
+    pub live: crate::bus::live::Live,
+    pub rules: crate::bus::board::RuleBoard,
     pub host: host::HostMetrics,
     /// The newest process table and listening sockets.
     pub snapshot: crate::sources::snapshot::SharedSnapshot,
@@ -83,13 +81,13 @@ pub struct HostParts {
 /// Takes alerts into the engine's path (store, incidents, response, notifications) and
 /// returns once they are committed. Blocking: call it off the async workers.
 pub type Intake =
-    Arc<dyn Fn(Vec<crate::engine::Alert>) -> Result<(), String> + Send + Sync + 'static>;
+    Arc<dyn Fn(Vec<crate::model::Alert>) -> Result<(), String> + Send + Sync + 'static>;
 
 impl WebState {
     pub fn new(
         db: db::Db,
-        live: live::Live,
-        rules: board::RuleBoard,
+        live: crate::bus::live::Live,
+        rules: crate::bus::board::RuleBoard,
         parts: HostParts,
     ) -> Arc<WebState> {
         let HostParts {

@@ -9,8 +9,8 @@ use tokio_stream::wrappers::{BroadcastStream, IntervalStream};
 use warp::reply::{Reply, Response};
 use warp::sse::Event;
 
-use super::live::LiveMsg;
 use super::WebState;
+use crate::bus::live::LiveMsg;
 
 pub const METRICS_EVERY: Duration = Duration::from_secs(5);
 

@@ -15,8 +15,8 @@ use std::sync::Arc;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-use crate::event::{Event, EventType};
-use crate::timestamp::Timestamp;
+use crate::base::timestamp::Timestamp;
+use crate::model::event::{Event, EventType};
 
 /// The files watched when picket.yaml names none.
 pub const DEFAULT_PATHS: &[&str] = &[

@@ -26,8 +26,8 @@ use std::sync::Arc;
 
 use sha2::{Digest, Sha256};
 
-use crate::event::{Event, EventType};
-use crate::timestamp::Timestamp;
+use crate::base::timestamp::Timestamp;
+use crate::model::event::{Event, EventType};
 
 /// How many first bytes identify a log's content.
 const HEAD: usize = 1024;

@@ -22,9 +22,9 @@ use std::time::{Duration, Instant};
 
 use serde::{Deserialize, Serialize};
 
-use crate::event::Event;
+use crate::base::timestamp::Timestamp;
+use crate::model::event::Event;
 use crate::store::writer::{Batch, Checkpoint};
-use crate::timestamp::Timestamp;
 use files::{FileState, FileTracker, Names, WatchList};
 use logs::LogTracker;
 
@@ -203,7 +203,7 @@ impl Fim {
         // a tenth of a second.
         let mut debouncer = new_debouncer(SETTLE, Some(SETTLE), tx)?;
         let mut watched: BTreeSet<PathBuf> = BTreeSet::new();
-        let mut add_watches = |fim: &Fim, debouncer: &mut crate::engine::reload::DirWatch| {
+        let mut add_watches = |fim: &Fim, debouncer: &mut crate::base::watch::DirWatch| {
             for (dir, recursive) in fim.watch_dirs() {
                 if watched.contains(&dir) {
                     continue;
@@ -238,7 +238,7 @@ impl Fim {
                         match r {
                             Ok(events) => {
                                 for e in events.iter().filter(|e| {
-                                    crate::sources::watch::is_content_change(&e.event.kind)
+                                    crate::base::watch::is_content_change(&e.event.kind)
                                 }) {
                                     paths.extend(e.event.paths.iter().cloned());
                                 }

@@ -16,9 +16,9 @@ use rusqlite::Connection;
 use super::iface::mac_text;
 use super::names::Name;
 use super::neigh::{Neighbour, Neighbour6};
-use crate::event::{Event, EventType};
+use crate::base::timestamp::Timestamp;
+use crate::model::event::{Event, EventType};
 use crate::store::devices::{self, Device, NamesDue, NewDevice};
-use crate::timestamp::Timestamp;
 
 /// The source name of LAN events.
 pub const SOURCE: &str = "lan";

@@ -11,9 +11,9 @@ use super::arp_scan::{self, ScanError, ScanOptions};
 use super::iface::{self, Interface};
 use super::neigh::{self, Neighbour, Neighbour6};
 use super::{names, tracker, LanConfig};
-use crate::event::Event;
+use crate::base::timestamp::Timestamp;
+use crate::model::event::Event;
 use crate::store::devices;
-use crate::timestamp::Timestamp;
 
 /// A device's names are looked up again after this long: names change rarely, and each
 /// lookup is a query to the resolver and to the device.
@@ -197,6 +197,6 @@ pub fn run(
                 eprintln!("picket: device names: {e}");
             }
         }
-        crate::daemon::sleep_unless_stopped(&stop, Duration::from_secs(cfg.interval_secs));
+        crate::base::stop::sleep_unless_stopped(&stop, Duration::from_secs(cfg.interval_secs));
     }
 }

@@ -6,7 +6,7 @@
 use std::collections::BTreeSet;
 use std::sync::{Arc, RwLock};
 
-use crate::event::{Event, EventType};
+use crate::model::event::{Event, EventType};
 
 /// An allowlist entry: `tcp/22`, `udp/53`, or `8080` (both protocols).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -138,7 +138,7 @@ mod tests {
         b.remove("tcp", 22);
         assert_eq!(b.expected("tcp", 22), None);
         let mut e = vec![Event::new(
-            crate::timestamp::Timestamp::from_micros(0),
+            crate::base::timestamp::Timestamp::from_micros(0),
             EventType::PortOpened,
             "snapshot",
             "",

@@ -4,8 +4,8 @@
 use std::collections::HashSet;
 use std::sync::Arc;
 
-use crate::event::{Event, EventType};
-use crate::timestamp::Timestamp;
+use crate::base::timestamp::Timestamp;
+use crate::model::event::{Event, EventType};
 
 use super::{PortInfo, ProcessInfo};
 

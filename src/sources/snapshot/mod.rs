@@ -13,7 +13,7 @@ pub mod processes;
 
 use std::sync::{Arc, RwLock};
 
-use crate::timestamp::Timestamp;
+use crate::base::timestamp::Timestamp;
 
 pub use ports::PortInfo;
 pub use processes::ProcessInfo;
@@ -54,7 +54,7 @@ impl Collector {
     pub fn collect(
         &mut self,
         shared: &SharedSnapshot,
-    ) -> std::io::Result<Vec<crate::event::Event>> {
+    ) -> std::io::Result<Vec<crate::model::event::Event>> {
         let now = Timestamp::now();
         let procs = processes::snapshot(&mut self.history)?;
         let ports = ports::snapshot(&procs, &mut self.owners)?;

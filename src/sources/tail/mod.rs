@@ -69,7 +69,7 @@
 //! - After a restart, a rotated file saved without a fingerprint (no complete line yet)
 //!   is recognised by (device, inode) alone; the inode number of a deleted file can be
 //!   reused, which is only guarded against by the order of the siblings.
-//! - Lines longer than [`crate::input::MAX_BUFFERED_LINE`] are cut to that length.
+//! - Lines longer than [`crate::base::lines::MAX_BUFFERED_LINE`] are cut to that length.
 
 mod reader;
 mod state;

@@ -6,7 +6,7 @@ use std::io;
 use std::os::unix::fs::{FileExt, MetadataExt};
 use std::time::Instant;
 
-use crate::input::MAX_BUFFERED_LINE;
+use crate::base::lines::MAX_BUFFERED_LINE;
 
 use super::state::FileState;
 

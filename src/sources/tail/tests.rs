@@ -4,7 +4,7 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use super::*;
-use crate::input::MAX_BUFFERED_LINE;
+use crate::base::lines::MAX_BUFFERED_LINE;
 
 fn append(path: &Path, data: &str) {
     append_bytes(path, data.as_bytes());

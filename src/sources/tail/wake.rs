@@ -42,7 +42,7 @@ impl Wakeups {
         let watcher = notify::recommended_watcher(move |res: notify::Result<notify::Event>| {
             let subs = subs.lock().unwrap_or_else(|p| p.into_inner());
             match res {
-                Ok(e) if crate::sources::watch::is_content_change(&e.kind) => {
+                Ok(e) if crate::base::watch::is_content_change(&e.kind) => {
                     for (file, tx) in subs.iter() {
                         if e.paths.iter().any(|p| concerns(file, p)) {
                             // Full means a wake-up is already pending: that is enough.

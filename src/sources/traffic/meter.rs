@@ -7,22 +7,7 @@ use std::net::IpAddr;
 
 use super::{Counters, Flow, Scope};
 
-/// What one address sent and received (its own point of view) in one interval.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct Usage {
-    pub tx_bytes: u64,
-    pub rx_bytes: u64,
-    pub tx_packets: u64,
-    pub rx_packets: u64,
-    /// Flows first seen in this interval.
-    pub connections: u64,
-}
-
-impl Usage {
-    pub fn packets(&self) -> u64 {
-        self.tx_packets + self.rx_packets
-    }
-}
+pub use crate::model::traffic::Usage;
 
 /// The address a flow is counted for, and whether it is the flow's originator.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -54,24 +54,7 @@ pub enum Source {
     Sockets,
 }
 
-/// Whose traffic a count is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Scope {
-    /// A remote address talking with this host.
-    Host,
-    /// A device whose traffic this host routes.
-    Forwarded,
-}
-
-impl Scope {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Scope::Host => "host",
-            Scope::Forwarded => "forwarded",
-        }
-    }
-}
+pub use crate::model::traffic::Scope;
 
 /// Packet and byte counters of one flow in each direction, as the kernel keeps them.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]

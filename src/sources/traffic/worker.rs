@@ -16,9 +16,9 @@ use serde::{Deserialize, Serialize};
 
 use super::meter::{Meter, Usage};
 use super::{conntrack, sockets, Scope, Source, TrafficConfig};
-use crate::event::{Event, EventType};
+use crate::base::timestamp::Timestamp;
+use crate::model::event::{Event, EventType};
 use crate::sources::lan::iface;
-use crate::timestamp::Timestamp;
 
 /// The source name of traffic events.
 pub const SOURCE: &str = "traffic";
@@ -319,7 +319,7 @@ pub fn run(
             }
             Err(_) => {}
         }
-        crate::daemon::sleep_unless_stopped(&stop, Duration::from_secs(cfg.interval_secs));
+        crate::base::stop::sleep_unless_stopped(&stop, Duration::from_secs(cfg.interval_secs));
     }
 }
 

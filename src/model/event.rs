@@ -12,7 +12,7 @@ use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
-use crate::timestamp::Timestamp;
+use crate::base::timestamp::Timestamp;
 
 mod extra;
 pub use extra::Extra;

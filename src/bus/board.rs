@@ -72,7 +72,7 @@ pub struct RuleSummary {
     pub id: String,
     pub title: String,
     pub description: String,
-    pub severity: crate::engine::Severity,
+    pub severity: crate::model::Severity,
     pub kind: &'static str,
     pub file: String,
     pub enabled: bool,

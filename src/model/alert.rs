@@ -1,12 +1,12 @@
-//! What a rule raises.
+//! What a rule raises: an alert, its status in a person's work, and the evidence it keeps.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
-use super::spec::Severity;
-use crate::timestamp::Timestamp;
+use super::severity::Severity;
+use crate::base::timestamp::Timestamp;
 
 /// Where an alert stands in a person's work.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -97,35 +97,5 @@ impl Alert {
         if self.evidence.len() < MAX_EVIDENCE {
             self.evidence.push(line.clone());
         }
-    }
-}
-
-/// Alerts as the engine emits them (new, then updated) folded to their final state, in
-/// order of first firing: what `picket replay --alerts` prints and rule tests compare.
-///
-/// The alerts sit in one vector, in that order, and are updated in place; the map only
-/// indexes them by key (a map holding the alerts themselves kept rehashing a few hundred
-/// bytes per alert as it grew).
-#[derive(Debug, Default)]
-pub struct AlertLog {
-    alerts: Vec<Alert>,
-    index: std::collections::HashMap<String, usize>,
-}
-
-impl AlertLog {
-    pub fn record(&mut self, raised: impl IntoIterator<Item = Alert>) {
-        for a in raised {
-            match self.index.get(&a.key) {
-                Some(&i) => self.alerts[i] = a,
-                None => {
-                    self.index.insert(a.key.clone(), self.alerts.len());
-                    self.alerts.push(a);
-                }
-            }
-        }
-    }
-
-    pub fn finish(self) -> Vec<Alert> {
-        self.alerts
     }
 }

@@ -4,8 +4,8 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::{CheckResult, Status};
-use crate::engine::spec::Severity;
+use super::check::{CheckResult, Status};
+use super::severity::Severity;
 
 /// The formula in words (the Config page and the README show it).
 pub const FORMULA: &str = "Each check counts with a weight set by its severity: low 1, medium 3, \

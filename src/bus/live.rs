@@ -8,7 +8,7 @@ use std::time::Instant;
 
 use tokio::sync::broadcast;
 
-use crate::engine::AlertStatus;
+use crate::model::AlertStatus;
 use crate::store::alerts::StoredAlert;
 use crate::store::events::StoredEvent;
 use crate::store::writer::{CommitHook, Committed};
