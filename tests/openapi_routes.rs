@@ -20,7 +20,7 @@ fn the_openapi_document_and_the_server_have_the_same_routes() {
     }
     let served: BTreeSet<(String, String)> = picket::web::ROUTES
         .iter()
-        .map(|(m, p)| (m.to_string(), p.to_string()))
+        .map(|r| (r.method.to_string(), r.path.to_string()))
         .collect();
     let missing: Vec<_> = served.difference(&documented).collect();
     let extra: Vec<_> = documented.difference(&served).collect();

@@ -1,8 +1,9 @@
 //! The JSON API and the embedded dashboard, served by `picket run` (warp on hyper).
 //!
-//! One warp filter reads each request whole and hands it to [`dispatch`], which matches
-//! it against [`ROUTES`]: the same table a test compares with `schemas/openapi.yaml`, so
-//! the document and the server cannot drift apart. Everything but the login page, its
+//! One warp filter reads each request whole and hands it to [`dispatch`], which finds
+//! its route in [`routes::ROUTES`] (method, path, access, handler): the same table a test
+//! compares with `schemas/openapi.yaml`, so the document and the server cannot drift
+//! apart. Everything but the login page, its
 //! assets and `/api/health` needs a session or an API token (see [`gate`]).
 
 pub mod api;
@@ -20,6 +21,7 @@ pub mod db;
 pub mod gate;
 pub mod host;
 pub mod http;
+pub mod routes;
 pub mod stream;
 
 use std::net::SocketAddr;
@@ -121,99 +123,25 @@ impl WebState {
     }
 }
 
-/// Every API route: (method, path template). `{id}` matches one path segment.
-pub const ROUTES: &[(&str, &str)] = &[
-    ("GET", "/api/health"),
-    ("POST", "/api/login"),
-    ("POST", "/api/logout"),
-    ("GET", "/api/session"),
-    ("GET", "/api/metrics"),
-    ("GET", "/api/timeline"),
-    ("GET", "/api/events"),
-    ("GET", "/api/logs"),
-    ("GET", "/api/alerts"),
-    ("GET", "/api/alerts/counts"),
-    ("GET", "/api/alerts/{id}"),
-    ("PATCH", "/api/alerts/{id}"),
-    ("POST", "/api/alerts/status"),
-    ("GET", "/api/rules"),
-    ("GET", "/api/rules/export"),
-    ("POST", "/api/rules/validate"),
-    ("POST", "/api/rules/test"),
-    ("POST", "/api/rules/import"),
-    ("GET", "/api/rules/{id}"),
-    ("PUT", "/api/rules/{id}"),
-    ("PATCH", "/api/rules/{id}"),
-    ("GET", "/api/audit"),
-    ("GET", "/api/stream"),
-    ("GET", "/api/processes"),
-    ("GET", "/api/ports"),
-    ("GET", "/api/bans"),
-    ("POST", "/api/bans"),
-    ("DELETE", "/api/bans/{id}"),
-    ("GET", "/api/incidents"),
-    ("GET", "/api/incidents/counts"),
-    ("GET", "/api/incidents/{id}"),
-    ("PATCH", "/api/incidents/{id}"),
-    ("POST", "/api/alert"),
-    ("GET", "/api/devices"),
-    ("GET", "/api/devices/{id}"),
-    ("PATCH", "/api/devices/{id}"),
-    ("GET", "/api/traffic"),
-    ("GET", "/api/traffic/devices/{id}"),
-    ("GET", "/api/ports/baseline"),
-    ("POST", "/api/ports/baseline"),
-    ("DELETE", "/api/ports/baseline/{id}"),
-    ("GET", "/api/metrics/history"),
-    ("GET", "/api/config"),
-    ("GET", "/api/config/history"),
-    ("POST", "/api/config/run"),
-    ("GET", "/api/notifications"),
-    ("POST", "/api/notifications/test"),
-];
+pub use routes::ROUTES;
 
-/// The route `path` matches, and its `{id}` segment.
-fn route(path: &str) -> Option<(&'static str, Option<&str>)> {
-    let mut fallback = None;
-    for (_, t) in ROUTES {
-        if *t == path {
-            return Some((t, None));
-        }
-        if let Some(prefix) = t.strip_suffix("{id}") {
-            if let Some(id) = path.strip_prefix(prefix) {
-                if !id.is_empty() && !id.contains('/') && fallback.is_none() {
-                    fallback = Some((*t, Some(id)));
-                }
-            }
-        }
-    }
-    fallback
-}
-
-/// Decodes `%XX` escapes of a path segment; the result must be UTF-8.
+/// Decodes the `%XX` escapes of a path segment. The result must be UTF-8 and stay one
+/// segment (no slash or control character smuggled in); a `%` must start an escape.
 fn percent_decode(s: &str) -> Result<String, String> {
-    let b = s.as_bytes();
-    let mut out = Vec::with_capacity(b.len());
-    let mut i = 0;
-    while i < b.len() {
-        if b[i] == b'%' {
-            let hex = s
-                .get(i + 1..i + 3)
-                .and_then(|h| u8::from_str_radix(h, 16).ok())
-                .ok_or_else(|| format!("`{s}`: a `%` must start a two-digit hex escape"))?;
-            out.push(hex);
-            i += 3;
-        } else {
-            out.push(b[i]);
-            i += 1;
-        }
+    let malformed = s
+        .split('%')
+        .skip(1)
+        .any(|rest| rest.len() < 2 || !rest.as_bytes()[..2].iter().all(u8::is_ascii_hexdigit));
+    if malformed {
+        return Err(format!("`{s}`: a `%` must start a two-digit hex escape"));
     }
-    let text = String::from_utf8(out).map_err(|_| format!("`{s}` is not UTF-8 once decoded"))?;
-    // One segment stays one segment: no slashes or control characters smuggled in.
+    let text = percent_encoding::percent_decode_str(s)
+        .decode_utf8()
+        .map_err(|_| format!("`{s}` is not UTF-8 once decoded"))?;
     if text.chars().any(|c| c == '/' || c.is_control()) {
         return Err(format!("`{s}` decodes to a slash or a control character"));
     }
-    Ok(text)
+    Ok(text.into_owned())
 }
 
 /// Headers on every response: no sniffing, no framing, a strict content policy (the
@@ -287,7 +215,7 @@ async fn asset_request(state: &WebState, req: Req) -> Response {
 }
 
 async fn api_request(state: &WebState, req: Req) -> http::ApiResult {
-    let Some((template, id)) = route(&req.path) else {
+    let Some((template, id)) = routes::find(&req.path) else {
         return Err(ApiError::not_found(format!("no API route {}", req.path)));
     };
     // `{id}` arrives percent-encoded (`2001%3Adb8%3A%3A1`); handlers see it decoded.
@@ -295,88 +223,32 @@ async fn api_request(state: &WebState, req: Req) -> http::ApiResult {
         Ok(id) => id,
         Err(e) => return Err(ApiError::bad_request(e)),
     };
-    let method = req.method.as_str().to_string();
-    if !ROUTES.iter().any(|(m, t)| *t == template && *m == method) {
-        let allowed: Vec<&str> = ROUTES
-            .iter()
-            .filter(|(_, t)| *t == template)
-            .map(|(m, _)| *m)
-            .collect();
+    let method = req.method.as_str();
+    let Some(route) = routes::with_method(template, method) else {
         return Err(ApiError::method_not_allowed(format!(
             "{method} is not allowed on {template}: use {}",
-            allowed.join(" or ")
+            routes::methods(template).join(" or ")
         )));
-    }
-    // Open routes.
-    match (method.as_str(), template) {
-        ("GET", "/api/health") => return api::health(state),
-        ("POST", "/api/login") => return api::login(state, &req).await,
-        _ => {}
-    }
+    };
+    let handler = match route.handler {
+        routes::Handler::Open(handler) => return handler(state, &req).await,
+        routes::Handler::Authed(handler) => handler,
+    };
     let Some(who) = gate::authenticate(state, &req).await? else {
         return Err(ApiError::unauthenticated(
             "log in first (POST /api/login) or send an API token",
         ));
     };
-    if gate::is_change(&req.method) && template != "/api/logout" {
-        match template {
-            // Read-only computations on a posted body.
-            "/api/rules/validate" | "/api/rules/test" => {}
-            _ => who.require_admin()?,
-        }
+    if route.access == routes::Access::Admin {
+        who.require_admin()?;
     }
-    let id = id.as_deref().unwrap_or("");
-    match (method.as_str(), template) {
-        ("POST", "/api/logout") => api::logout(state, &req, &who).await,
-        ("GET", "/api/session") => api::session(&who),
-        ("GET", "/api/metrics") => api::metrics(state).await,
-        ("GET", "/api/timeline") => api::timeline(state, &req).await,
-        ("GET", "/api/events") | ("GET", "/api/logs") => api::events(state, &req).await,
-        ("GET", "/api/alerts") => api::alerts(state, &req).await,
-        ("GET", "/api/alerts/counts") => api::alert_counts(state).await,
-        ("GET", "/api/alerts/{id}") => api::alert(state, id).await,
-        ("PATCH", "/api/alerts/{id}") => api::set_alert_status(state, &req, &who, id).await,
-        ("POST", "/api/alerts/status") => api::set_alerts_status(state, &req, &who).await,
-        ("GET", "/api/rules") => api_rules::list(state).await,
-        ("GET", "/api/rules/export") => api_rules::export(state, &req),
-        ("POST", "/api/rules/validate") => api_rules::validate(&req),
-        ("POST", "/api/rules/test") => api_rules::test(&req),
-        ("POST", "/api/rules/import") => api_rules::import(state, &req, &who).await,
-        ("GET", "/api/rules/{id}") => api_rules::get(state, id).await,
-        ("PUT", "/api/rules/{id}") => api_rules::save(state, &req, &who, id).await,
-        ("PATCH", "/api/rules/{id}") => api_rules::set_enabled(state, &req, &who, id).await,
-        ("GET", "/api/audit") => api::audit(state, &req).await,
-        ("GET", "/api/processes") => api_host::processes(state, &req),
-        ("GET", "/api/ports") => api_host::ports(state, &req),
-        ("GET", "/api/bans") => api_bans::list(state, &req).await,
-        ("POST", "/api/bans") => api_bans::block(state, &req, &who).await,
-        ("DELETE", "/api/bans/{id}") => api_bans::unblock(state, &req, &who, id).await,
-        ("GET", "/api/incidents") => api_incidents::list(state, &req).await,
-        ("GET", "/api/incidents/counts") => api_incidents::counts(state).await,
-        ("GET", "/api/incidents/{id}") => api_incidents::get(state, id).await,
-        ("PATCH", "/api/incidents/{id}") => api_incidents::patch(state, &req, &who, id).await,
-        ("POST", "/api/alert") => api_incidents::ingest(state, &req, &who).await,
-        ("GET", "/api/devices") => api_devices::list(state).await,
-        ("GET", "/api/devices/{id}") => api_devices::get(state, id).await,
-        ("PATCH", "/api/devices/{id}") => api_devices::patch(state, &req, &who, id).await,
-        ("GET", "/api/traffic") => api_traffic::top(state, &req).await,
-        ("GET", "/api/traffic/devices/{id}") => api_traffic::device(state, &req, id).await,
-        ("GET", "/api/ports/baseline") => api_host::baseline(state).await,
-        ("POST", "/api/ports/baseline") => api_host::add_to_baseline(state, &req, &who).await,
-        ("DELETE", "/api/ports/baseline/{id}") => {
-            api_host::remove_from_baseline(state, &req, &who, id).await
-        }
-        ("GET", "/api/metrics/history") => api_host::metrics_history(state, &req).await,
-        ("GET", "/api/config") => api_config::get(state).await,
-        ("GET", "/api/config/history") => api_config::history(state, &req).await,
-        ("POST", "/api/config/run") => api_config::run(state, &req, &who).await,
-        ("GET", "/api/notifications") => api_notify::list(state, &req).await,
-        ("POST", "/api/notifications/test") => api_notify::test(state, &req, &who).await,
-        ("GET", "/api/stream") => Ok(stream::open(state)),
-        _ => Err(ApiError::not_found(format!(
-            "no API route {method} {template}"
-        ))),
-    }
+    handler(routes::Call {
+        state,
+        req: &req,
+        who: &who,
+        id: id.as_deref().unwrap_or(""),
+    })
+    .await
 }
 
 /// Reads the body, at most [`MAX_BODY`] bytes, whatever the transfer encoding.
@@ -451,29 +323,6 @@ pub async fn serve(
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn routes_match_templates_and_ids() {
-        assert_eq!(route("/api/alerts"), Some(("/api/alerts", None)));
-        assert_eq!(
-            route("/api/alerts/counts"),
-            Some(("/api/alerts/counts", None))
-        );
-        assert_eq!(
-            route("/api/alerts/12"),
-            Some(("/api/alerts/{id}", Some("12")))
-        );
-        assert_eq!(
-            route("/api/rules/export"),
-            Some(("/api/rules/export", None))
-        );
-        assert_eq!(
-            route("/api/rules/ssh-brute-force"),
-            Some(("/api/rules/{id}", Some("ssh-brute-force")))
-        );
-        assert_eq!(route("/api/alerts/1/2"), None);
-        assert_eq!(route("/api/nope"), None);
-    }
 
     #[test]
     fn id_segments_are_percent_decoded() {
