@@ -12,6 +12,7 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn main() {
     let cli = Cli::parse();
+    picket::cli::logging::init(cli.log_format);
     let result = match cli.command {
         Command::Run(a) => picket::cli::run::run(a),
         Command::Demo(a) => picket::cli::demo::run(a),

@@ -127,14 +127,14 @@ impl Runner {
             let wait = match self.run_now(&conn) {
                 Ok(summary) => {
                     for e in summary.errors.iter().filter(|e| !reported.contains(e)) {
-                        eprintln!("picket: check not loaded (its last good version runs): {e}");
+                        tracing::warn!("check not loaded (its last good version runs): {e}");
                     }
                     reported = summary.errors.clone();
                     after(&summary);
                     self.inner.interval
                 }
                 Err(e) => {
-                    eprintln!("picket: checks: {e}");
+                    tracing::warn!("checks: {e}");
                     self.inner.interval.min(RETRY)
                 }
             };

@@ -8,6 +8,7 @@ pub mod demo;
 pub mod devices;
 pub mod events;
 pub mod incidents;
+pub mod logging;
 pub mod output;
 pub mod replay;
 pub mod rules;
@@ -33,6 +34,16 @@ use clap::{Parser, Subcommand};
     max_term_width = 100
 )]
 pub struct Cli {
+    /// How the daemon's log lines on standard error are written: readable text, or JSON
+    /// lines for log shippers. `PICKET_LOG` sets the level (`debug`, `warn`, …).
+    #[arg(
+        long,
+        global = true,
+        value_enum,
+        default_value_t,
+        value_name = "FORMAT"
+    )]
+    pub log_format: logging::LogFormat,
     #[command(subcommand)]
     pub command: Command,
 }

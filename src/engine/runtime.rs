@@ -444,13 +444,15 @@ impl Engine {
                 s.failures += 1;
                 s.consecutive += 1;
                 if s.failures == 1 {
-                    eprintln!("picket: {msg}");
+                    tracing::warn!(rule = %rule.id, "{msg}");
                 }
                 if s.consecutive >= super::script::MAX_CONSECUTIVE_FAILURES {
                     s.disabled = true;
-                    eprintln!(
-                        "picket: rule {} disabled after {} failures in a row; last: {msg}",
-                        rule.id, s.consecutive
+                    tracing::error!(
+                        rule = %rule.id,
+                        "rule {} disabled after {} failures in a row; last: {msg}",
+                        rule.id,
+                        s.consecutive
                     );
                 }
                 s.last_error = Some(msg);

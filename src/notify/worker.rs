@@ -157,10 +157,7 @@ impl Run {
             "the channel's queue was full ({} alerts waiting): {n} alerts were dropped rather than hold up detection",
             super::QUEUE
         );
-        eprintln!(
-            "picket: notification channel {}: {error}",
-            self.channel.name
-        );
+        tracing::warn!("notification channel {}: {error}", self.channel.name);
         let subject = format!("{n} alerts not sent");
         let (channel, kind) = (self.channel.name.clone(), self.channel.kind.as_str());
         self.store(|c| {
@@ -205,8 +202,8 @@ impl Run {
             Err(e) => (Status::Failed, Some(e.to_string())),
         };
         if let Some(e) = &error {
-            eprintln!(
-                "picket: notification to {} failed (attempt {} of {}{}): {e}",
+            tracing::warn!(
+                "notification to {} failed (attempt {} of {}{}): {e}",
                 self.channel.name,
                 p.attempts,
                 allowed,
@@ -277,10 +274,7 @@ impl Run {
             }
             Err(e) if !self.store_failing => {
                 self.store_failing = true;
-                eprintln!(
-                    "picket: cannot record a notification of {}: {e}",
-                    self.channel.name
-                );
+                tracing::warn!("cannot record a notification of {}: {e}", self.channel.name);
             }
             Err(_) => {}
         }

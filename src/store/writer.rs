@@ -224,7 +224,7 @@ fn run(
                         h(c);
                     }
                 }
-                Err(e) => eprintln!("picket: {e}; {pending_events} events not stored"),
+                Err(e) => tracing::warn!("{e}; {pending_events} events not stored"),
             }
             pending.clear();
             pending_events = 0;
@@ -236,7 +236,7 @@ fn run(
         if last_retention.elapsed() >= RETENTION_EVERY {
             last_retention = Instant::now();
             if let Err(e) = apply_retention(&conn, retention, Timestamp::now()) {
-                eprintln!("picket: retention on {}: {e}", path.display());
+                tracing::warn!("retention on {}: {e}", path.display());
             }
             match super::incidents::close_quiet(&conn, &incidents, Timestamp::now()) {
                 Ok(closed) if closed.is_empty() => {}
@@ -248,7 +248,7 @@ fn run(
                         });
                     }
                 }
-                Err(e) => eprintln!("picket: closing quiet incidents in {}: {e}", path.display()),
+                Err(e) => tracing::warn!("closing quiet incidents in {}: {e}", path.display()),
             }
         }
         if closing {

@@ -140,7 +140,7 @@ impl ApiError {
         ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "unavailable", m)
     }
     pub fn internal(m: impl std::fmt::Display) -> ApiError {
-        eprintln!("picket: web: {m}");
+        tracing::warn!("web: {m}");
         ApiError::new(
             StatusCode::INTERNAL_SERVER_ERROR,
             "internal",

@@ -217,10 +217,7 @@ impl Fim {
                     Ok(()) => {
                         watched.insert(dir);
                     }
-                    Err(e) => eprintln!(
-                        "picket: file integrity: cannot watch {}: {e}",
-                        dir.display()
-                    ),
+                    Err(e) => tracing::warn!("file integrity: cannot watch {}: {e}", dir.display()),
                 }
             }
         };

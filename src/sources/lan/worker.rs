@@ -48,11 +48,11 @@ pub fn discover(cfg: &LanConfig, ifaces: &[Interface], active: &mut bool) -> Vec
             match arp_scan::scan(i, &opts) {
                 Ok(found) => seen.extend(found),
                 Err(ScanError::NotPermitted) => {
-                    eprintln!("picket: {}", ScanError::NotPermitted);
+                    tracing::warn!("{}", ScanError::NotPermitted);
                     *active = false;
                     break;
                 }
-                Err(e) => eprintln!("picket: {e}"),
+                Err(e) => tracing::warn!("{e}"),
             }
         }
     }
@@ -65,8 +65,8 @@ pub fn discover(cfg: &LanConfig, ifaces: &[Interface], active: &mut bool) -> Vec
                 cfg.rate_per_sec,
                 Duration::from_millis(500),
             ) {
-                eprintln!(
-                    "picket: no ping sweep on {} ({e}); reading the neighbour table only",
+                tracing::warn!(
+                    "no ping sweep on {} ({e}); reading the neighbour table only",
                     i.name
                 );
                 break;
@@ -77,7 +77,7 @@ pub fn discover(cfg: &LanConfig, ifaces: &[Interface], active: &mut bool) -> Vec
                 all.into_iter()
                     .filter(|n| ifaces.iter().any(|i| i.name == n.interface)),
             ),
-            Err(e) => eprintln!("picket: cannot read /proc/net/arp: {e}"),
+            Err(e) => tracing::warn!("cannot read /proc/net/arp: {e}"),
         }
     }
     let mut unique: Vec<Neighbour> = Vec::with_capacity(seen.len());
@@ -107,7 +107,7 @@ pub fn discover_ipv6(ifaces: &[Interface]) -> Vec<Neighbour6> {
                 }
             }
         }
-        Err(e) => eprintln!("picket: cannot read the IPv6 neighbour table: {e}"),
+        Err(e) => tracing::warn!("cannot read the IPv6 neighbour table: {e}"),
     }
     out
 }
@@ -147,7 +147,7 @@ pub fn name_devices(
     let targets: Vec<IpAddr> = due.iter().filter_map(|d| d.address.parse().ok()).collect();
     let found = names::resolve(&targets, Duration::from_millis(cfg.names_timeout_ms));
     for e in &found.errors {
-        eprintln!("picket: device names: {e}");
+        tracing::warn!("device names: {e}");
     }
     tracker::apply_names(conn, &due, &found.names, now)
 }
@@ -163,7 +163,7 @@ pub fn run(
     let conn = match crate::store::open(&data_dir) {
         Ok(c) => c,
         Err(e) => {
-            eprintln!("picket: LAN discovery is off: {e}");
+            tracing::warn!("LAN discovery is off: {e}");
             return;
         }
     };
@@ -190,11 +190,11 @@ pub fn run(
                 }
             }
             Ok(_) => {}
-            Err(e) => eprintln!("picket: LAN discovery: {e}"),
+            Err(e) => tracing::warn!("LAN discovery: {e}"),
         }
         if cfg.names {
             if let Err(e) = name_devices(&conn, &cfg, Timestamp::now()) {
-                eprintln!("picket: device names: {e}");
+                tracing::warn!("device names: {e}");
             }
         }
         crate::base::stop::sleep_unless_stopped(&stop, Duration::from_secs(cfg.interval_secs));

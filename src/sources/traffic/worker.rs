@@ -93,11 +93,11 @@ impl Reader {
         self.tried_enabling = true;
         match conntrack::enable_accounting() {
             Ok(()) => {
-                eprintln!("picket: turned on connection tracking's byte counters (net.netfilter.nf_conntrack_acct = 1) to count traffic per address");
+                tracing::info!("turned on connection tracking's byte counters (net.netfilter.nf_conntrack_acct = 1) to count traffic per address");
                 true
             }
             Err(e) => {
-                eprintln!("picket: cannot turn on connection tracking's byte counters ({e}); counting this host's TCP connections instead");
+                tracing::warn!("cannot turn on connection tracking's byte counters ({e}); counting this host's TCP connections instead");
                 false
             }
         }
@@ -258,7 +258,7 @@ pub fn run(
     let conn = match crate::store::open(data_dir) {
         Ok(c) => c,
         Err(e) => {
-            eprintln!("picket: traffic is not counted: {e}");
+            tracing::warn!("traffic is not counted: {e}");
             return;
         }
     };
@@ -273,7 +273,7 @@ pub fn run(
                 note,
             }) => {
                 if said.as_deref() != Some(note.as_str()) {
-                    eprintln!("picket: traffic: {note}");
+                    tracing::info!("traffic: {note}");
                     said = Some(note.clone());
                 }
                 let now = Timestamp::now();
@@ -307,14 +307,14 @@ pub fn run(
                         }
                     }
                     Err(e) if !failing => {
-                        eprintln!("picket: cannot store traffic: {e}");
+                        tracing::warn!("cannot store traffic: {e}");
                         failing = true;
                     }
                     Err(_) => {}
                 }
             }
             Err(e) if !failing => {
-                eprintln!("picket: cannot read this host's connections: {e}");
+                tracing::warn!("cannot read this host's connections: {e}");
                 failing = true;
             }
             Err(_) => {}
