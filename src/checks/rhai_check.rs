@@ -6,7 +6,7 @@
 //! `#{ status: "PASS"|"WARN"|"FAIL"|"NOT_APPLICABLE"|"ERROR", evidence: [...] }`, each
 //! evidence item a string or `#{ file, line, detail }`.
 //!
-//! The script runs in the rules' sandbox ([`crate::engine::script::limited_engine`]: no
+//! The script runs in the rules' sandbox ([`crate::base::sandbox::limited_engine`]: no
 //! `eval`, no modules, no file, network or process functions, the same operation and size
 //! limits) with one addition, the read-only `host` object whose methods are the
 //! [`Host`] API: `read`, `stat`, `glob`, `users`, `groups`, `sshd`, `ports`, `run` (the
@@ -25,14 +25,14 @@ use super::kinds::{Assertion, Outcome};
 use super::spec::{Check, CATEGORIES};
 use super::{commands, ports, sshd, Evidence, Status};
 use crate::base::diag::CompileError;
-use crate::engine::script::{compile_meta, describe_error, limited_engine, meta_error};
+use crate::base::sandbox::{compile_meta, describe_error, limited_engine, meta_error};
 use crate::model::Severity;
 
 /// Evidence items a script may return; more are counted, not kept.
 pub const MAX_EVIDENCE: usize = 200;
 
 /// Bytes of a command's stdout and stderr a script gets: together under the sandbox's
-/// string limit ([`crate::engine::script::MAX_STRING_SIZE`]), which counts every string
+/// string limit ([`crate::base::sandbox::MAX_STRING_SIZE`]), which counts every string
 /// in the returned map, with room for the other fields.
 const SCRIPT_STDOUT: usize = 48 * 1024;
 const SCRIPT_STDERR: usize = 8 * 1024;
