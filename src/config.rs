@@ -15,18 +15,8 @@ use crate::store::writer::Retention;
 /// Where picket.yaml is looked for when `--config` is not given.
 pub const SYSTEM_CONFIG: &str = "/etc/picket/picket.yaml";
 
-/// The logs tailed when none are configured: those of them that exist are used.
-pub const DEFAULT_LOGS: &[&str] = &[
-    "/var/log/auth.log",
-    "/var/log/secure",
-    "/var/log/syslog",
-    "/var/log/messages",
-    "/var/log/kern.log",
-    "/var/log/dpkg.log",
-];
-
-/// Logs whose absence means the host logs authentication only to the journal.
-pub const AUTH_LOGS: &[&str] = &["/var/log/auth.log", "/var/log/secure"];
+pub use crate::sources::files::{LogConfig, AUTH_LOGS, DEFAULT_LOGS};
+pub use crate::sources::journald::JournaldMode;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
@@ -73,15 +63,6 @@ pub struct Config {
     /// Where alerts are sent: webhooks, Slack, email (none by default).
     pub notifications: crate::notify::NotifyConfig,
     pub retention: Retention,
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct LogConfig {
-    pub path: PathBuf,
-    /// `syslog`, `dpkg` or `journal-json`; detected from the name and content when absent.
-    #[serde(default)]
-    pub format: Option<crate::parse::InputFormat>,
 }
 
 /// Responses to alerts.
@@ -148,17 +129,19 @@ impl Default for FileIntegrity {
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
-pub enum JournaldMode {
-    Auto,
-    On,
-    Off,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
 pub enum StartPosition {
     End,
     Beginning,
+}
+
+impl StartPosition {
+    /// Where a tailer starts in a file it never read.
+    pub fn start_at(self) -> crate::sources::tail::StartAt {
+        match self {
+            StartPosition::End => crate::sources::tail::StartAt::End,
+            StartPosition::Beginning => crate::sources::tail::StartAt::Beginning,
+        }
+    }
 }
 
 impl Default for Config {

@@ -362,10 +362,17 @@ pub fn to_alert(v: &Value) -> Result<Alert, Vec<Problem>> {
         None
     });
     let response = f.strings("response", 4, 32, |s| {
-        (s != "block_ip").then(|| {
+        let allowed = crate::response::registry::find(s).is_some_and(|k| k.external);
+        (!allowed).then(|| {
+            let names: Vec<&str> = crate::response::registry::RESPONDERS
+                .iter()
+                .filter(|k| k.external)
+                .map(|k| k.name)
+                .collect();
             format!(
-                "`{}` is not a response an external detector may ask for: only block_ip",
-                clip(s)
+                "`{}` is not a response an external detector may ask for: only {}",
+                clip(s),
+                names.join(", ")
             )
         })
     });

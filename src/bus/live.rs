@@ -3,7 +3,7 @@
 //! set changes, broadcast to every `/api/stream` subscriber.
 
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Instant;
 
 use tokio::sync::broadcast;
@@ -11,7 +11,8 @@ use tokio::sync::broadcast;
 use crate::model::AlertStatus;
 use crate::store::alerts::StoredAlert;
 use crate::store::events::StoredEvent;
-use crate::store::writer::{CommitHook, Committed};
+use crate::store::sink::Sink;
+use crate::store::writer::Committed;
 
 #[derive(Debug, Clone)]
 pub enum LiveMsg {
@@ -28,6 +29,13 @@ pub enum LiveMsg {
     Bans(serde_json::Value),
     /// Incidents opened, grown, closed or changed by a person: their ids.
     Incidents(Vec<i64>),
+}
+
+impl LiveMsg {
+    /// News of a run of the configuration checks: `{ran_at, score}`.
+    pub fn checks_ran(summary: &crate::checks::runner::RunSummary) -> LiveMsg {
+        LiveMsg::Config(serde_json::json!({ "ran_at": summary.ran_at, "score": summary.score }))
+    }
 }
 
 /// Most events per second forwarded to subscribers; the rest are only counted (the
@@ -76,29 +84,46 @@ impl Live {
         // No subscriber is not an error.
         let _ = self.tx.send(msg);
     }
+}
 
-    /// The store writer's hook: forwards each commit, at most [`EVENTS_PER_SECOND`] events.
-    pub fn commit_hook(&self) -> CommitHook {
-        let live = self.clone();
-        let budget = Mutex::new((Instant::now(), 0u32));
-        Box::new(move |c: Committed| {
-            for a in c.alerts {
-                live.send(LiveMsg::Alert(Arc::new(a)));
+/// The live stream as a sink of the store's commits: every alert and incident change, and
+/// at most [`EVENTS_PER_SECOND`] events.
+pub struct LiveSink {
+    live: Live,
+    /// Events forwarded in the current second, and when that second began.
+    budget: (Instant, u32),
+}
+
+impl LiveSink {
+    pub fn new(live: Live) -> LiveSink {
+        LiveSink {
+            live,
+            budget: (Instant::now(), 0),
+        }
+    }
+}
+
+impl Sink for LiveSink {
+    fn id(&self) -> &'static str {
+        "live"
+    }
+
+    fn on_commit(&mut self, c: &Committed) {
+        for a in &c.alerts {
+            self.live.send(LiveMsg::Alert(Arc::new(a.clone())));
+        }
+        if !c.incidents.is_empty() {
+            self.live.send(LiveMsg::Incidents(c.incidents.clone()));
+        }
+        if self.budget.0.elapsed().as_secs() >= 1 {
+            self.budget = (Instant::now(), 0);
+        }
+        for e in &c.events {
+            if self.budget.1 >= EVENTS_PER_SECOND {
+                break;
             }
-            if !c.incidents.is_empty() {
-                live.send(LiveMsg::Incidents(c.incidents));
-            }
-            let mut b = budget.lock().unwrap_or_else(|p| p.into_inner());
-            if b.0.elapsed().as_secs() >= 1 {
-                *b = (Instant::now(), 0);
-            }
-            for e in c.events {
-                if b.1 >= EVENTS_PER_SECOND {
-                    break;
-                }
-                b.1 += 1;
-                live.send(LiveMsg::Event(Arc::new(e)));
-            }
-        })
+            self.budget.1 += 1;
+            self.live.send(LiveMsg::Event(Arc::new(e.clone())));
+        }
     }
 }

@@ -7,7 +7,6 @@
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -111,7 +110,7 @@ impl Runner {
     pub fn serve(
         self,
         data_dir: PathBuf,
-        stop: Arc<AtomicBool>,
+        stop: &crate::base::stop::Stop,
         after: impl Fn(&RunSummary),
     ) -> anyhow::Result<()> {
         let (tx, changes) = std::sync::mpsc::channel();
@@ -141,7 +140,7 @@ impl Runner {
             // Wait for the interval or a change, looking at `stop` twice a second.
             let mut waited = Duration::ZERO;
             loop {
-                if stop.load(Ordering::SeqCst) {
+                if stop.is_set() {
                     return Ok(());
                 }
                 let step = Duration::from_millis(500);
@@ -161,6 +160,43 @@ impl Runner {
                     break;
                 }
             }
+        }
+    }
+}
+
+/// The configuration checks as a pipeline source: it reads this host's configuration on
+/// an interval and on changes to the check directory, stores the results and the score,
+/// and tells `after` of each run. It raises no events.
+pub struct ChecksSource {
+    pub runner: Runner,
+    pub data_dir: PathBuf,
+    pub after: Box<dyn Fn(&RunSummary) + Send>,
+}
+
+impl crate::sources::Source for ChecksSource {
+    fn id(&self) -> String {
+        "checks".to_string()
+    }
+
+    fn describe(&self) -> String {
+        format!(
+            "running the configuration checks{} every {} s",
+            self.runner
+                .dir()
+                .map(|d| format!(" of {}", d.display()))
+                .unwrap_or_default(),
+            self.runner.interval().as_secs()
+        )
+    }
+
+    fn run(self: Box<Self>, ctx: crate::sources::Context) {
+        let ChecksSource {
+            runner,
+            data_dir,
+            after,
+        } = *self;
+        if let Err(e) = runner.serve(data_dir, &ctx.stop, after) {
+            tracing::error!(source = "checks", "the configuration checks stopped: {e:#}");
         }
     }
 }

@@ -8,8 +8,8 @@ use anyhow::Context;
 
 use crate::auth::{self, Role};
 use crate::config::{Config, JournaldMode, LogConfig, StartPosition};
-use crate::daemon::{self, DaemonOptions};
 use crate::parse::InputFormat;
+use crate::pipeline;
 use crate::store::accounts;
 
 /// Try Picket without touching this host: runs the full daemon (rules, store, API and
@@ -115,7 +115,7 @@ pub fn run(args: DemoArgs) -> anyhow::Result<()> {
         "Sample attacks start in a second (speed ×{}). Ctrl-C stops and deletes everything.",
         args.speed
     );
-    let result = daemon::run(DaemonOptions {
+    let result = pipeline::run(pipeline::Options {
         config,
         rules,
         rule_dir: rule_watch,

@@ -4,7 +4,7 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 
 use crate::config::{Config, JournaldMode, LogConfig, StartPosition};
-use crate::daemon::{self, DaemonOptions};
+use crate::pipeline;
 
 /// Monitor this host: tail its logs (or read the journal), normalize every line into
 /// events, and keep them in the SQLite store.
@@ -21,7 +21,7 @@ use crate::daemon::{self, DaemonOptions};
 ///   sudo picket run
 ///   picket run --data-dir /tmp/picket --log ./auth.log --start-at beginning
 #[derive(Debug, clap::Args)]
-#[command(verbatim_doc_comment)]
+#[command(verbatim_doc_comment, after_long_help = crate::pipeline::registry::help())]
 pub struct RunArgs {
     /// picket.yaml to read [default: /etc/picket/picket.yaml when it exists].
     #[arg(long, value_name = "FILE")]
@@ -171,7 +171,7 @@ pub fn run(args: RunArgs) -> anyhow::Result<()> {
         .clone()
         .or_else(|| system_rules.is_dir().then(|| system_rules.to_path_buf()));
     let (rules, rule_dir, errors) = load_rules(rules_dir.as_deref())?;
-    daemon::run(DaemonOptions {
+    pipeline::run(pipeline::Options {
         config: cfg,
         rules,
         rule_dir,

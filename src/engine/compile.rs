@@ -86,20 +86,7 @@ pub struct Rule {
     pub file: PathBuf,
 }
 
-/// The actions a rule's `response` may name.
-pub const RESPONSES: &[&str] = &["block_ip", "kill_process"];
-
-/// What is wrong with a rule's response `name`, if anything.
-pub(crate) fn response_problem(name: &str) -> Option<String> {
-    (!RESPONSES.contains(&name))
-        .then(|| format!("unknown response `{name}`: use {}", RESPONSES.join(" or ")))
-}
-
-/// The problem with a ban time on a rule whose response lacks `block_ip`, if any.
-pub(crate) fn ban_time_problem(response: &[String]) -> Option<String> {
-    (!response.iter().any(|r| r == "block_ip"))
-        .then(|| "ban_time is the length of block_ip's bans: add block_ip to response".to_string())
-}
+pub(crate) use crate::response::registry::{ban_time_problem, problem as response_problem};
 
 /// Errors collected while compiling one file.
 struct Errors<'a> {

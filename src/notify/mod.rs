@@ -36,7 +36,8 @@ pub use config::{ChannelConfig, ChannelError, Kind, NotifyConfig, RateLimit};
 
 use crate::model::{AlertStatus, Severity};
 use crate::store::alerts::StoredAlert;
-use crate::store::writer::{CommitHook, Committed};
+use crate::store::sink::Sink;
+use crate::store::writer::Committed;
 
 /// Alerts waiting in one channel's queue at most; beyond it they are dropped (and the
 /// drop recorded), never waited for.
@@ -276,6 +277,41 @@ impl Workers {
     }
 }
 
+/// The notification channels as a sink of the store's commits: each commit's new alerts
+/// are offered to the channels' queues (never waiting on them); at the end the channels
+/// get a few seconds to send what their digests hold.
+pub struct NotifySink {
+    notifier: Notifier,
+    workers: Workers,
+}
+
+/// How long the channels get to send what they hold when Picket stops.
+const CLOSE_WAIT: Duration = Duration::from_secs(5);
+
+impl NotifySink {
+    pub fn new(notifier: Notifier, workers: Workers) -> NotifySink {
+        NotifySink { notifier, workers }
+    }
+}
+
+impl Sink for NotifySink {
+    fn id(&self) -> &'static str {
+        "notifications"
+    }
+
+    fn on_commit(&mut self, c: &Committed) {
+        self.notifier.offer(&c.alerts);
+    }
+
+    fn close(self: Box<Self>) {
+        let NotifySink { notifier, workers } = *self;
+        // Dropping the notifier closes the channels' queues: they send what they hold
+        // and stop.
+        drop(notifier);
+        workers.join_for(CLOSE_WAIT);
+    }
+}
+
 /// A configuration that cannot start.
 #[derive(Debug, thiserror::Error)]
 pub enum StartError {
@@ -381,15 +417,6 @@ impl Notifier {
                 }
             }
         }
-    }
-
-    /// A commit hook that offers each commit's alerts, then calls `then` (the live
-    /// stream's hook).
-    pub fn hook(self, then: CommitHook) -> CommitHook {
-        Box::new(move |c: Committed| {
-            self.offer(&c.alerts);
-            then(c)
-        })
     }
 
     pub fn is_empty(&self) -> bool {

@@ -56,12 +56,10 @@ pub struct KillOrder {
 }
 
 impl KillOrder {
-    /// The order an alert carries (group values are text from the process table:
+    /// The order an alert that names `kill_process` carries (group values are text from the
+    /// process table:
     /// parsed, never passed anywhere as text).
     pub fn from_alert(a: &crate::model::Alert) -> Option<KillOrder> {
-        if !a.response.iter().any(|r| r == "kill_process") {
-            return None;
-        }
         let pid = a.group.get("pid")?.parse::<i32>().ok().filter(|p| *p > 1)?;
         let exe = a.group.get("path")?.clone();
         Some(KillOrder {
@@ -197,6 +195,104 @@ impl KillConfig {
             }
             _ => KillOutcome::Terminated { pid, killed: false },
         }
+    }
+}
+
+/// `kill_process` as a responder: one kill per process (each alert update repeats the
+/// order), each on a thread of its own because it waits out its grace period; the
+/// outcome goes to the audit log and the alert's incident.
+pub struct KillResponder {
+    killer: KillConfig,
+    data_dir: std::path::PathBuf,
+    /// When Picket started: a process started later was not the one the alert saw.
+    started: i64,
+    /// (pid, executable, first seen) of the processes ordered killed, newest last.
+    killing: std::collections::VecDeque<(i32, String, i64)>,
+}
+
+/// Kill orders remembered to tell repeats from new ones.
+const REMEMBERED_KILLS: usize = 1000;
+
+impl KillResponder {
+    pub fn new(env: &super::registry::Env) -> KillResponder {
+        KillResponder {
+            killer: env.killer.clone(),
+            data_dir: env.data_dir.clone(),
+            started: own_start(),
+            killing: Default::default(),
+        }
+    }
+}
+
+impl super::Responder for KillResponder {
+    fn start(&mut self, _conn: &rusqlite::Connection) {
+        tracing::info!("kill_process is {}", self.killer.mode.as_str());
+    }
+
+    fn act(
+        &mut self,
+        _conn: &rusqlite::Connection,
+        alert: &crate::model::Alert,
+    ) -> Option<super::Done> {
+        let order = KillOrder::from_alert(alert)?;
+        let id = (order.pid, order.exe.clone(), order.seen);
+        if self.killing.contains(&id) {
+            return None;
+        }
+        self.killing.push_back(id);
+        if self.killing.len() > REMEMBERED_KILLS {
+            self.killing.pop_front();
+        }
+        let (killer, data_dir, started) =
+            (self.killer.clone(), self.data_dir.clone(), self.started);
+        let spawned = std::thread::Builder::new()
+            .name("kill".into())
+            .spawn(move || {
+                let outcome = killer.kill(&order, killer.mode, started);
+                tracing::info!(rule = %order.rule, exe = %order.exe, "{outcome}");
+                record(&data_dir, &order, &outcome);
+            });
+        if let Err(e) = spawned {
+            tracing::error!("cannot start a kill: {e}");
+        }
+        None
+    }
+}
+
+/// A kill (or a refusal, or a dry-run) in the audit log, where the dashboard shows it,
+/// and on its alert's incident.
+fn record(data_dir: &std::path::Path, order: &KillOrder, outcome: &KillOutcome) {
+    if matches!(outcome, KillOutcome::Off) {
+        return;
+    }
+    let target = format!("pid {} {}", order.pid, order.exe);
+    let detail = format!("{outcome} (rule {})", order.rule);
+    let Ok(conn) = crate::store::open(data_dir) else {
+        return;
+    };
+    let _ = crate::store::audit::record(
+        &conn,
+        &crate::store::audit::NewEntry {
+            user: None,
+            address: None,
+            action: "process.kill",
+            target: Some(&target),
+            detail: Some(&detail),
+            ok: matches!(
+                outcome,
+                KillOutcome::Terminated { .. } | KillOutcome::WouldKill { .. }
+            ),
+        },
+    );
+    let done = super::Done {
+        alert_key: order.alert_key.clone(),
+        ip: None,
+        actor: order.rule.clone(),
+        text: format!("{outcome} ({})", order.exe),
+    };
+    let since = std::time::Instant::now();
+    while super::worker::try_record(&conn, &done, since).is_none() {
+        std::thread::sleep(std::time::Duration::from_millis(500));
     }
 }
 

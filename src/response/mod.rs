@@ -9,13 +9,17 @@
 //! - `nft`: Picket's nftables table and sets; `ipset`: the iptables + ipset fallback for
 //!   hosts without `nft`; `firewall`: which of the two; `guard`: the never-block list; `kill`:
 //!   `kill_process`, with its own checks (the same process, never pid 1 or Picket).
-//!
+//! - `registry`: every action rules may name, and how each [`Responder`] is built;
+//!   `block`: `block_ip` as a responder; `worker`: the responder stage's thread.
 
+pub mod block;
 pub mod firewall;
 pub mod guard;
 pub mod ipset;
 pub mod kill;
 pub mod nft;
+pub mod registry;
+pub mod worker;
 
 use std::net::IpAddr;
 use std::time::Duration;
@@ -142,25 +146,24 @@ pub struct Request<'a> {
     pub mode: Mode,
 }
 
-/// What an alert asks the responder for.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Order {
-    Block(BlockOrder),
-    Kill(kill::KillOrder),
+/// An action rules can ask for by name in `response:` (see [`registry`]).
+pub trait Responder: Send {
+    /// Called once on the responder's thread before the first alert (to restore state).
+    fn start(&mut self, _conn: &Connection) {}
+
+    /// Acts on an alert whose rule names this action. Slow work goes to a thread of its
+    /// own. Returns what to put on the alert's incident timeline, if anything.
+    fn act(&mut self, conn: &Connection, alert: &crate::model::Alert) -> Option<Done>;
 }
 
-impl Order {
-    /// Every order an alert carries.
-    pub fn from_alert(a: &crate::model::Alert) -> Vec<Order> {
-        let mut out = Vec::new();
-        if let Some(b) = BlockOrder::from_alert(a) {
-            out.push(Order::Block(b));
-        }
-        if let Some(k) = kill::KillOrder::from_alert(a) {
-            out.push(Order::Kill(k));
-        }
-        out
-    }
+/// An action done for an alert, for its incident's timeline.
+#[derive(Debug, Clone)]
+pub struct Done {
+    pub alert_key: String,
+    pub ip: Option<IpAddr>,
+    /// Who did it: the rule.
+    pub actor: String,
+    pub text: String,
 }
 
 /// A rule's alert asking for `block_ip`.
@@ -175,12 +178,9 @@ pub struct BlockOrder {
 }
 
 impl BlockOrder {
-    /// The order an alert carries: its rule names `block_ip` and its group has an
-    /// address (parsed here: the group's text came from a log).
+    /// The order an alert that names `block_ip` carries, when its group has an address
+    /// (parsed here: the group's text came from a log).
     pub fn from_alert(a: &crate::model::Alert) -> Option<BlockOrder> {
-        if !a.response.iter().any(|r| r == "block_ip") {
-            return None;
-        }
         let ip = a.group.get("src_ip")?.parse::<IpAddr>().ok()?;
         Some(BlockOrder {
             ip,

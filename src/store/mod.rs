@@ -18,6 +18,7 @@ pub mod metrics;
 pub mod migrations;
 pub mod notifications;
 pub mod port_baseline;
+pub mod sink;
 mod sql;
 pub mod traffic;
 pub mod writer;

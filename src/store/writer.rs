@@ -10,6 +10,7 @@ use std::time::{Duration, Instant};
 use rusqlite::{params, Connection};
 
 use super::incidents::IncidentConfig;
+use super::sink::Sink;
 use super::StoreError;
 use crate::base::timestamp::Timestamp;
 use crate::model::event::Event;
@@ -65,9 +66,6 @@ pub struct Committed {
 /// Most events one [`Committed`] carries.
 pub const COMMITTED_EVENTS: usize = 100;
 
-/// Called by the writer thread after each commit. It must not block.
-pub type CommitHook = Box<dyn Fn(Committed) + Send>;
-
 enum Msg {
     Batch(Batch),
     Flush(SyncSender<Result<(), String>>),
@@ -90,15 +88,16 @@ const RETENTION_CHUNK: i64 = 50_000;
 impl Writer {
     /// Starts the writer on `data_dir`'s database (created and migrated if needed).
     pub fn start(data_dir: &Path, retention: Retention) -> Result<Writer, StoreError> {
-        Writer::start_with_hook(data_dir, retention, IncidentConfig::default(), None)
+        Writer::start_with_sinks(data_dir, retention, IncidentConfig::default(), Vec::new())
     }
 
-    /// [`Writer::start`], calling `hook` with what each commit stored.
-    pub fn start_with_hook(
+    /// [`Writer::start`], handing each commit to `sinks` in order, and closing them after
+    /// the last commit.
+    pub fn start_with_sinks(
         data_dir: &Path,
         retention: Retention,
         incidents: IncidentConfig,
-        hook: Option<CommitHook>,
+        sinks: Vec<Box<dyn Sink>>,
     ) -> Result<Writer, StoreError> {
         let conn = super::open(data_dir)?;
         let path = super::db_path(data_dir);
@@ -106,7 +105,7 @@ impl Writer {
         let (tx, rx) = sync_channel::<Msg>(256);
         let handle = std::thread::Builder::new()
             .name("picket-store".into())
-            .spawn(move || run(conn, path, rx, retention, incidents, hook))
+            .spawn(move || run(conn, path, rx, retention, incidents, sinks))
             .map_err(|e| StoreError::DataDir {
                 path: data_dir.to_path_buf(),
                 source: e,
@@ -191,7 +190,7 @@ fn run(
     rx: Receiver<Msg>,
     retention: Retention,
     incidents: IncidentConfig,
-    hook: Option<CommitHook>,
+    mut sinks: Vec<Box<dyn Sink>>,
 ) -> Result<(), String> {
     let mut pending: Vec<Batch> = Vec::new();
     let mut pending_events = 0usize;
@@ -218,10 +217,10 @@ fn run(
         let due = oldest.is_some_and(|t| t.elapsed() >= MAX_BATCH_DELAY)
             || pending_events >= MAX_BATCH_EVENTS;
         if !pending.is_empty() && (due || flush_ack.is_some() || closing) {
-            match commit(&mut conn, &pending, &incidents, hook.is_some()).map_err(report) {
+            match commit(&mut conn, &pending, &incidents, !sinks.is_empty()).map_err(report) {
                 Ok(c) => {
-                    if let Some(h) = &hook {
-                        h(c);
+                    for s in sinks.iter_mut() {
+                        s.on_commit(&c);
                     }
                 }
                 Err(e) => tracing::warn!("{e}; {pending_events} events not stored"),
@@ -241,17 +240,21 @@ fn run(
             match super::incidents::close_quiet(&conn, &incidents, Timestamp::now()) {
                 Ok(closed) if closed.is_empty() => {}
                 Ok(closed) => {
-                    if let Some(h) = &hook {
-                        h(Committed {
-                            incidents: closed,
-                            ..Default::default()
-                        });
+                    let c = Committed {
+                        incidents: closed,
+                        ..Default::default()
+                    };
+                    for s in sinks.iter_mut() {
+                        s.on_commit(&c);
                     }
                 }
                 Err(e) => tracing::warn!("closing quiet incidents in {}: {e}", path.display()),
             }
         }
         if closing {
+            for s in sinks {
+                s.close();
+            }
             return Ok(());
         }
     }
@@ -423,17 +426,23 @@ mod tests {
     }
 
     #[test]
-    fn an_alert_raised_and_updated_in_one_commit_is_new_to_the_hook() {
+    fn an_alert_raised_and_updated_in_one_commit_is_new_to_the_sinks() {
+        struct Alerts(std::sync::mpsc::Sender<Vec<super::super::alerts::StoredAlert>>);
+        impl Sink for Alerts {
+            fn id(&self) -> &'static str {
+                "test"
+            }
+            fn on_commit(&mut self, c: &Committed) {
+                let _ = self.0.send(c.alerts.clone());
+            }
+        }
         let dir = tempfile::tempdir().unwrap();
         let (tx, rx) = std::sync::mpsc::channel();
-        let hook: CommitHook = Box::new(move |c: Committed| {
-            let _ = tx.send(c.alerts);
-        });
-        let w = Writer::start_with_hook(
+        let w = Writer::start_with_sinks(
             dir.path(),
             Retention::default(),
             IncidentConfig::default(),
-            Some(hook),
+            vec![Box::new(Alerts(tx))],
         )
         .unwrap();
         let raised = crate::notify::test_alert(1, crate::model::Severity::High, &[]).alert;

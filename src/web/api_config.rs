@@ -9,7 +9,6 @@ use super::http::{self as h, ApiError, ApiResult, Req};
 use super::WebState;
 use crate::base::timestamp::Timestamp;
 use crate::bus::live::LiveMsg;
-use crate::checks::runner::RunSummary;
 use crate::checks::spec::CATEGORIES;
 use crate::model::score::FORMULA;
 use crate::store::checks as stored;
@@ -61,11 +60,6 @@ pub async fn history(state: &WebState, req: &Req) -> ApiResult {
     h::json(&json!({ "points": points }))
 }
 
-/// What the stream says after a run.
-pub fn run_message(summary: &RunSummary) -> LiveMsg {
-    LiveMsg::Config(json!({ "ran_at": summary.ran_at, "score": summary.score }))
-}
-
 pub async fn run(state: &WebState, req: &Req, who: &Principal) -> ApiResult {
     let runner = state.checks.clone();
     let (summary, run) = state
@@ -84,6 +78,6 @@ pub async fn run(state: &WebState, req: &Req, who: &Principal) -> ApiResult {
         Some(format!("score {}", summary.score.score)),
     )
     .await?;
-    state.live.send(run_message(&summary));
+    state.live.send(LiveMsg::checks_ran(&summary));
     h::json(&report(state, run))
 }

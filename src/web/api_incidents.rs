@@ -195,7 +195,7 @@ pub async fn ingest(state: &WebState, req: &Req, who: &Principal) -> ApiResult {
     };
     let keys: Vec<String> = alerts_in.iter().map(|a| a.key.clone()).collect();
     let n = alerts_in.len();
-    tokio::task::spawn_blocking(move || intake(alerts_in))
+    tokio::task::spawn_blocking(move || intake.submit(alerts_in))
         .await
         .map_err(ApiError::internal)?
         .map_err(ApiError::internal)?;

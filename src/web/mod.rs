@@ -19,7 +19,6 @@ pub mod assets;
 pub mod cache;
 pub mod db;
 pub mod gate;
-pub mod host;
 pub mod http;
 pub mod routes;
 pub mod stream;
@@ -40,7 +39,7 @@ pub struct WebState {
     pub db: db::Db,
     pub live: crate::bus::live::Live,
     pub rules: crate::bus::board::RuleBoard,
-    pub host: host::HostMetrics,
+    pub host: crate::sources::metrics::view::HostMetrics,
     /// The newest process table and listening sockets.
     pub snapshot: crate::sources::snapshot::SharedSnapshot,
     /// Runs the configuration checks (on demand from the API; `picket run` also runs
@@ -71,7 +70,7 @@ pub struct WebState {
 
 /// What the daemon's collectors and actors share with the API.
 pub struct HostParts {
-    pub host: host::HostMetrics,
+    pub host: crate::sources::metrics::view::HostMetrics,
     pub snapshot: crate::sources::snapshot::SharedSnapshot,
     pub checks: crate::checks::runner::Runner,
     pub baseline: crate::sources::snapshot::baseline::PortBaseline,
@@ -82,8 +81,7 @@ pub struct HostParts {
 
 /// Takes alerts into the engine's path (store, incidents, response, notifications) and
 /// returns once they are committed. Blocking: call it off the async workers.
-pub type Intake =
-    Arc<dyn Fn(Vec<crate::model::Alert>) -> Result<(), String> + Send + Sync + 'static>;
+pub type Intake = crate::sources::ingest::Intake;
 
 impl WebState {
     pub fn new(

@@ -16,7 +16,6 @@ pub mod logs;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -193,7 +192,7 @@ impl Fim {
     /// the pipeline is gone. Meant for its own thread.
     pub fn run(
         mut self,
-        stop: Arc<AtomicBool>,
+        stop: &crate::base::stop::Stop,
         send: impl Fn(Batch) -> bool,
     ) -> notify_debouncer_full::notify::Result<()> {
         use notify_debouncer_full::notify::RecursiveMode;
@@ -226,7 +225,7 @@ impl Fim {
             return Ok(());
         }
         let mut last_verify = Instant::now();
-        while !stop.load(Ordering::SeqCst) {
+        while !stop.is_set() {
             match rx.recv_timeout(Duration::from_millis(250)) {
                 Ok(result) => {
                     let mut paths: Vec<PathBuf> = Vec::new();
@@ -268,5 +267,39 @@ impl Fim {
             }
         }
         Ok(())
+    }
+}
+
+/// File integrity as a pipeline source.
+pub struct FimSource {
+    pub opts: FimOptions,
+}
+
+impl crate::sources::Source for FimSource {
+    fn id(&self) -> String {
+        CHECKPOINT.to_string()
+    }
+
+    fn describe(&self) -> String {
+        format!(
+            "watching {} file patterns{} for changes",
+            self.opts.paths.len(),
+            self.opts
+                .log_dir
+                .as_ref()
+                .map(|d| format!(" and the logs under {}", d.display()))
+                .unwrap_or_default()
+        )
+    }
+
+    fn checkpoint_name(&self) -> Option<String> {
+        Some(CHECKPOINT.to_string())
+    }
+
+    fn run(self: Box<Self>, ctx: crate::sources::Context) {
+        let fim = Fim::new(self.opts, ctx.saved.as_deref());
+        if let Err(e) = fim.run(&ctx.stop, |b| ctx.output.batch(b).is_ok()) {
+            tracing::warn!(source = CHECKPOINT, "file integrity stopped: {e}");
+        }
     }
 }

@@ -3,8 +3,6 @@
 
 use std::net::IpAddr;
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Arc;
 use std::time::Duration;
 
 use super::arp_scan::{self, ScanError, ScanOptions};
@@ -158,7 +156,7 @@ pub fn run(
     cfg: LanConfig,
     data_dir: PathBuf,
     send: impl Fn(Vec<Event>) -> bool,
-    stop: Arc<AtomicBool>,
+    stop: &crate::base::stop::Stop,
 ) {
     let conn = match crate::store::open(&data_dir) {
         Ok(c) => c,
@@ -168,7 +166,7 @@ pub fn run(
         }
     };
     let mut active = cfg.active;
-    while !stop.load(Ordering::SeqCst) {
+    while !stop.is_set() {
         // Looked up each round: interfaces come and go.
         let ifaces = interfaces(&cfg);
         let seen = discover(&cfg, &ifaces, &mut active);
@@ -197,6 +195,31 @@ pub fn run(
                 tracing::warn!("device names: {e}");
             }
         }
-        crate::base::stop::sleep_unless_stopped(&stop, Duration::from_secs(cfg.interval_secs));
+        stop.sleep(Duration::from_secs(cfg.interval_secs));
+    }
+}
+
+/// This loop as a pipeline source.
+pub struct LanSource {
+    pub cfg: LanConfig,
+    pub data_dir: PathBuf,
+}
+
+impl crate::sources::Source for LanSource {
+    fn id(&self) -> String {
+        "lan".to_string()
+    }
+
+    fn describe(&self) -> String {
+        format!("discovering LAN devices every {} s", self.cfg.interval_secs)
+    }
+
+    fn run(self: Box<Self>, ctx: crate::sources::Context) {
+        run(
+            self.cfg,
+            self.data_dir,
+            |events| ctx.output.events(events).is_ok(),
+            &ctx.stop,
+        );
     }
 }

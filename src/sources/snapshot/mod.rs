@@ -10,6 +10,7 @@ pub mod baseline;
 pub mod diff;
 pub mod ports;
 pub mod processes;
+pub mod source;
 
 use std::sync::{Arc, RwLock};
 

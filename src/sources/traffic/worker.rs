@@ -7,8 +7,6 @@ use std::borrow::Cow;
 use std::collections::HashMap;
 use std::net::IpAddr;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Arc;
 use std::time::Duration;
 
 use rusqlite::Connection;
@@ -253,7 +251,7 @@ pub fn run(
     cfg: TrafficConfig,
     data_dir: &Path,
     send: impl Fn(Vec<Event>) -> bool,
-    stop: Arc<AtomicBool>,
+    stop: &crate::base::stop::Stop,
 ) {
     let conn = match crate::store::open(data_dir) {
         Ok(c) => c,
@@ -265,7 +263,7 @@ pub fn run(
     let (mut reader, mut peaks) = (Reader::new(&cfg), Peaks::default());
     let mut said: Option<String> = None;
     let mut failing = false;
-    while !stop.load(Ordering::SeqCst) {
+    while !stop.is_set() {
         match reader.read(&Networks::now()) {
             Ok(Reading {
                 source,
@@ -319,7 +317,35 @@ pub fn run(
             }
             Err(_) => {}
         }
-        crate::base::stop::sleep_unless_stopped(&stop, Duration::from_secs(cfg.interval_secs));
+        stop.sleep(Duration::from_secs(cfg.interval_secs));
+    }
+}
+
+/// This loop as a pipeline source.
+pub struct TrafficSource {
+    pub cfg: TrafficConfig,
+    pub data_dir: PathBuf,
+}
+
+impl crate::sources::Source for TrafficSource {
+    fn id(&self) -> String {
+        "traffic".to_string()
+    }
+
+    fn describe(&self) -> String {
+        format!(
+            "counting traffic per address every {} s",
+            self.cfg.interval_secs
+        )
+    }
+
+    fn run(self: Box<Self>, ctx: crate::sources::Context) {
+        run(
+            self.cfg,
+            &self.data_dir,
+            |events| ctx.output.events(events).is_ok(),
+            &ctx.stop,
+        );
     }
 }
 

@@ -7,8 +7,8 @@ use std::sync::{Arc, Mutex};
 
 use serde::Serialize;
 
+use super::Sample;
 use crate::base::timestamp::Timestamp;
-use crate::sources::metrics::Sample;
 
 /// Samples kept in memory (an hour at the default 10 s interval).
 const KEEP: usize = 360;

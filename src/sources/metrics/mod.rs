@@ -4,6 +4,12 @@
 //!
 //! sysinfo gives CPU, memory and mounts; `/proc/diskstats` and `/proc/net/dev` are read
 //! directly (small, stable formats), so only whole disks and real counters are reported.
+//!
+//! `source`: the collector as a pipeline source; `view`: the newest sample and the last
+//! hour, kept in memory for the API.
+
+pub mod source;
+pub mod view;
 
 use std::collections::{BTreeMap, HashMap};
 use std::time::Instant;
