@@ -156,12 +156,12 @@ pub fn run(args: RunArgs) -> anyhow::Result<()> {
         // First run as root: give the rules a home where people (and the dashboard's
         // editor) can change them.
         match crate::engine::bundle::seed_defaults(system_rules) {
-            Ok(n) => eprintln!(
-                "picket: copied the {n} default rules to {} (edit them there)",
+            Ok(n) => tracing::info!(
+                "copied the {n} default rules to {} (edit them there)",
                 system_rules.display()
             ),
-            Err(e) => eprintln!(
-                "picket: cannot create {}: {e}; using the built-in rules (read-only)",
+            Err(e) => tracing::warn!(
+                "cannot create {}: {e}; using the built-in rules (read-only)",
                 system_rules.display()
             ),
         }
@@ -190,10 +190,10 @@ pub(crate) fn load_rules(dir: Option<&std::path::Path>) -> anyhow::Result<Loaded
                 anyhow::anyhow!("cannot read the rule directory {}: {e}", dir.display())
             })?;
             for e in &scan.errors {
-                eprintln!("picket: rule not loaded: {e}");
+                tracing::warn!("rule not loaded: {e}");
             }
-            eprintln!(
-                "picket: {} rules from {} (watched: edits take effect without a restart)",
+            tracing::info!(
+                "{} rules from {} (watched: edits take effect without a restart)",
                 scan.ruleset.len(),
                 dir.display()
             );
@@ -201,8 +201,8 @@ pub(crate) fn load_rules(dir: Option<&std::path::Path>) -> anyhow::Result<Loaded
         }
         None => {
             let loaded = crate::engine::load::defaults();
-            eprintln!(
-                "picket: {} rules from the built-in default ruleset",
+            tracing::info!(
+                "{} rules from the built-in default ruleset",
                 loaded.rules.len()
             );
             (loaded.ruleset(), None, Vec::new())

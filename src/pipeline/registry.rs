@@ -63,7 +63,11 @@ pub static SOURCES: &[SourceKind] = &[
         id: "files",
         doc: "log files, tailed across rotations and restarts (`logs:`, else the defaults)",
         build: |cfg, env| {
-            let logs = if env.journal_only { Vec::new() } else { files::plan(&cfg.logs) };
+            let logs = if env.journal_only {
+                Vec::new()
+            } else {
+                files::plan(&cfg.logs)
+            };
             let opts = FileOptions {
                 start: cfg.start_at.start_at(),
                 zone: cfg.zone(),

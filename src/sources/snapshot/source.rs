@@ -84,7 +84,9 @@ impl SnapshotSource {
                                     tracing::warn!(source = "snapshots", "the port baseline: {e}");
                                 }
                             }
-                            Err(e) => eprintln!("picket: the port baseline: {e}"),
+                            Err(e) => {
+                                tracing::warn!(source = "snapshots", "the port baseline: {e}")
+                            }
                         }
                     }
                     self.baseline.annotate(&mut events);
