@@ -9,6 +9,8 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
+use crate::base::diag::{yaml_error, CompileError};
+use crate::base::yaml_paths::YamlPaths;
 use crate::sources::lan::names;
 use crate::store::writer::Retention;
 
@@ -178,19 +180,42 @@ pub enum ConfigError {
         path: PathBuf,
         source: std::io::Error,
     },
-    #[error("{path}: {message}")]
-    Invalid { path: PathBuf, message: String },
+    /// Every problem found, each with `file:line:column`.
+    #[error("{}", .0.iter().map(|e| e.to_string()).collect::<Vec<_>>().join("\n"))]
+    Invalid(Vec<CompileError>),
 }
 
+/// Problems found by [`Config::problems`]: the path of the value (`lan.names_timeout_ms`)
+/// and what is wrong with it.
+type Problems = Vec<(String, String)>;
+
 impl Config {
-    /// Parses picket.yaml text; `path` only names the file in errors.
+    /// Parses picket.yaml text; `path` only names the file in errors. A syntax or type
+    /// error stops at once; the values are then checked all together, and every problem is
+    /// reported with its position.
     pub fn from_yaml(text: &str, path: &Path) -> Result<Config, ConfigError> {
-        let cfg: Config = serde_saphyr::from_str(text).map_err(|e| ConfigError::Invalid {
-            path: path.to_path_buf(),
-            message: e.to_string(),
+        let cfg: Config = serde_saphyr::from_str(text).map_err(|e| {
+            ConfigError::Invalid(vec![yaml_error(&e, path, "invalid configuration")])
         })?;
-        cfg.validate(path)?;
-        Ok(cfg)
+        let problems = cfg.problems();
+        if problems.is_empty() {
+            return Ok(cfg);
+        }
+        let places = YamlPaths::of(text);
+        Err(ConfigError::Invalid(
+            problems
+                .into_iter()
+                .map(|(at, message)| {
+                    let (line, column) = places.find(&at).unwrap_or((0, 0));
+                    CompileError {
+                        file: path.to_path_buf(),
+                        line,
+                        column,
+                        message: format!("{at}: {message}"),
+                    }
+                })
+                .collect(),
+        ))
     }
 
     /// Loads `explicit` if given (it must exist), else the system file if it exists, else defaults.
@@ -207,81 +232,113 @@ impl Config {
         Config::from_yaml(&text, &path)
     }
 
-    fn validate(&self, path: &Path) -> Result<(), ConfigError> {
-        let invalid = |message: String| ConfigError::Invalid {
-            path: path.to_path_buf(),
-            message,
+    /// Every value that deserialized but cannot be used, by path.
+    fn problems(&self) -> Problems {
+        let mut p: Problems = Vec::new();
+        let mut range = |at: &str, value: u64, min: u64, max: u64, what: &str| {
+            if !(min..=max).contains(&value) {
+                p.push((
+                    at.to_string(),
+                    format!("must be between {what}, not {value}"),
+                ));
+            }
         };
+        range(
+            "poll_interval_ms",
+            self.poll_interval_ms,
+            10,
+            60_000,
+            "10 and 60000",
+        );
+        range(
+            "snapshot_interval_secs",
+            self.snapshot_interval_secs,
+            0,
+            86_400,
+            "0 (off) and 86400",
+        );
+        range(
+            "metrics_interval_secs",
+            self.metrics_interval_secs,
+            0,
+            3600,
+            "0 (off) and 3600",
+        );
+        range(
+            "checks_interval_secs",
+            self.checks_interval_secs,
+            0,
+            7 * 86_400,
+            "0 (on demand only) and 604800",
+        );
+        range(
+            "file_integrity.verify_interval_secs",
+            self.file_integrity.verify_interval_secs,
+            1,
+            86_400,
+            "1 and 86400",
+        );
+        let max_names = names::MAX_TIMEOUT.as_millis() as u64;
+        range(
+            "lan.names_timeout_ms",
+            self.lan.names_timeout_ms,
+            100,
+            max_names,
+            &format!("100 and {max_names}"),
+        );
         if self.timezone != "local" {
-            crate::base::timestamp::LocalZone::named(&self.timezone).map_err(invalid)?;
+            if let Err(e) = crate::base::timestamp::LocalZone::named(&self.timezone) {
+                p.push(("timezone".into(), e));
+            }
         }
-        if !(10..=60_000).contains(&self.poll_interval_ms) {
-            return Err(invalid(format!(
-                "poll_interval_ms must be between 10 and 60000, not {}",
-                self.poll_interval_ms
-            )));
+        for (i, port) in self.port_allowlist.iter().enumerate() {
+            if let Err(e) = port.parse::<crate::sources::snapshot::baseline::AllowPort>() {
+                p.push((format!("port_allowlist[{i}]"), e.to_string()));
+            }
         }
-        if self.snapshot_interval_secs > 86_400 {
-            return Err(invalid(format!(
-                "snapshot_interval_secs must be between 0 (off) and 86400, not {}",
-                self.snapshot_interval_secs
-            )));
-        }
-        for p in &self.port_allowlist {
-            p.parse::<crate::sources::snapshot::baseline::AllowPort>()
-                .map_err(|e| invalid(format!("port_allowlist: {e}")))?;
-        }
-        if self.metrics_interval_secs > 3600 {
-            return Err(invalid(format!(
-                "metrics_interval_secs must be between 0 (off) and 3600, not {}",
-                self.metrics_interval_secs
-            )));
-        }
-        for c in &self.response.allowlist {
-            crate::model::ip::Cidr::parse(c)
-                .map_err(|e| invalid(format!("response.allowlist: {e}")))?;
+        for (i, c) in self.response.allowlist.iter().enumerate() {
+            if let Err(e) = crate::model::ip::Cidr::parse(c) {
+                p.push((format!("response.allowlist[{i}]"), e));
+            }
         }
         let b = &self.response.block_ip;
         if b.ban_time_secs == 0 || b.max_ban_time_secs < b.ban_time_secs {
-            return Err(invalid(
-                "response.block_ip: ban_time_secs must be at least 1 and max_ban_time_secs at least ban_time_secs".to_string(),
+            p.push((
+                "response.block_ip".into(),
+                "ban_time_secs must be at least 1 and max_ban_time_secs at least ban_time_secs"
+                    .into(),
             ));
         }
-        let fi = &self.file_integrity;
-        if !(1..=86_400).contains(&fi.verify_interval_secs) {
-            return Err(invalid(format!(
-                "file_integrity.verify_interval_secs must be between 1 and 86400, not {}",
-                fi.verify_interval_secs
-            )));
-        }
-        if let Some(p) = fi.paths.iter().find(|p| !p.starts_with('/')) {
-            return Err(invalid(format!(
-                "file_integrity.paths: `{p}` must be an absolute path"
-            )));
-        }
-        if let Some(p) = fi.paths.iter().find(|p| glob::Pattern::new(p).is_err()) {
-            return Err(invalid(format!(
-                "file_integrity.paths: `{p}` is not a valid glob"
-            )));
+        for (i, path) in self.file_integrity.paths.iter().enumerate() {
+            let at = format!("file_integrity.paths[{i}]");
+            if !path.starts_with('/') {
+                p.push((at, format!("`{path}` must be an absolute path")));
+            } else if glob::Pattern::new(path).is_err() {
+                p.push((at, format!("`{path}` is not a valid glob")));
+            }
         }
         if let Err(errors) = self.notifications.validate() {
-            let all: Vec<String> = errors.iter().map(|e| e.to_string()).collect();
-            return Err(invalid(format!("notifications: {}", all.join("; "))));
+            for e in errors {
+                let i = self
+                    .notifications
+                    .channels
+                    .iter()
+                    .position(|c| c.name == e.channel)
+                    .or_else(|| {
+                        e.channel
+                            .strip_prefix('#')?
+                            .parse::<usize>()
+                            .ok()?
+                            .checked_sub(1)
+                    });
+                let at = match i {
+                    Some(i) => format!("notifications.channels[{i}]"),
+                    None => "notifications".into(),
+                };
+                p.push((at, e.to_string()));
+            }
         }
-        if !(100..=names::MAX_TIMEOUT.as_millis() as u64).contains(&self.lan.names_timeout_ms) {
-            return Err(invalid(format!(
-                "lan.names_timeout_ms must be between 100 and {}, not {}",
-                names::MAX_TIMEOUT.as_millis(),
-                self.lan.names_timeout_ms
-            )));
-        }
-        if self.checks_interval_secs > 7 * 86_400 {
-            return Err(invalid(format!(
-                "checks_interval_secs must be between 0 (on demand only) and 604800, not {}",
-                self.checks_interval_secs
-            )));
-        }
-        Ok(())
+        p
     }
 
     /// The parsed port allowlist (validated when the file was read).
@@ -357,6 +414,30 @@ mod tests {
     }
 
     #[test]
+    fn every_bad_value_is_reported_at_once_with_its_position() {
+        let text = "poll_interval_ms: 1\nresponse:\n  allowlist:\n    - 10.0.0.0/8\n    - nonsense\nfile_integrity:\n  paths: [relative/path]\n";
+        let Err(ConfigError::Invalid(errors)) = Config::from_yaml(text, Path::new("p.yaml")) else {
+            panic!("invalid");
+        };
+        let shown: Vec<String> = errors.iter().map(|e| e.to_string()).collect();
+        assert_eq!(shown.len(), 3, "{shown:#?}");
+        assert!(
+            shown[0].starts_with("p.yaml:1:19: poll_interval_ms: must be between 10 and 60000"),
+            "{shown:#?}"
+        );
+        assert!(
+            shown[1].starts_with("p.yaml:5:7: response.allowlist[1]: `nonsense`"),
+            "{shown:#?}"
+        );
+        assert!(
+            shown[2].starts_with(
+                "p.yaml:7:11: file_integrity.paths[0]: `relative/path` must be an absolute path"
+            ),
+            "{shown:#?}"
+        );
+    }
+
+    #[test]
     fn bad_values_are_explained() {
         let err = Config::from_yaml("timezone: Mars/Olympus\n", Path::new("p.yaml"))
             .unwrap_err()
@@ -370,7 +451,7 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(
-            err.contains("lan.names_timeout_ms must be between 100 and 3000"),
+            err.contains("p.yaml:1:26: lan.names_timeout_ms: must be between 100 and 3000"),
             "{err}"
         );
         let err = Config::from_yaml(

@@ -14,3 +14,4 @@ pub mod small_bytes;
 pub mod stop;
 pub mod timestamp;
 pub mod watch;
+pub mod yaml_paths;
