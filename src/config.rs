@@ -17,7 +17,7 @@ use crate::store::writer::Retention;
 /// Where picket.yaml is looked for when `--config` is not given.
 pub const SYSTEM_CONFIG: &str = "/etc/picket/picket.yaml";
 
-pub use crate::sources::files::{LogConfig, AUTH_LOGS, DEFAULT_LOGS};
+pub use crate::sources::files::LogConfig;
 pub use crate::sources::journald::JournaldMode;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -8,21 +8,21 @@
 //! imports only from layers beneath it; `ARCHITECTURE.md` in the repository tells which
 //! folder owns what.
 
-pub mod auth;
+pub(crate) mod auth;
 pub mod base;
-pub mod bus;
+pub(crate) mod bus;
 pub mod checks;
 pub mod cli;
-pub mod config;
-pub mod demo;
+pub(crate) mod config;
+pub(crate) mod demo;
 pub mod engine;
 pub mod ingest;
 pub mod model;
 pub mod notify;
 pub mod parse;
-pub mod pipeline;
+pub(crate) mod pipeline;
 pub mod replay;
-pub mod response;
+pub(crate) mod response;
 pub mod sources;
 pub mod store;
 pub mod web;

@@ -5,13 +5,13 @@
 //!
 //! Must not: import anything else of Picket's (`crate::model` and every stage sit above).
 
-pub mod diag;
+pub(crate) mod diag;
 pub mod lines;
-pub mod one_or_many;
-pub mod programs;
-pub mod sandbox;
-pub mod small_bytes;
-pub mod stop;
+pub(crate) mod one_or_many;
+pub(crate) mod programs;
+pub(crate) mod sandbox;
+pub(crate) mod small_bytes;
+pub(crate) mod stop;
 pub mod timestamp;
-pub mod watch;
-pub mod yaml_paths;
+pub(crate) mod watch;
+pub(crate) mod yaml_paths;

@@ -111,17 +111,6 @@ impl Drop for StopOnDrop {
     }
 }
 
-/// Sleeps `total`, in steps of 100 ms, returning early once `stop` is set (for code that
-/// still holds a plain flag).
-pub fn sleep_unless_stopped(stop: &AtomicBool, total: Duration) {
-    let step = Duration::from_millis(100);
-    let mut slept = Duration::ZERO;
-    while slept < total && !stop.load(Ordering::SeqCst) {
-        std::thread::sleep(step.min(total - slept));
-        slept += step;
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

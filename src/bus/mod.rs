@@ -3,5 +3,5 @@
 //! news) and the rule set as it runs ([`board`]: rules, their files' errors, script
 //! health). Stages publish here; the web layer reads here; nothing here knows HTTP.
 
-pub mod board;
-pub mod live;
+pub(crate) mod board;
+pub(crate) mod live;

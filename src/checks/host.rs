@@ -200,7 +200,7 @@ impl Host {
         p
     }
 
-    /// Reads a whole text file (lossily as UTF-8), at most [`MAX_FILE_BYTES`].
+    /// Reads a whole text file (lossily as UTF-8), at most `MAX_FILE_BYTES`.
     pub fn read(&self, path: &str) -> Result<String, HostError> {
         let real = self.resolve(path)?;
         let io = |source| HostError::Io {

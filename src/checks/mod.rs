@@ -19,27 +19,41 @@
 //! Must not: write to the host, or run anything but the allowlist. Results are data;
 //! printing them is the CLI's business.
 
-pub mod commands;
-pub mod context;
-pub mod dpkg;
-pub mod homes;
-pub mod host;
-pub mod kinds;
+pub(crate) mod commands;
+pub(crate) mod context;
+pub(crate) mod dpkg;
+pub(crate) mod homes;
+pub(crate) mod host;
+pub(crate) mod kinds;
 pub mod load;
-pub mod ports;
-pub mod rhai_check;
-pub mod runner;
-pub mod spec;
-pub mod sshd;
-pub mod sshd_algorithms;
-pub mod system_files;
-pub mod walk;
+pub(crate) mod ports;
+pub(crate) mod rhai_check;
+pub(crate) mod runner;
+pub(crate) mod spec;
+pub(crate) mod sshd;
+pub(crate) mod sshd_algorithms;
+pub(crate) mod system_files;
+pub(crate) mod walk;
 
 pub use host::{Host, HostError};
 pub use spec::Check;
 
 pub use crate::model::check::{CheckResult, Evidence, Status};
 use crate::model::severity::Severity;
+
+/// The registries of assertion kinds and allowlisted commands, as `picket check --help`
+/// shows them (`checks/README.md` documents the same lists).
+pub fn help() -> String {
+    let mut s = String::from("Assertion kinds (YAML checks):\n");
+    for k in kinds::KINDS {
+        s.push_str(&format!("  {}\n      {}\n", k.key, k.doc));
+    }
+    s.push_str("\nCommands a check may run (on the running host only):\n");
+    for c in commands::ALLOWLIST {
+        s.push_str(&format!("  {}\n      {}\n", c.line, c.doc));
+    }
+    s
+}
 
 /// Runs every check against the host, in order. Checks share one walk of the system
 /// directories and one `sshd -T` per run (never across runs: a long-lived daemon sees

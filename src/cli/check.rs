@@ -21,7 +21,7 @@ use crate::model::Severity;
 ///   picket check --root /mnt/image --fail-on high
 ///   picket check --json | jq 'select(.status == "FAIL")'
 #[derive(Debug, clap::Args)]
-#[command(verbatim_doc_comment)]
+#[command(verbatim_doc_comment, after_long_help = crate::checks::help())]
 pub struct CheckArgs {
     /// The host's root directory: every path a check reads is resolved under it.
     #[arg(long, value_name = "DIR", default_value = "/")]

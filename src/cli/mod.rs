@@ -9,7 +9,7 @@ pub mod devices;
 pub mod events;
 pub mod incidents;
 pub mod logging;
-pub mod output;
+pub(crate) mod output;
 pub mod replay;
 pub mod rules;
 pub mod run;

@@ -37,6 +37,7 @@ impl DistinctValues {
         }
     }
 
+    #[cfg(test)]
     pub fn is_empty(&self) -> bool {
         self.len() == 0
     }

@@ -60,12 +60,9 @@ impl<T: Default> Groups<T> {
         self.table.len()
     }
 
-    pub fn is_empty(&self) -> bool {
-        self.table.is_empty()
-    }
-
     /// The slot and state of `key`'s group, created if new. When the table is full the
     /// oldest group makes room: `evict` gets its state first (to keep an unflushed alert).
+    #[cfg(test)]
     pub fn get_or_insert(
         &mut self,
         key: &[u8],

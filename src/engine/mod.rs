@@ -6,19 +6,19 @@
 //!   `load`: rule directories and the embedded default ruleset; `ruletest`: the rules'
 //!   own `tests:`.
 
-pub mod alert_log;
+pub(crate) mod alert_log;
 pub mod bundle;
 pub mod compile;
-pub mod condition;
-pub mod distinct;
-pub mod groups;
+pub(crate) mod condition;
+pub(crate) mod distinct;
+pub(crate) mod groups;
 pub mod load;
-pub mod prefilter;
-pub mod reload;
+pub(crate) mod prefilter;
+pub(crate) mod reload;
 pub mod ruletest;
-pub mod runtime;
-pub mod script;
-pub mod spec;
+pub(crate) mod runtime;
+pub(crate) mod script;
+pub(crate) mod spec;
 
 pub use alert_log::AlertLog;
 pub use compile::{CompileError, Rule};

@@ -66,7 +66,7 @@ pub struct Alert {
     pub first_seen: Timestamp,
     pub last_seen: Timestamp,
     pub status: AlertStatus,
-    /// The triggering events' raw lines, at most [`MAX_EVIDENCE`].
+    /// The triggering events' raw lines, at most `MAX_EVIDENCE`.
     pub evidence: Vec<Arc<str>>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub response: Vec<String>,

@@ -7,14 +7,14 @@
 //! Must not: import any stage (parse, engine, store, sources, response, notify, checks,
 //! web, pipeline); only `crate::base`. Behaviour that needs a stage belongs in that stage.
 
-pub mod alert;
-pub mod check;
-pub mod duration;
+pub(crate) mod alert;
+pub(crate) mod check;
+pub(crate) mod duration;
 pub mod event;
-pub mod ip;
-pub mod journal;
-pub mod score;
-pub mod severity;
+pub(crate) mod ip;
+pub(crate) mod journal;
+pub(crate) mod score;
+pub(crate) mod severity;
 pub mod traffic;
 
 pub use alert::{Alert, AlertStatus};

@@ -16,11 +16,11 @@
 //! This module does not touch the dashboard's pop-ups: those are the browser's, fed by
 //! the live stream.
 
-pub mod config;
-pub mod email;
-pub mod http;
-pub mod limit;
-pub mod render;
+pub(crate) mod config;
+pub(crate) mod email;
+pub(crate) mod http;
+pub(crate) mod limit;
+pub(crate) mod render;
 mod worker;
 
 use std::path::Path;

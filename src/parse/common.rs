@@ -2,7 +2,7 @@
 //! `word … word` cutting. Nothing here allocates unless it returns an owned value.
 
 use crate::model::ip::canonical;
-use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+use std::net::{IpAddr, Ipv4Addr};
 use std::sync::OnceLock;
 
 use memchr::memmem::{Finder, FinderRev};
@@ -128,12 +128,6 @@ impl Pattern {
     pub fn find(&self, s: &str) -> Option<usize> {
         self.finder().find(s.as_bytes())
     }
-    /// Splits at the first occurrence, like `str::split_once`.
-    #[inline]
-    pub fn split_once<'a>(&self, s: &'a str) -> Option<(&'a str, &'a str)> {
-        let at = self.find(s)?;
-        Some((&s[..at], &s[at + self.needle.len()..]))
-    }
     /// Byte offsets of every (possibly overlapping) occurrence in `s`.
     pub fn occurrences<'a>(&'a self, s: &'a str) -> impl Iterator<Item = usize> + 'a {
         let finder = self.finder();
@@ -183,24 +177,6 @@ pub fn split_colon_space(s: &str) -> Option<(&str, &str)> {
     None
 }
 
-/// Splits at the first occurrence of `sep`.
-pub fn cut<'a>(s: &'a str, sep: &str) -> Option<(&'a str, &'a str)> {
-    s.split_once(sep)
-}
-
-/// Splits at the last occurrence of `sep`.
-pub fn rcut<'a>(s: &'a str, sep: &str) -> Option<(&'a str, &'a str)> {
-    s.rsplit_once(sep)
-}
-
-/// The first space-separated word and the rest (after one space).
-pub fn first_word(s: &str) -> (&str, &str) {
-    match s.find(' ') {
-        Some(i) => (&s[..i], &s[i + 1..]),
-        None => (s, ""),
-    }
-}
-
 /// Parses a port number: one to five decimal digits, at most 65535 (leading zeros
 /// allowed, as std's parser allows them). One pass, no sign or overflow handling to do.
 pub fn parse_port(s: &str) -> Option<u16> {
@@ -216,11 +192,6 @@ pub fn parse_port(s: &str) -> Option<u16> {
         v = v * 10 + u32::from(d);
     }
     u16::try_from(v).ok()
-}
-
-/// `IPv6` shorthand for tests.
-pub fn v6(s: &str) -> Ipv6Addr {
-    s.parse().expect("valid IPv6 literal")
 }
 
 #[cfg(test)]

@@ -9,17 +9,17 @@
 //! Every family sits in [`registry`]: adding a log family means adding one module and one
 //! line there.
 
-pub mod common;
-pub mod dpkg;
-pub mod format;
-pub mod kernel;
-pub mod pam;
-pub mod shadow;
-pub mod sshd;
-pub mod su;
-pub mod sudo;
-pub mod syslog;
-pub mod systemd;
+pub(crate) mod common;
+pub(crate) mod dpkg;
+pub(crate) mod format;
+pub(crate) mod kernel;
+pub(crate) mod pam;
+pub(crate) mod shadow;
+pub(crate) mod sshd;
+pub(crate) mod su;
+pub(crate) mod sudo;
+pub(crate) mod syslog;
+pub(crate) mod systemd;
 
 use std::collections::BTreeMap;
 use std::sync::Arc;

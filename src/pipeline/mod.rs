@@ -9,9 +9,9 @@
 //! engine and the writer; a kill loses only uncommitted batches, whose checkpoints were
 //! not saved either, so the next run reads those lines again: nothing lost, nothing twice.
 
-pub mod engine_stage;
-pub mod registry;
-pub mod rule_watch;
+pub(crate) mod engine_stage;
+pub(crate) mod registry;
+pub(crate) mod rule_watch;
 
 use std::cell::RefCell;
 use std::path::Path;

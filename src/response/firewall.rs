@@ -60,17 +60,6 @@ pub fn unblock(b: Backend, ip: IpAddr) -> Result<(), FirewallError> {
     }
 }
 
-/// The addresses the kernel blocks now, with the seconds their bans have left.
-pub fn list(b: Backend) -> Result<Vec<(IpAddr, Option<u64>)>, FirewallError> {
-    match on_this_host(b)? {
-        Backend::Iptables => Ok(ipset::list()?),
-        _ => Ok(nft::list()?
-            .into_iter()
-            .map(|e| (e.ip, e.expires_in))
-            .collect()),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -110,50 +110,9 @@ pub fn unblock(ip: IpAddr) -> Result<(), IpsetError> {
     run("ipset", &["del", set, &ip.to_string(), "-exist"]).map(|_| ())
 }
 
-/// The addresses blocked now, from the kernel: (address, seconds left).
-pub fn list() -> Result<Vec<(IpAddr, Option<u64>)>, IpsetError> {
-    let mut out = Vec::new();
-    for set in [SET4, SET6] {
-        if let Ok(text) = run("ipset", &["list", set, "-output", "plain"]) {
-            out.extend(parse_members(&text));
-        }
-    }
-    Ok(out)
-}
-
-/// The members of `ipset list` output (`203.0.113.66 timeout 597` after `Members:`).
-pub fn parse_members(text: &str) -> Vec<(IpAddr, Option<u64>)> {
-    text.lines()
-        .skip_while(|l| !l.starts_with("Members:"))
-        .skip(1)
-        .filter_map(|l| {
-            let mut words = l.split_whitespace();
-            let ip = words.next()?.parse().ok()?;
-            let left = match (words.next(), words.next()) {
-                (Some("timeout"), Some(n)) => n.parse().ok(),
-                _ => None,
-            };
-            Some((ip, left))
-        })
-        .collect()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn members_parse() {
-        let text = "Name: picket4\nType: hash:ip\nHeader: family inet hashsize 1024 maxelem 65536 timeout 0\nMembers:\n203.0.113.66 timeout 597\n198.51.100.9 timeout 0\n";
-        assert_eq!(
-            parse_members(text),
-            vec![
-                ("203.0.113.66".parse().unwrap(), Some(597)),
-                ("198.51.100.9".parse().unwrap(), Some(0)),
-            ]
-        );
-        assert!(parse_members("Name: x\n").is_empty());
-    }
 
     #[test]
     fn each_family_has_its_set_and_command() {

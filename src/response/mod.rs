@@ -12,14 +12,14 @@
 //! - `registry`: every action rules may name, and how each [`Responder`] is built;
 //!   `block`: `block_ip` as a responder; `worker`: the responder stage's thread.
 
-pub mod block;
-pub mod firewall;
-pub mod guard;
-pub mod ipset;
-pub mod kill;
-pub mod nft;
-pub mod registry;
-pub mod worker;
+pub(crate) mod block;
+pub(crate) mod firewall;
+pub(crate) mod guard;
+pub(crate) mod ipset;
+pub(crate) mod kill;
+pub(crate) mod nft;
+pub(crate) mod registry;
+pub(crate) mod worker;
 
 use std::net::IpAddr;
 use std::time::Duration;

@@ -124,50 +124,6 @@ pub fn unblock(ip: IpAddr) -> Result<(), NftError> {
     run(&["-f", "-"], Some(&unblock_script(ip))).map(|_| ())
 }
 
-/// An address in a set and the seconds its ban has left.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Element {
-    pub ip: IpAddr,
-    pub expires_in: Option<u64>,
-}
-
-/// The addresses blocked now, from the kernel.
-pub fn list() -> Result<Vec<Element>, NftError> {
-    ensure()?;
-    let mut out = Vec::new();
-    for set in ["blocked4", "blocked6"] {
-        let json = run(&["-j", "list", "set", "inet", TABLE, set], None)?;
-        out.extend(parse_elements(&json)?);
-    }
-    Ok(out)
-}
-
-/// The elements of `nft -j list set` output.
-pub fn parse_elements(json: &str) -> Result<Vec<Element>, NftError> {
-    let v: serde_json::Value =
-        serde_json::from_str(json).map_err(|e| NftError::Parse(e.to_string()))?;
-    let mut out = Vec::new();
-    let items = v["nftables"].as_array().cloned().unwrap_or_default();
-    for item in items {
-        let Some(elems) = item["set"]["elem"].as_array() else {
-            continue;
-        };
-        for e in elems {
-            let (val, expires) = match e.get("elem") {
-                Some(inner) => (inner["val"].clone(), inner["expires"].as_u64()),
-                None => (e.clone(), None),
-            };
-            if let Some(ip) = val.as_str().and_then(|s| s.parse().ok()) {
-                out.push(Element {
-                    ip,
-                    expires_in: expires,
-                });
-            }
-        }
-    }
-    Ok(out)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -182,25 +138,5 @@ mod tests {
         let s = block_script("2001:db8::1".parse().unwrap(), Duration::from_millis(10));
         assert!(s.contains("blocked6 { 2001:db8::1 timeout 1s }"), "{s}");
         assert!(setup_script().starts_with("table inet picket {"));
-    }
-
-    #[test]
-    fn kernel_answers_parse() {
-        let json = r#"{"nftables": [{"metainfo": {"version": "1.0.6"}}, {"set": {"family": "inet", "name": "blocked4", "table": "picket", "type": "ipv4_addr", "flags": ["timeout"], "elem": [{"elem": {"val": "203.0.113.66", "timeout": 600, "expires": 597}}, "198.51.100.9"]}}]}"#;
-        let e = parse_elements(json).unwrap();
-        assert_eq!(
-            e,
-            vec![
-                Element {
-                    ip: "203.0.113.66".parse().unwrap(),
-                    expires_in: Some(597)
-                },
-                Element {
-                    ip: "198.51.100.9".parse().unwrap(),
-                    expires_in: None
-                },
-            ]
-        );
-        assert!(parse_elements("not json").is_err());
     }
 }

@@ -96,11 +96,6 @@ impl Follower {
         Ok(n > 0)
     }
 
-    /// True when more output is already buffered (so a batch can wait for it).
-    pub fn has_buffered(&self) -> bool {
-        !self.reader.buffer().is_empty()
-    }
-
     pub fn pid(&self) -> u32 {
         self.child.id()
     }

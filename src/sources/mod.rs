@@ -11,16 +11,16 @@
 //!
 //! Must not: import the engine, the web layer or the pipeline.
 
-pub mod files;
-pub mod fim;
-pub mod ingest;
-pub mod journald;
+pub(crate) mod files;
+pub(crate) mod fim;
+pub(crate) mod ingest;
+pub(crate) mod journald;
 pub mod lan;
-pub mod metrics;
-pub mod netlink;
-pub mod snapshot;
+pub(crate) mod metrics;
+pub(crate) mod netlink;
+pub(crate) mod snapshot;
 pub mod tail;
-pub mod traffic;
+pub(crate) mod traffic;
 
 use std::sync::Arc;
 
@@ -38,7 +38,7 @@ pub trait Source: Send {
 
     /// The name its position is saved under in the store, if it keeps one. The pipeline
     /// loads it before [`Source::run`] and hands it over in [`Context::saved`]; the
-    /// source saves it again by sending [`Checkpoint`]s with the events they cover.
+    /// source saves it again by sending `Checkpoint`s with the events they cover.
     fn checkpoint_name(&self) -> Option<String> {
         None
     }

@@ -71,7 +71,6 @@ pub fn delete_user(conn: &Connection, name: &str) -> rusqlite::Result<bool> {
 pub struct Session {
     pub user: User,
     pub csrf: String,
-    pub expires: Timestamp,
 }
 
 pub fn create_session(
@@ -112,14 +111,13 @@ pub fn admin_addresses(
 /// The unexpired session stored under `digest`.
 pub fn find_session(conn: &Connection, digest: &[u8]) -> rusqlite::Result<Option<Session>> {
     conn.query_row(
-        "SELECT u.id, u.name, u.role, s.csrf, s.expires FROM sessions s JOIN users u ON u.id = s.user_id
+        "SELECT u.id, u.name, u.role, s.csrf FROM sessions s JOIN users u ON u.id = s.user_id
          WHERE s.hash = ?1 AND s.expires > ?2",
         params![digest, Timestamp::now().as_micros()],
         |r| {
             Ok(Session {
                 user: user_from(r.get(0)?, r.get(1)?, r.get(2)?),
                 csrf: r.get(3)?,
-                expires: Timestamp::from_micros(r.get(4)?),
             })
         },
     )

@@ -1,27 +1,27 @@
 //! SQLite, the only store: schema and migrations, the single writer thread, and reads.
 //!
-//! Writes go through one [`writer::Writer`] thread that batches inserts in transactions and
+//! Writes go through one `writer::Writer` thread that batches inserts in transactions and
 //! commits each batch's events together with the source checkpoints they came from, so a
 //! crash can never save an offset without its events (lines lost) or events without their
 //! offset (lines read twice). Readers (CLI, API) open their own connections; WAL lets them
 //! read while the writer writes.
 
-pub mod accounts;
+pub(crate) mod accounts;
 pub mod alerts;
-pub mod audit;
-pub mod bans;
-pub mod checks;
+pub(crate) mod audit;
+pub(crate) mod bans;
+pub(crate) mod checks;
 pub mod devices;
-pub mod events;
-pub mod incidents;
-pub mod metrics;
-pub mod migrations;
+pub(crate) mod events;
+pub(crate) mod incidents;
+pub(crate) mod metrics;
+pub(crate) mod migrations;
 pub mod notifications;
-pub mod port_baseline;
-pub mod sink;
+pub(crate) mod port_baseline;
+pub(crate) mod sink;
 mod sql;
 pub mod traffic;
-pub mod writer;
+pub(crate) mod writer;
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;

@@ -87,6 +87,7 @@ const RETENTION_CHUNK: i64 = 50_000;
 
 impl Writer {
     /// Starts the writer on `data_dir`'s database (created and migrated if needed).
+    #[cfg(test)]
     pub fn start(data_dir: &Path, retention: Retention) -> Result<Writer, StoreError> {
         Writer::start_with_sinks(data_dir, retention, IncidentConfig::default(), Vec::new())
     }
@@ -117,6 +118,7 @@ impl Writer {
     }
 
     /// Queues a batch; blocks when the writer is behind (back-pressure).
+    #[cfg(test)]
     pub fn send(&self, batch: Batch) -> Result<(), StoreError> {
         self.tx
             .as_ref()
@@ -133,6 +135,7 @@ impl Writer {
     }
 
     /// Waits until everything queued so far is committed.
+    #[cfg(test)]
     pub fn flush(&self) -> Result<(), StoreError> {
         self.sender().flush()
     }
@@ -253,7 +256,9 @@ fn run(
         }
         if closing {
             for s in sinks {
+                let id = s.id();
                 s.close();
+                tracing::debug!(sink = id, "closed");
             }
             return Ok(());
         }

@@ -4,24 +4,24 @@
 //! its route in [`routes::ROUTES`] (method, path, access, handler): the same table a test
 //! compares with `schemas/openapi.yaml`, so the document and the server cannot drift
 //! apart. Everything but the login page, its
-//! assets and `/api/health` needs a session or an API token (see [`gate`]).
+//! assets and `/api/health` needs a session or an API token (see `gate`).
 
-pub mod api;
-pub mod api_bans;
-pub mod api_config;
-pub mod api_devices;
-pub mod api_host;
-pub mod api_incidents;
-pub mod api_notify;
-pub mod api_rules;
-pub mod api_traffic;
-pub mod assets;
-pub mod cache;
-pub mod db;
-pub mod gate;
-pub mod http;
-pub mod routes;
-pub mod stream;
+pub(crate) mod api;
+pub(crate) mod api_bans;
+pub(crate) mod api_config;
+pub(crate) mod api_devices;
+pub(crate) mod api_host;
+pub(crate) mod api_incidents;
+pub(crate) mod api_notify;
+pub(crate) mod api_rules;
+pub(crate) mod api_traffic;
+pub(crate) mod assets;
+pub(crate) mod cache;
+pub(crate) mod db;
+pub(crate) mod gate;
+pub(crate) mod http;
+pub(crate) mod routes;
+pub(crate) mod stream;
 
 use std::net::SocketAddr;
 use std::sync::Arc;

@@ -35,13 +35,10 @@ use crate::base::sandbox::describe_error;
 use crate::model::event::Event;
 use crate::model::Severity;
 
-pub use crate::base::sandbox::{
-    MAX_ARRAY_SIZE, MAX_CALL_LEVELS, MAX_MAP_SIZE, MAX_OPERATIONS, MAX_STRING_SIZE,
-};
 pub use compile::compile_script;
 pub use event_map::{event_map, FieldMask};
+pub use state::ScriptState;
 use state::{lock, Shared, CURRENT};
-pub use state::{sandbox, ScriptState};
 
 /// Most keys (counters, sets and remembered values together) one rule keeps; the least
 /// recently used key goes first.

@@ -120,10 +120,6 @@ impl WatchList {
         WatchList { patterns }
     }
 
-    pub fn patterns(&self) -> &[String] {
-        &self.patterns
-    }
-
     /// Every file the list names now.
     pub fn files(&self) -> BTreeSet<PathBuf> {
         let mut out = BTreeSet::new();

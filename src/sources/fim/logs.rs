@@ -149,10 +149,7 @@ impl LogTracker {
         &self.root
     }
 
-    pub fn len(&self) -> usize {
-        self.files.len()
-    }
-
+    #[cfg(test)]
     pub fn is_empty(&self) -> bool {
         self.files.is_empty()
     }

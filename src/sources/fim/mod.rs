@@ -11,8 +11,8 @@
 //! - `files`: the watch list, file states, FILE_CHANGED; `logs`: /var/log rotation vs
 //!   deletion and truncation.
 
-pub mod files;
-pub mod logs;
+pub(crate) mod files;
+pub(crate) mod logs;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;

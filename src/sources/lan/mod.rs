@@ -4,14 +4,14 @@
 //! DEVICE_MAC_CHANGED events for the rule engine; and the devices' names from reverse DNS,
 //! mDNS or NetBIOS.
 
-pub mod arp_scan;
-pub mod iface;
-pub mod names;
+pub(crate) mod arp_scan;
+pub(crate) mod iface;
+pub(crate) mod names;
 pub mod neigh;
 pub mod oui;
-pub mod ping;
+pub(crate) mod ping;
 pub mod tracker;
-pub mod worker;
+pub(crate) mod worker;
 
 use serde::{Deserialize, Serialize};
 

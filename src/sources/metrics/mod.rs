@@ -8,8 +8,8 @@
 //! `source`: the collector as a pipeline source; `view`: the newest sample and the last
 //! hour, kept in memory for the API.
 
-pub mod source;
-pub mod view;
+pub(crate) mod source;
+pub(crate) mod view;
 
 use std::collections::{BTreeMap, HashMap};
 use std::time::Instant;

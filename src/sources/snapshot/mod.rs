@@ -6,11 +6,11 @@
 //! The first snapshot after a start reports everything it finds with `extra.initial =
 //! "true"`, so a rule can tell "was already running" from "started while we watched".
 
-pub mod baseline;
-pub mod diff;
-pub mod ports;
-pub mod processes;
-pub mod source;
+pub(crate) mod baseline;
+pub(crate) mod diff;
+pub(crate) mod ports;
+pub(crate) mod processes;
+pub(crate) mod source;
 
 use std::sync::{Arc, RwLock};
 

@@ -73,7 +73,7 @@
 
 mod reader;
 mod state;
-pub mod wake;
+pub(crate) mod wake;
 
 #[cfg(test)]
 mod tests;

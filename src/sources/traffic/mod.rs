@@ -4,10 +4,10 @@
 //! sockets (`sock_diag`). Traffic this host forwards is counted per LAN device; traffic
 //! it exchanges itself, per remote address.
 
-pub mod conntrack;
-pub mod meter;
-pub mod sockets;
-pub mod worker;
+pub(crate) mod conntrack;
+pub(crate) mod meter;
+pub(crate) mod sockets;
+pub(crate) mod worker;
 
 use std::net::IpAddr;
 

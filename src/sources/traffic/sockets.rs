@@ -43,6 +43,7 @@ fn address(family: u8, raw: &[u8]) -> Option<IpAddr> {
 /// Adds the connections in a sock_diag dump (`buf` holds whole messages) to `out`;
 /// `false` once the dump has ended (NLMSG_DONE, an error, or a message that does not
 /// fit). Sockets without TCP counters (TIME_WAIT, SYN_RECV) are left out.
+#[cfg(test)]
 pub fn parse_dump(buf: &[u8], out: &mut Vec<Flow>) -> bool {
     netlink::messages(buf, &mut |kind, m| {
         if kind == SOCK_DIAG_BY_FAMILY {

@@ -9,11 +9,11 @@
 //! [`clean_netbios_name`]). This module finds names; it does not store them (the tracker
 //! does) and never calls an external program.
 
-pub mod dns;
+pub(crate) mod dns;
 mod exchange;
-pub mod mdns;
-pub mod netbios;
-pub mod wire;
+pub(crate) mod mdns;
+pub(crate) mod netbios;
+pub(crate) mod wire;
 
 use std::net::IpAddr;
 use std::time::{Duration, Instant};
