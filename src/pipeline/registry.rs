@@ -289,3 +289,56 @@ pub fn help() -> String {
     }
     s
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn architecture_md_lists_every_source_sink_and_action() {
+        let text = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/ARCHITECTURE.md"))
+            .unwrap();
+        let start = text
+            .find("The current entries:")
+            .expect("the registry sentence");
+        let sentence = &text[start..start + text[start..].find("(A unit test").unwrap()];
+        let named = |id: &str| sentence.contains(&format!("`{id}`"));
+        for k in SOURCES {
+            assert!(
+                named(k.id),
+                "ARCHITECTURE.md does not list the source {}",
+                k.id
+            );
+        }
+        for k in SINKS {
+            assert!(
+                named(k.id),
+                "ARCHITECTURE.md does not list the sink {}",
+                k.id
+            );
+        }
+        for k in crate::response::registry::RESPONDERS {
+            assert!(
+                named(k.name),
+                "ARCHITECTURE.md does not list the action {}",
+                k.name
+            );
+        }
+        let listed = sentence.matches('`').count() / 2;
+        let known = SOURCES.len() + SINKS.len() + crate::response::registry::RESPONDERS.len();
+        assert_eq!(
+            listed, known,
+            "ARCHITECTURE.md lists an entry that does not exist"
+        );
+    }
+
+    #[test]
+    fn ids_are_unique() {
+        let mut ids: Vec<&str> = SOURCES.iter().map(|k| k.id).collect();
+        ids.extend(SINKS.iter().map(|k| k.id));
+        let n = ids.len();
+        ids.sort();
+        ids.dedup();
+        assert_eq!(ids.len(), n);
+    }
+}
