@@ -3,8 +3,7 @@
 //! into the pipeline, where they are logged, acted on (their `block_ip`), grouped into
 //! incidents and notified like the rules' own, and answers once they are committed.
 
-use std::sync::mpsc::{sync_channel, Receiver, RecvTimeoutError, SyncSender};
-use std::time::Duration;
+use std::sync::mpsc::{sync_channel, Receiver, SyncSender};
 
 use super::{Context, Source};
 use crate::model::Alert;
@@ -12,9 +11,14 @@ use crate::model::Alert;
 /// Submissions waiting for the source; a caller beyond it waits (the API's blocking pool).
 const QUEUE: usize = 64;
 
-struct Request {
-    alerts: Vec<Alert>,
-    reply: SyncSender<Result<(), String>>,
+enum Request {
+    Submit {
+        alerts: Vec<Alert>,
+        reply: SyncSender<Result<(), String>>,
+    },
+    /// The run is stopping (sent by the source's own stop waker, so it never has to wake
+    /// up just to look).
+    Stop,
 }
 
 /// The web layer's way in. Cloneable; blocking: call it off the async workers.
@@ -28,7 +32,7 @@ impl Intake {
     pub fn submit(&self, alerts: Vec<Alert>) -> Result<(), String> {
         let (reply, answer) = sync_channel(1);
         self.tx
-            .send(Request { alerts, reply })
+            .send(Request::Submit { alerts, reply })
             .map_err(|_| "the engine has stopped".to_string())?;
         answer
             .recv()
@@ -39,12 +43,15 @@ impl Intake {
 /// The source end of an [`Intake`].
 pub struct IngestSource {
     rx: Receiver<Request>,
+    /// A way to wake its own receiver when the run stops.
+    waker: SyncSender<Request>,
 }
 
 /// A connected intake and source.
 pub fn channel() -> (Intake, IngestSource) {
     let (tx, rx) = sync_channel(QUEUE);
-    (Intake { tx }, IngestSource { rx })
+    let waker = tx.clone();
+    (Intake { tx }, IngestSource { rx, waker })
 }
 
 impl Source for IngestSource {
@@ -57,18 +64,21 @@ impl Source for IngestSource {
     }
 
     fn run(self: Box<Self>, ctx: Context) {
+        let IngestSource { rx, waker } = *self;
+        // A full queue needs no wake-up: the loop looks at the stop after each request.
+        ctx.stop.on_stop(move || {
+            let _ = waker.try_send(Request::Stop);
+        });
         while !ctx.stop.is_set() {
-            let req = match self.rx.recv_timeout(Duration::from_millis(200)) {
-                Ok(r) => r,
-                Err(RecvTimeoutError::Timeout) => continue,
-                Err(RecvTimeoutError::Disconnected) => return,
+            let Ok(Request::Submit { alerts, reply }) = rx.recv() else {
+                return;
             };
             let result = ctx
                 .output
-                .alerts_committed(req.alerts)
+                .alerts_committed(alerts)
                 .map_err(|e| e.to_string());
             let closed = result.is_err();
-            let _ = req.reply.send(result);
+            let _ = reply.send(result);
             if closed {
                 return;
             }
