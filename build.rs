@@ -1,6 +1,9 @@
 //! Embeds the dashboard (`web/`) into the binary: writes `$OUT_DIR/assets.rs`, a table of
 //! (URL path, content type, ETag, bytes) that `src/web/assets.rs` includes. No build step for
 //! the dashboard itself: the files are served as written.
+//!
+//! Also records the git revision the binary is built from (`PICKET_GIT_REVISION`, shown by
+//! `picket --version`): `unknown` outside a git checkout (a source tarball).
 
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -37,7 +40,38 @@ fn fnv1a(bytes: &[u8]) -> u64 {
     })
 }
 
+/// `git describe`-like: the short commit, `-dirty` when the tree has changes.
+fn git_revision() -> String {
+    let git = |args: &[&str]| {
+        std::process::Command::new("git")
+            .args(args)
+            .output()
+            .ok()
+            .filter(|o| o.status.success())
+            .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string())
+    };
+    match git(&["rev-parse", "--short=12", "HEAD"]) {
+        Some(rev) if !rev.is_empty() => {
+            let dirty = git(&["status", "--porcelain", "--untracked-files=no"])
+                .is_some_and(|s| !s.is_empty());
+            if dirty {
+                format!("{rev}-dirty")
+            } else {
+                rev
+            }
+        }
+        _ => "unknown".to_string(),
+    }
+}
+
 fn main() {
+    println!("cargo:rustc-env=PICKET_GIT_REVISION={}", git_revision());
+    // A new commit or checkout changes HEAD (or the ref it points to).
+    for f in [".git/HEAD", ".git/index"] {
+        if Path::new(f).exists() {
+            println!("cargo:rerun-if-changed={f}");
+        }
+    }
     let root = PathBuf::from(std::env::var("CARGO_MANIFEST_DIR").unwrap()).join("web");
     println!("cargo:rerun-if-changed=web");
     let mut files = Vec::new();

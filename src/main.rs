@@ -29,6 +29,8 @@ fn main() {
         Command::Traffic(a) => picket::cli::traffic::run(a),
         Command::User(a) => picket::cli::accounts::run_user(a),
         Command::Token(a) => picket::cli::accounts::run_token(a),
+        Command::Completions(a) => picket::cli::docs::completions(a),
+        Command::Manpages(a) => picket::cli::docs::manpages(a),
     };
     if let Err(e) = result {
         eprintln!("picket: {e:#}");

@@ -6,6 +6,7 @@ pub mod block;
 pub mod check;
 pub mod demo;
 pub mod devices;
+pub mod docs;
 pub mod events;
 pub mod incidents;
 pub mod logging;
@@ -27,7 +28,7 @@ use clap::{Parser, Subcommand};
 #[derive(Debug, Parser)]
 #[command(
     name = "picket",
-    version,
+    version = concat!(env!("CARGO_PKG_VERSION"), " (", env!("PICKET_GIT_REVISION"), ")"),
     about,
     long_about,
     propagate_version = true,
@@ -65,6 +66,9 @@ pub enum Command {
     Traffic(traffic::TrafficArgs),
     User(accounts::UserArgs),
     Token(accounts::TokenArgs),
+    Completions(docs::CompletionsArgs),
+    #[command(hide = true)]
+    Manpages(docs::ManpagesArgs),
 }
 
 /// `--data-dir` shared by the commands that use the store.
