@@ -4,7 +4,7 @@
 //! writer unchanged otherwise, so checkpoints still commit with their events.
 
 use std::sync::mpsc::{sync_channel, Receiver, Sender, SyncSender};
-use std::sync::Arc;
+use std::sync::{Arc, Weak};
 use std::thread::JoinHandle;
 
 use crate::bus::board::RuleBoard;
@@ -37,16 +37,22 @@ pub struct Downstream {
     pub spare: Option<Guard>,
 }
 
+/// The stage's input, its thread, and a token that lives as long as the thread does (for
+/// a watchdog: `Weak::strong_count` is 0 once the thread has ended).
+pub type Started = (SyncSender<EngineMsg>, JoinHandle<()>, Weak<()>);
+
 /// Starts the stage; it runs until every sender of the returned channel is dropped.
-pub fn start(
-    rules: Arc<RuleSet>,
-    down: Downstream,
-) -> std::io::Result<(SyncSender<EngineMsg>, JoinHandle<()>)> {
+pub fn start(rules: Arc<RuleSet>, down: Downstream) -> std::io::Result<Started> {
     let (tx, rx) = sync_channel::<EngineMsg>(ENGINE_QUEUE);
+    let alive = Arc::new(());
+    let token = Arc::downgrade(&alive);
     let handle = std::thread::Builder::new()
         .name("engine".into())
-        .spawn(move || run(Engine::new(rules), rx, down))?;
-    Ok((tx, handle))
+        .spawn(move || {
+            let _alive = alive;
+            run(Engine::new(rules), rx, down)
+        })?;
+    Ok((tx, handle, token))
 }
 
 fn run(mut engine: Engine, rx: Receiver<EngineMsg>, down: Downstream) {

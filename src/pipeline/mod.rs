@@ -12,6 +12,7 @@
 pub(crate) mod engine_stage;
 pub(crate) mod registry;
 pub(crate) mod rule_watch;
+mod service;
 
 use std::cell::RefCell;
 use std::path::Path;
@@ -83,7 +84,7 @@ pub fn run(opts: Options) -> anyhow::Result<()> {
     );
     let (to_responder, alerts) = std::sync::mpsc::channel();
     let responder = start_responder(&cfg, &data_dir, alerts, &live)?;
-    let (engine, engine_stage) = engine_stage::start(
+    let (engine, engine_stage, engine_alive) = engine_stage::start(
         opts.rules.clone(),
         Downstream {
             writer: writer.sender(),
@@ -140,9 +141,14 @@ pub fn run(opts: Options) -> anyhow::Result<()> {
     tracing::info!(
         "dashboard and API on http://{bound} (create an account with `picket user add NAME`)"
     );
+    service::ready(&format!("watching; dashboard on http://{bound}"));
+    let watchdog = service::watchdog(stop.clone(), writer.heartbeat(), move || {
+        engine_alive.strong_count() > 0
+    });
 
     rt.block_on(wait_for_stop_signal())?;
     tracing::info!("stopping");
+    service::stopping();
     // In reverse order: the web, the sources, the rule watcher, the engine, the
     // responder, the store and its sinks.
     let _ = web_stop_tx.send(true);
@@ -160,6 +166,9 @@ pub fn run(opts: Options) -> anyhow::Result<()> {
     }
     drop((engine, output));
     let _ = engine_stage.join();
+    if let Some(w) = watchdog {
+        let _ = w.join();
+    }
     let _ = responder.join();
     writer.close()?;
     Ok(())

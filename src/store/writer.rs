@@ -74,6 +74,8 @@ enum Msg {
 /// Handle to the writer thread. Dropping it (after [`Writer::close`]) stops the thread.
 pub struct Writer {
     tx: Option<SyncSender<Msg>>,
+    /// When the writer's loop last turned (seconds on a monotonic clock).
+    beat: Heartbeat,
     handle: Option<JoinHandle<Result<(), String>>>,
 }
 
@@ -104,15 +106,18 @@ impl Writer {
         let path = super::db_path(data_dir);
         // Bounded: a flood of events applies back-pressure to the sources.
         let (tx, rx) = sync_channel::<Msg>(256);
+        let beat = Heartbeat::default();
+        let beating = beat.clone();
         let handle = std::thread::Builder::new()
             .name("picket-store".into())
-            .spawn(move || run(conn, path, rx, retention, incidents, sinks))
+            .spawn(move || run(conn, path, rx, retention, incidents, sinks, beating))
             .map_err(|e| StoreError::DataDir {
                 path: data_dir.to_path_buf(),
                 source: e,
             })?;
         Ok(Writer {
             tx: Some(tx),
+            beat,
             handle: Some(handle),
         })
     }
@@ -159,6 +164,37 @@ impl Drop for Writer {
     }
 }
 
+/// Whether the writer's loop is turning: it beats at least once a second, whether
+/// commits succeed or not (a watchdog must not restart Picket for a full disk).
+#[derive(Clone)]
+pub struct Heartbeat(std::sync::Arc<(Instant, std::sync::atomic::AtomicU64)>);
+
+impl Default for Heartbeat {
+    fn default() -> Heartbeat {
+        Heartbeat(std::sync::Arc::new((Instant::now(), 0.into())))
+    }
+}
+
+impl Heartbeat {
+    fn beat(&self) {
+        let secs = self.0 .0.elapsed().as_secs();
+        self.0 .1.store(secs, std::sync::atomic::Ordering::Relaxed);
+    }
+
+    /// Whether it beat within `within`.
+    pub fn alive(&self, within: Duration) -> bool {
+        let last = self.0 .1.load(std::sync::atomic::Ordering::Relaxed);
+        self.0 .0.elapsed().as_secs().saturating_sub(last) <= within.as_secs()
+    }
+}
+
+impl Writer {
+    /// The writer's heartbeat, for a watchdog.
+    pub fn heartbeat(&self) -> Heartbeat {
+        self.beat.clone()
+    }
+}
+
 /// A clone of the writer's queue.
 #[derive(Clone)]
 pub struct WriterSender {
@@ -194,6 +230,7 @@ fn run(
     retention: Retention,
     incidents: IncidentConfig,
     mut sinks: Vec<Box<dyn Sink>>,
+    beat: Heartbeat,
 ) -> Result<(), String> {
     let mut pending: Vec<Batch> = Vec::new();
     let mut pending_events = 0usize;
@@ -201,6 +238,7 @@ fn run(
     let mut last_retention = Instant::now();
     let report = |e: rusqlite::Error| format!("database {}: {e}", path.display());
     loop {
+        beat.beat();
         let timeout = oldest.map_or(Duration::from_secs(1), |t| {
             MAX_BATCH_DELAY.saturating_sub(t.elapsed())
         });
